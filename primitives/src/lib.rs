@@ -1,0 +1,16 @@
+//! Types every Civitas crate shares: 32-byte hashes and account ids, the host ABI table that both
+//! the contract SDK and the runtime are generated from, message selectors and a fixed-point
+//! decimal for money and ratios.
+//!
+//! This crate is `no_std` + `alloc` so that contracts can use it; it holds data and pure
+//! functions only, never I/O or chain logic.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod abi;
+pub mod decimal;
+pub mod hash;
+
+pub use decimal::{Decimal, DecimalError};
+pub use hash::{selector, sha3_256, AccountId, Hash, Selector};

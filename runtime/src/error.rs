@@ -1,0 +1,131 @@
+//! Typed outcomes of a failed contract call. [`VmError`] is what a receipt records; host-side
+//! misuse by a contract is a [`HostError`]. Failures of the node itself (state I/O, an exhausted
+//! instance pool) are [`VmError::Internal`]/[`VmError::State`]: the ledger must not turn those
+//! into receipts, since another node would not see them.
+use civitas_primitives::{AccountId, Hash};
+use thiserror::Error;
+
+use crate::state::StateError;
+use crate::validate::ValidationError;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VmError {
+    /// The call used all its fuel.
+    #[error("out of fuel")]
+    OutOfFuel,
+    /// Linear memory would grow past the per-instance limit.
+    #[error("memory limit exceeded: the contract asked for {requested} bytes; the limit is {limit} bytes")]
+    MemoryLimit {
+        /// Bytes requested.
+        requested: usize,
+        /// Limit.
+        limit: usize,
+    },
+    /// Wasm call stack exhausted (unbounded recursion).
+    #[error("stack overflow")]
+    StackOverflow,
+    /// The contract reverted with a message.
+    #[error("contract reverted: {}", revert_text(.message))]
+    Reverted {
+        /// The revert message bytes (UTF-8 text from the SDK).
+        message: Vec<u8>,
+    },
+    /// The contract trapped (unreachable, out-of-bounds memory access, division by zero, …).
+    #[error("contract trapped: {0}")]
+    Trap(String),
+    /// The contract misused a host function.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// No module is stored under the code hash.
+    #[error("no code stored under hash {0}")]
+    CodeNotFound(Hash),
+    /// The stored module no longer passes validation.
+    #[error("stored code is invalid: {0}")]
+    Invalid(#[from] ValidationError),
+    /// State I/O failed underneath the VM.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The node itself failed (compiler error, instance pool exhausted).
+    #[error("internal VM error: {0}")]
+    Internal(String),
+}
+
+impl VmError {
+    /// Whether this failure is the node's, not the contract's (the ledger must not record it
+    /// in a receipt).
+    pub fn is_node_failure(&self) -> bool {
+        matches!(self, VmError::State(_) | VmError::Internal(_))
+    }
+}
+
+fn revert_text(message: &[u8]) -> String {
+    match std::str::from_utf8(message) {
+        Ok(s) => s.to_string(),
+        Err(_) => format!("0x{}", hex_string(message)),
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A contract used a host function wrongly.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum HostError {
+    /// A pointer/length pair outside linear memory.
+    #[error("{function}: buffer at {ptr} of {len} bytes is outside the contract's memory")]
+    MemoryAccess {
+        /// Host function.
+        function: &'static str,
+        /// Pointer.
+        ptr: u32,
+        /// Length.
+        len: u32,
+    },
+    /// A size over a host limit.
+    #[error("{what} is {size} bytes; the limit is {max}")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Size.
+        size: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// Too many events in one call.
+    #[error("more than {max} events in one call")]
+    TooManyEvents {
+        /// Limit.
+        max: usize,
+    },
+    /// A state-changing host call in a read-only call (query or view).
+    #[error("{function} is not allowed in a read-only call")]
+    ReadOnly {
+        /// Host function.
+        function: &'static str,
+    },
+    /// Nested calls deeper than the limit.
+    #[error("call depth limit of {max} exceeded")]
+    CallDepth {
+        /// Limit.
+        max: usize,
+    },
+    /// A call into a contract already on the call stack that does not accept re-entry.
+    #[error("re-entrant call into {contract} refused: the contract does not accept re-entry")]
+    Reentrancy {
+        /// The contract.
+        contract: AccountId,
+    },
+    /// `call_contract` to an address with no contract.
+    #[error("no contract at {0}")]
+    ContractNotFound(AccountId),
+    /// Debug log text that is not UTF-8.
+    #[error("debug_log text is not UTF-8")]
+    NotUtf8,
+    /// `sealed_read` is declared in the ABI but not yet enabled.
+    #[error("sealed_read is not enabled on this chain")]
+    SealedReadUnavailable,
+}

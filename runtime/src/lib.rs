@@ -1,0 +1,21 @@
+//! The Civitas runtime: everything that decides what a contract may be and what a call does.
+//!
+//! - [`validate`]: deploy-time checks of contract modules (the chain's acceptance rule).
+//! - [`vm`]: the wasmtime VM, its limits and fuel table, and the host ABI behind import module
+//!   `civitas`.
+//! - [`state`]: the [`state::StateBackend`] trait through which the VM reads committed state,
+//!   and the overlay that collects a call's writes.
+//! - [`error`]: typed call failures.
+//!
+//! The runtime never touches disk or network itself: the ledger supplies state through
+//! [`state::StateBackend`] and applies the storage changes a call returns.
+
+pub mod error;
+pub mod state;
+pub mod validate;
+pub mod vm;
+
+pub use error::{HostError, VmError};
+pub use state::{MemoryState, StateBackend, StateError, StorageChange};
+pub use validate::{validate_module, ModuleInfo, ValidationError, ValidationLimits};
+pub use vm::{BlockContext, CallError, CallOutcome, CallRequest, Entry, Event, Vm, VmConfig};

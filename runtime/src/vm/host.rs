@@ -1,0 +1,386 @@
+//! The host functions behind the `civitas` import module. The linker is generated from the
+//! ABI table in `civitas_primitives::abi`, so a function declared there without an
+//! implementation here (or with another signature) does not compile.
+use civitas_primitives::abi::{call_status, HOST_MODULE, STORAGE_ABSENT};
+use civitas_primitives::AccountId;
+use ed25519_dalek::{Signature, VerifyingKey};
+use wasmtime::{Caller, Linker, Trap};
+
+use super::{Entry, Event, Frame, HostState, HostTrap, Shared, Vm};
+use crate::error::{HostError, VmError};
+
+type Ctx<'a> = Caller<'a, HostState>;
+type HostResult<T> = wasmtime::Result<T>;
+
+#[doc(hidden)]
+macro_rules! host_ret {
+    () => { () };
+    ($t:tt) => { $t };
+}
+
+macro_rules! link_host_functions {
+    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? ; )*) => {
+        /// Registers every host function of the ABI table with the linker.
+        pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+            $(
+                linker.func_wrap(
+                    HOST_MODULE,
+                    stringify!($name),
+                    |mut caller: Ctx<'_>, $($arg: $ty),*| -> HostResult<host_ret!($($ret)?)> {
+                        $name(&mut caller, $($arg),*)
+                    },
+                )?;
+            )*
+            Ok(())
+        }
+    };
+}
+civitas_primitives::for_each_host_fn!(link_host_functions);
+
+fn trap(e: impl Into<HostTrap>) -> wasmtime::Error {
+    wasmtime::Error::new(e.into())
+}
+
+fn host_err(e: HostError) -> wasmtime::Error {
+    trap(HostTrap::Host(e))
+}
+
+fn node_err(e: VmError) -> wasmtime::Error {
+    trap(HostTrap::Node(e))
+}
+
+fn vm(c: &Ctx<'_>) -> Vm {
+    c.data().vm.clone()
+}
+
+/// Deducts `amount` fuel or traps with `OutOfFuel`.
+fn charge(c: &mut Ctx<'_>, amount: u64) -> HostResult<()> {
+    let fuel = c.get_fuel()?;
+    if fuel < amount {
+        c.set_fuel(0)?;
+        return Err(wasmtime::Error::new(Trap::OutOfFuel));
+    }
+    c.set_fuel(fuel - amount)?;
+    Ok(())
+}
+
+fn shared_ref<'a>(c: &'a Ctx<'_>) -> HostResult<&'a Shared> {
+    c.data()
+        .shared
+        .as_deref()
+        .ok_or_else(|| node_err(VmError::Internal("call state missing".into())))
+}
+
+fn shared_mut<'a>(c: &'a mut Ctx<'_>) -> HostResult<&'a mut Shared> {
+    c.data_mut()
+        .shared
+        .as_deref_mut()
+        .ok_or_else(|| node_err(VmError::Internal("call state missing".into())))
+}
+
+fn span(function: &'static str, ptr: i32, len: i32, mem_len: usize) -> HostResult<std::ops::Range<usize>> {
+    let (p, l) = (ptr as u32, len as u32);
+    let start = p as usize;
+    let end = start.checked_add(l as usize).filter(|e| *e <= mem_len);
+    match end {
+        Some(end) => Ok(start..end),
+        None => Err(host_err(HostError::MemoryAccess { function, ptr: p, len: l })),
+    }
+}
+
+/// Copies `len` bytes out of the contract's memory, charging per byte.
+fn read(c: &mut Ctx<'_>, function: &'static str, ptr: i32, len: i32) -> HostResult<Vec<u8>> {
+    let per_byte = vm(c).inner.config.costs.per_byte;
+    charge(c, per_byte.saturating_mul(u64::from(len as u32)))?;
+    let memory = c
+        .data()
+        .memory
+        .ok_or_else(|| node_err(VmError::Internal("memory not bound".into())))?;
+    let data = memory.data(&*c);
+    let range = span(function, ptr, len, data.len())?;
+    Ok(data[range].to_vec())
+}
+
+fn read32(c: &mut Ctx<'_>, function: &'static str, ptr: i32) -> HostResult<[u8; 32]> {
+    let v = read(c, function, ptr, 32)?;
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&v);
+    Ok(out)
+}
+
+/// Copies `bytes` into the contract's memory at `ptr`, charging per byte.
+fn write(c: &mut Ctx<'_>, function: &'static str, ptr: i32, bytes: &[u8]) -> HostResult<()> {
+    let per_byte = vm(c).inner.config.costs.per_byte;
+    charge(c, per_byte.saturating_mul(bytes.len() as u64))?;
+    let memory = c
+        .data()
+        .memory
+        .ok_or_else(|| node_err(VmError::Internal("memory not bound".into())))?;
+    let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    let data = memory.data_mut(&mut *c);
+    let range = span(function, ptr, len, data.len())?;
+    data[range].copy_from_slice(bytes);
+    Ok(())
+}
+
+fn check_size(what: &'static str, len: i32, max: usize) -> HostResult<()> {
+    let size = len as u32 as usize;
+    if size > max {
+        return Err(host_err(HostError::TooLarge { what, size, max }));
+    }
+    Ok(())
+}
+
+fn deny_read_only(c: &Ctx<'_>, function: &'static str) -> HostResult<()> {
+    if c.data().frame.read_only {
+        return Err(host_err(HostError::ReadOnly { function }));
+    }
+    Ok(())
+}
+
+fn base(c: &mut Ctx<'_>) -> HostResult<()> {
+    let cost = vm(c).inner.config.costs.host_call;
+    charge(c, cost)
+}
+
+fn input_len(c: &mut Ctx<'_>) -> HostResult<i32> {
+    base(c)?;
+    Ok(c.data().frame.input.len() as i32)
+}
+
+fn input_read(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
+    base(c)?;
+    let input = std::mem::take(&mut c.data_mut().frame.input);
+    let r = write(c, "input_read", dst, &input);
+    c.data_mut().frame.input = input;
+    r
+}
+
+fn set_return(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
+    base(c)?;
+    check_size("return value", len, vm(c).inner.config.limits.max_output)?;
+    let out = read(c, "set_return", ptr, len)?;
+    c.data_mut().frame.output = out;
+    Ok(())
+}
+
+fn revert(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
+    base(c)?;
+    check_size("revert message", len, vm(c).inner.config.limits.max_output)?;
+    let message = read(c, "revert", ptr, len)?;
+    Err(trap(HostTrap::Revert(message)))
+}
+
+fn storage_lookup(c: &Ctx<'_>, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
+    let contract = c.data().frame.contract;
+    let shared = shared_ref(c)?;
+    if let Some(v) = shared.overlay.get(&contract, key) {
+        return Ok(v.map(<[u8]>::to_vec));
+    }
+    shared
+        .backend
+        .storage_get(&contract, key)
+        .map_err(|e| node_err(VmError::State(e)))
+}
+
+fn storage_read(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32, dst: i32, cap: i32) -> HostResult<i32> {
+    let v = vm(c);
+    charge(c, v.inner.config.costs.host_call + v.inner.config.costs.storage_read)?;
+    check_size("storage key", key_len, v.inner.config.limits.max_key)?;
+    let key = read(c, "storage_read", key_ptr, key_len)?;
+    match storage_lookup(c, &key)? {
+        None => Ok(STORAGE_ABSENT),
+        Some(value) => {
+            let n = value.len().min(cap.max(0) as usize);
+            write(c, "storage_read", dst, &value[..n])?;
+            Ok(value.len() as i32)
+        }
+    }
+}
+
+fn storage_write(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> HostResult<()> {
+    let v = vm(c);
+    let costs = &v.inner.config.costs;
+    charge(c, costs.host_call + costs.storage_write)?;
+    deny_read_only(c, "storage_write")?;
+    check_size("storage key", key_len, v.inner.config.limits.max_key)?;
+    check_size("storage value", val_len, v.inner.config.limits.max_value)?;
+    let bytes = u64::from(key_len as u32) + u64::from(val_len as u32);
+    charge(c, costs.storage_write_per_byte.saturating_mul(bytes))?;
+    let key = read(c, "storage_write", key_ptr, key_len)?;
+    let value = read(c, "storage_write", val_ptr, val_len)?;
+    let contract = c.data().frame.contract;
+    shared_mut(c)?.overlay.put(contract, key, Some(value));
+    Ok(())
+}
+
+fn storage_remove(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32) -> HostResult<()> {
+    let v = vm(c);
+    let costs = &v.inner.config.costs;
+    charge(c, costs.host_call + costs.storage_write)?;
+    deny_read_only(c, "storage_remove")?;
+    check_size("storage key", key_len, v.inner.config.limits.max_key)?;
+    let key = read(c, "storage_remove", key_ptr, key_len)?;
+    let contract = c.data().frame.contract;
+    shared_mut(c)?.overlay.put(contract, key, None);
+    Ok(())
+}
+
+fn caller(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
+    base(c)?;
+    let who = c.data().frame.caller;
+    write(c, "caller", dst, &who.0)
+}
+
+fn self_address(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
+    base(c)?;
+    let me = c.data().frame.contract;
+    write(c, "self_address", dst, &me.0)
+}
+
+fn block_height(c: &mut Ctx<'_>) -> HostResult<i64> {
+    base(c)?;
+    Ok(shared_ref(c)?.block.height as i64)
+}
+
+fn block_time(c: &mut Ctx<'_>) -> HostResult<i64> {
+    base(c)?;
+    Ok(shared_ref(c)?.block.time_ms as i64)
+}
+
+fn emit_event(c: &mut Ctx<'_>, topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32) -> HostResult<()> {
+    let v = vm(c);
+    let (costs, limits) = (&v.inner.config.costs, &v.inner.config.limits);
+    charge(c, costs.host_call + costs.event)?;
+    deny_read_only(c, "emit_event")?;
+    check_size("event topic", topic_len, limits.max_topic)?;
+    check_size("event data", data_len, limits.max_event_data)?;
+    let bytes = u64::from(topic_len as u32) + u64::from(data_len as u32);
+    charge(c, costs.event_per_byte.saturating_mul(bytes))?;
+    if shared_ref(c)?.events.len() >= limits.max_events {
+        return Err(host_err(HostError::TooManyEvents { max: limits.max_events }));
+    }
+    let topic = read(c, "emit_event", topic_ptr, topic_len)?;
+    let data = read(c, "emit_event", data_ptr, data_len)?;
+    let contract = c.data().frame.contract;
+    shared_mut(c)?.events.push(Event { contract, topic, data });
+    Ok(())
+}
+
+fn call_contract(c: &mut Ctx<'_>, addr_ptr: i32, input_ptr: i32, input_len: i32) -> HostResult<i32> {
+    let v = vm(c);
+    charge(c, v.inner.config.costs.host_call + v.inner.config.costs.call_contract)?;
+    check_size("call input", input_len, v.inner.config.limits.max_input)?;
+    let callee = AccountId(read32(c, "call_contract", addr_ptr)?);
+    let input = read(c, "call_contract", input_ptr, input_len)?;
+    let code_hash = {
+        let shared = shared_ref(c)?;
+        if shared.stack.len() >= v.inner.config.limits.max_call_depth {
+            return Err(host_err(HostError::CallDepth {
+                max: v.inner.config.limits.max_call_depth,
+            }));
+        }
+        let code_hash = shared
+            .backend
+            .contract_code_hash(&callee)
+            .map_err(|e| node_err(VmError::State(e)))?
+            .ok_or_else(|| host_err(HostError::ContractNotFound(callee)))?;
+        if shared.stack.contains(&callee) {
+            let compiled = v.compiled(&code_hash, shared.backend.as_ref()).map_err(node_err)?;
+            if !compiled.info.reentrant {
+                return Err(host_err(HostError::Reentrancy { contract: callee }));
+            }
+        }
+        code_hash
+    };
+    let frame = Frame {
+        contract: callee,
+        caller: c.data().frame.contract,
+        input,
+        output: Vec::new(),
+        result_buf: Vec::new(),
+        read_only: c.data().frame.read_only,
+    };
+    let fuel = c.get_fuel()?;
+    let shared = c
+        .data_mut()
+        .shared
+        .take()
+        .ok_or_else(|| node_err(VmError::Internal("call state missing".into())))?;
+    let run = v.run_frame(shared, frame, code_hash, Entry::Call, fuel);
+    c.data_mut().shared = Some(run.shared);
+    c.set_fuel(run.fuel_left)?;
+    match run.result {
+        Ok(output) => {
+            c.data_mut().frame.result_buf = output;
+            Ok(call_status::OK)
+        }
+        Err(VmError::Reverted { message }) => {
+            c.data_mut().frame.result_buf = message;
+            Ok(call_status::REVERTED)
+        }
+        Err(VmError::OutOfFuel) => Err(wasmtime::Error::new(Trap::OutOfFuel)),
+        Err(e) if e.is_node_failure() => Err(node_err(e)),
+        Err(e) => {
+            c.data_mut().frame.result_buf = e.to_string().into_bytes();
+            Ok(call_status::TRAPPED)
+        }
+    }
+}
+
+fn result_len(c: &mut Ctx<'_>) -> HostResult<i32> {
+    base(c)?;
+    Ok(c.data().frame.result_buf.len() as i32)
+}
+
+fn result_read(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
+    base(c)?;
+    let buf = std::mem::take(&mut c.data_mut().frame.result_buf);
+    let r = write(c, "result_read", dst, &buf);
+    c.data_mut().frame.result_buf = buf;
+    r
+}
+
+fn sha3_256(c: &mut Ctx<'_>, ptr: i32, len: i32, dst: i32) -> HostResult<()> {
+    let v = vm(c);
+    let costs = &v.inner.config.costs;
+    charge(
+        c,
+        costs.host_call + costs.sha3 + costs.sha3_per_byte.saturating_mul(u64::from(len as u32)),
+    )?;
+    let data = read(c, "sha3_256", ptr, len)?;
+    let digest = civitas_primitives::sha3_256(&data);
+    write(c, "sha3_256", dst, &digest.0)
+}
+
+fn ed25519_verify(c: &mut Ctx<'_>, pk_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> HostResult<i32> {
+    let v = vm(c);
+    charge(c, v.inner.config.costs.host_call + v.inner.config.costs.ed25519_verify)?;
+    check_size("signed message", msg_len, v.inner.config.limits.max_input)?;
+    let pk = read32(c, "ed25519_verify", pk_ptr)?;
+    let msg = read(c, "ed25519_verify", msg_ptr, msg_len)?;
+    let sig = read(c, "ed25519_verify", sig_ptr, 64)?;
+    let Ok(key) = VerifyingKey::from_bytes(&pk) else {
+        return Ok(0);
+    };
+    let Ok(sig) = Signature::from_slice(&sig) else {
+        return Ok(0);
+    };
+    Ok(i32::from(key.verify_strict(&msg, &sig).is_ok()))
+}
+
+fn debug_log(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
+    base(c)?;
+    check_size("debug log message", len, vm(c).inner.config.limits.max_log)?;
+    let bytes = read(c, "debug_log", ptr, len)?;
+    let text = String::from_utf8(bytes).map_err(|_| host_err(HostError::NotUtf8))?;
+    let contract = c.data().frame.contract;
+    tracing::debug!(target: "civitas::contract", %contract, "{text}");
+    shared_mut(c)?.logs.push(text);
+    Ok(())
+}
+
+fn sealed_read(c: &mut Ctx<'_>, _subject_ptr: i32, _dataset_ptr: i32, _dataset_len: i32) -> HostResult<i32> {
+    base(c)?;
+    Err(host_err(HostError::SealedReadUnavailable))
+}
