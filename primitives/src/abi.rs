@@ -147,7 +147,10 @@ mod tests {
         let sr = host_fn("storage_read").expect("storage_read declared");
         assert_eq!(sr.params, &[AbiType::I32; 4]);
         assert_eq!(sr.results, &[AbiType::I32]);
-        assert_eq!(host_fn("block_height").map(|f| f.results), Some(&[AbiType::I64][..]));
+        assert_eq!(
+            host_fn("block_height").map(|f| f.results),
+            Some(&[AbiType::I64][..])
+        );
         assert!(host_fn("sealed_read").is_some());
         assert!(host_fn("fd_write").is_none());
     }

@@ -9,7 +9,19 @@ use scale_info::TypeInfo;
 
 /// Fixed-point number with 9 decimal places.
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug, Encode, Decode, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Debug,
+    Encode,
+    Decode,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub struct Decimal(i128);
 
@@ -66,11 +78,17 @@ impl Decimal {
     }
     /// `self + rhs`.
     pub fn checked_add(self, rhs: Self) -> Result<Self, DecimalError> {
-        self.0.checked_add(rhs.0).map(Decimal).ok_or(DecimalError::Overflow)
+        self.0
+            .checked_add(rhs.0)
+            .map(Decimal)
+            .ok_or(DecimalError::Overflow)
     }
     /// `self - rhs`.
     pub fn checked_sub(self, rhs: Self) -> Result<Self, DecimalError> {
-        self.0.checked_sub(rhs.0).map(Decimal).ok_or(DecimalError::Overflow)
+        self.0
+            .checked_sub(rhs.0)
+            .map(Decimal)
+            .ok_or(DecimalError::Overflow)
     }
     /// `self * rhs`, truncated toward zero.
     pub fn checked_mul(self, rhs: Self) -> Result<Self, DecimalError> {
@@ -91,7 +109,10 @@ impl Decimal {
     }
     /// `self * int`, for amounts times counts.
     pub fn checked_mul_int(self, int: i128) -> Result<Self, DecimalError> {
-        self.0.checked_mul(int).map(Decimal).ok_or(DecimalError::Overflow)
+        self.0
+            .checked_mul(int)
+            .map(Decimal)
+            .ok_or(DecimalError::Overflow)
     }
 }
 
@@ -172,16 +193,34 @@ mod tests {
     #[test]
     fn arithmetic_truncates_toward_zero() {
         assert_eq!(d("1.5").checked_mul(d("2.25")), Ok(d("3.375")));
-        assert_eq!(Decimal::from_ratio(1, 3).map(|x| x.to_string()), Ok("0.333333333".into()));
-        assert_eq!(Decimal::from_ratio(-1, 3).map(|x| x.to_string()), Ok("-0.333333333".into()));
-        assert_eq!(d("10").checked_sub(d("0.000000001")).map(|x| x.to_string()), Ok("9.999999999".into()));
+        assert_eq!(
+            Decimal::from_ratio(1, 3).map(|x| x.to_string()),
+            Ok("0.333333333".into())
+        );
+        assert_eq!(
+            Decimal::from_ratio(-1, 3).map(|x| x.to_string()),
+            Ok("-0.333333333".into())
+        );
+        assert_eq!(
+            d("10").checked_sub(d("0.000000001")).map(|x| x.to_string()),
+            Ok("9.999999999".into())
+        );
     }
 
     #[test]
     fn errors_are_reported_not_wrapped() {
-        assert_eq!(d("1").checked_div(Decimal::ZERO), Err(DecimalError::DivisionByZero));
-        assert_eq!(Decimal::from_raw(i128::MAX).checked_add(Decimal::from_raw(1)), Err(DecimalError::Overflow));
-        assert_eq!(Decimal::from_raw(i128::MAX / 2).checked_mul(d("3")), Err(DecimalError::Overflow));
+        assert_eq!(
+            d("1").checked_div(Decimal::ZERO),
+            Err(DecimalError::DivisionByZero)
+        );
+        assert_eq!(
+            Decimal::from_raw(i128::MAX).checked_add(Decimal::from_raw(1)),
+            Err(DecimalError::Overflow)
+        );
+        assert_eq!(
+            Decimal::from_raw(i128::MAX / 2).checked_mul(d("3")),
+            Err(DecimalError::Overflow)
+        );
         for bad in ["", ".", "1.", ".5", "1.2.3", "abc", "1.0000000001", "--1"] {
             assert_eq!(bad.parse::<Decimal>(), Err(DecimalError::Parse), "{bad}");
         }

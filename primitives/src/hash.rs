@@ -7,13 +7,35 @@ use sha3::{Digest, Sha3_256};
 
 /// A sha3-256 digest.
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub struct Hash(pub [u8; 32]);
 
 /// An account: an ed25519 public key for people and institutions, a derived address for contracts.
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub struct AccountId(pub [u8; 32]);
 

@@ -85,7 +85,11 @@ impl Overlay {
     pub fn into_changes(self) -> Vec<StorageChange> {
         self.writes
             .into_iter()
-            .map(|((contract, key), value)| StorageChange { contract, key, value })
+            .map(|((contract, key), value)| StorageChange {
+                contract,
+                key,
+                value,
+            })
             .collect()
     }
 }

@@ -88,6 +88,9 @@ pub enum ValidationError {
         /// The parser's explanation, with the byte offset.
         message: String,
     },
+    /// Bytes that are not WebAssembly at all.
+    #[error("not a WebAssembly module: the bytes do not start with the \\0asm header")]
+    NotWasm,
     /// A component or other non-module encoding.
     #[error("only core WebAssembly modules are accepted, not components")]
     NotAModule,
@@ -296,12 +299,18 @@ fn float_op_name(op: &Operator<'_>) -> Option<String> {
 }
 
 /// Validates a contract module exactly as the chain does on deploy.
-pub fn validate_module(bytes: &[u8], limits: &ValidationLimits) -> Result<ModuleInfo, ValidationError> {
+pub fn validate_module(
+    bytes: &[u8],
+    limits: &ValidationLimits,
+) -> Result<ModuleInfo, ValidationError> {
     if bytes.len() > limits.max_module_bytes {
         return Err(ValidationError::TooLarge {
             size: bytes.len(),
             max: limits.max_module_bytes,
         });
+    }
+    if !bytes.starts_with(b"\0asm") {
+        return Err(ValidationError::NotWasm);
     }
     let mut types: Vec<FuncType> = Vec::new();
     let mut func_types: Vec<u32> = Vec::new(); // type index per function, imports first
@@ -371,12 +380,21 @@ pub fn validate_module(bytes: &[u8], limits: &ValidationLimits) -> Result<Module
                             module: import.module.into(),
                             name: import.name.into(),
                         })?;
-                    let ft = types.get(ty as usize).ok_or_else(|| ValidationError::Invalid {
-                        message: format!("import civitas.{} refers to unknown type {ty}", import.name),
-                    })?;
-                    let params: Option<Vec<AbiType>> = ft.params().iter().map(|t| abi_type(*t)).collect();
-                    let results: Option<Vec<AbiType>> = ft.results().iter().map(|t| abi_type(*t)).collect();
-                    if params.as_deref() != Some(host.params) || results.as_deref() != Some(host.results) {
+                    let ft = types
+                        .get(ty as usize)
+                        .ok_or_else(|| ValidationError::Invalid {
+                            message: format!(
+                                "import civitas.{} refers to unknown type {ty}",
+                                import.name
+                            ),
+                        })?;
+                    let params: Option<Vec<AbiType>> =
+                        ft.params().iter().map(|t| abi_type(*t)).collect();
+                    let results: Option<Vec<AbiType>> =
+                        ft.results().iter().map(|t| abi_type(*t)).collect();
+                    if params.as_deref() != Some(host.params)
+                        || results.as_deref() != Some(host.results)
+                    {
                         return Err(ValidationError::ImportSignature {
                             name: import.name.into(),
                             expected: abi_sig_text(host.params, host.results),
@@ -403,7 +421,11 @@ pub fn validate_module(bytes: &[u8], limits: &ValidationLimits) -> Result<Module
             Payload::TableSection(reader) => {
                 for table in reader {
                     let table = table.map_err(invalid)?;
-                    let elements = table.ty.maximum.unwrap_or(table.ty.initial).max(table.ty.initial);
+                    let elements = table
+                        .ty
+                        .maximum
+                        .unwrap_or(table.ty.initial)
+                        .max(table.ty.initial);
                     if elements > limits.max_table_elements {
                         return Err(ValidationError::TableTooLarge {
                             elements,
@@ -527,7 +549,9 @@ pub fn validate_module(bytes: &[u8], limits: &ValidationLimits) -> Result<Module
         let Some((_, ExternalKind::Func, index)) = find_export(name) else {
             return Err(missing);
         };
-        let ty = func_types.get(*index as usize).and_then(|t| types.get(*t as usize));
+        let ty = func_types
+            .get(*index as usize)
+            .and_then(|t| types.get(*t as usize));
         match ty {
             Some(ft) if ft.params().is_empty() && ft.results().is_empty() => Ok(()),
             _ => Err(missing),
@@ -564,8 +588,14 @@ mod tests {
     #[test]
     fn float_op_names_follow_the_text_format() {
         assert_eq!(float_op_name(&Operator::F64Add).as_deref(), Some("f64.add"));
-        assert_eq!(float_op_name(&Operator::I32TruncF32S).as_deref(), Some("i32.trunc_f32_s"));
-        assert_eq!(float_op_name(&Operator::F32ConvertI64U).as_deref(), Some("f32.convert_i64_u"));
+        assert_eq!(
+            float_op_name(&Operator::I32TruncF32S).as_deref(),
+            Some("i32.trunc_f32_s")
+        );
+        assert_eq!(
+            float_op_name(&Operator::F32ConvertI64U).as_deref(),
+            Some("f32.convert_i64_u")
+        );
         assert_eq!(float_op_name(&Operator::I32Add), None);
         assert_eq!(float_op_name(&Operator::I64Extend32S), None);
     }

@@ -14,8 +14,12 @@ type HostResult<T> = wasmtime::Result<T>;
 
 #[doc(hidden)]
 macro_rules! host_ret {
-    () => { () };
-    ($t:tt) => { $t };
+    () => {
+        ()
+    };
+    ($t:tt) => {
+        $t
+    };
 }
 
 macro_rules! link_host_functions {
@@ -78,13 +82,22 @@ fn shared_mut<'a>(c: &'a mut Ctx<'_>) -> HostResult<&'a mut Shared> {
         .ok_or_else(|| node_err(VmError::Internal("call state missing".into())))
 }
 
-fn span(function: &'static str, ptr: i32, len: i32, mem_len: usize) -> HostResult<std::ops::Range<usize>> {
+fn span(
+    function: &'static str,
+    ptr: i32,
+    len: i32,
+    mem_len: usize,
+) -> HostResult<std::ops::Range<usize>> {
     let (p, l) = (ptr as u32, len as u32);
     let start = p as usize;
     let end = start.checked_add(l as usize).filter(|e| *e <= mem_len);
     match end {
         Some(end) => Ok(start..end),
-        None => Err(host_err(HostError::MemoryAccess { function, ptr: p, len: l })),
+        None => Err(host_err(HostError::MemoryAccess {
+            function,
+            ptr: p,
+            len: l,
+        })),
     }
 }
 
@@ -183,9 +196,18 @@ fn storage_lookup(c: &Ctx<'_>, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
         .map_err(|e| node_err(VmError::State(e)))
 }
 
-fn storage_read(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32, dst: i32, cap: i32) -> HostResult<i32> {
+fn storage_read(
+    c: &mut Ctx<'_>,
+    key_ptr: i32,
+    key_len: i32,
+    dst: i32,
+    cap: i32,
+) -> HostResult<i32> {
     let v = vm(c);
-    charge(c, v.inner.config.costs.host_call + v.inner.config.costs.storage_read)?;
+    charge(
+        c,
+        v.inner.config.costs.host_call + v.inner.config.costs.storage_read,
+    )?;
     check_size("storage key", key_len, v.inner.config.limits.max_key)?;
     let key = read(c, "storage_read", key_ptr, key_len)?;
     match storage_lookup(c, &key)? {
@@ -198,7 +220,13 @@ fn storage_read(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32, dst: i32, cap: i32)
     }
 }
 
-fn storage_write(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> HostResult<()> {
+fn storage_write(
+    c: &mut Ctx<'_>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_len: i32,
+) -> HostResult<()> {
     let v = vm(c);
     let costs = &v.inner.config.costs;
     charge(c, costs.host_call + costs.storage_write)?;
@@ -248,7 +276,13 @@ fn block_time(c: &mut Ctx<'_>) -> HostResult<i64> {
     Ok(shared_ref(c)?.block.time_ms as i64)
 }
 
-fn emit_event(c: &mut Ctx<'_>, topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32) -> HostResult<()> {
+fn emit_event(
+    c: &mut Ctx<'_>,
+    topic_ptr: i32,
+    topic_len: i32,
+    data_ptr: i32,
+    data_len: i32,
+) -> HostResult<()> {
     let v = vm(c);
     let (costs, limits) = (&v.inner.config.costs, &v.inner.config.limits);
     charge(c, costs.host_call + costs.event)?;
@@ -258,18 +292,32 @@ fn emit_event(c: &mut Ctx<'_>, topic_ptr: i32, topic_len: i32, data_ptr: i32, da
     let bytes = u64::from(topic_len as u32) + u64::from(data_len as u32);
     charge(c, costs.event_per_byte.saturating_mul(bytes))?;
     if shared_ref(c)?.events.len() >= limits.max_events {
-        return Err(host_err(HostError::TooManyEvents { max: limits.max_events }));
+        return Err(host_err(HostError::TooManyEvents {
+            max: limits.max_events,
+        }));
     }
     let topic = read(c, "emit_event", topic_ptr, topic_len)?;
     let data = read(c, "emit_event", data_ptr, data_len)?;
     let contract = c.data().frame.contract;
-    shared_mut(c)?.events.push(Event { contract, topic, data });
+    shared_mut(c)?.events.push(Event {
+        contract,
+        topic,
+        data,
+    });
     Ok(())
 }
 
-fn call_contract(c: &mut Ctx<'_>, addr_ptr: i32, input_ptr: i32, input_len: i32) -> HostResult<i32> {
+fn call_contract(
+    c: &mut Ctx<'_>,
+    addr_ptr: i32,
+    input_ptr: i32,
+    input_len: i32,
+) -> HostResult<i32> {
     let v = vm(c);
-    charge(c, v.inner.config.costs.host_call + v.inner.config.costs.call_contract)?;
+    charge(
+        c,
+        v.inner.config.costs.host_call + v.inner.config.costs.call_contract,
+    )?;
     check_size("call input", input_len, v.inner.config.limits.max_input)?;
     let callee = AccountId(read32(c, "call_contract", addr_ptr)?);
     let input = read(c, "call_contract", input_ptr, input_len)?;
@@ -286,7 +334,9 @@ fn call_contract(c: &mut Ctx<'_>, addr_ptr: i32, input_ptr: i32, input_len: i32)
             .map_err(|e| node_err(VmError::State(e)))?
             .ok_or_else(|| host_err(HostError::ContractNotFound(callee)))?;
         if shared.stack.contains(&callee) {
-            let compiled = v.compiled(&code_hash, shared.backend.as_ref()).map_err(node_err)?;
+            let compiled = v
+                .compiled(&code_hash, shared.backend.as_ref())
+                .map_err(node_err)?;
             if !compiled.info.reentrant {
                 return Err(host_err(HostError::Reentrancy { contract: callee }));
             }
@@ -353,9 +403,18 @@ fn sha3_256(c: &mut Ctx<'_>, ptr: i32, len: i32, dst: i32) -> HostResult<()> {
     write(c, "sha3_256", dst, &digest.0)
 }
 
-fn ed25519_verify(c: &mut Ctx<'_>, pk_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> HostResult<i32> {
+fn ed25519_verify(
+    c: &mut Ctx<'_>,
+    pk_ptr: i32,
+    msg_ptr: i32,
+    msg_len: i32,
+    sig_ptr: i32,
+) -> HostResult<i32> {
     let v = vm(c);
-    charge(c, v.inner.config.costs.host_call + v.inner.config.costs.ed25519_verify)?;
+    charge(
+        c,
+        v.inner.config.costs.host_call + v.inner.config.costs.ed25519_verify,
+    )?;
     check_size("signed message", msg_len, v.inner.config.limits.max_input)?;
     let pk = read32(c, "ed25519_verify", pk_ptr)?;
     let msg = read(c, "ed25519_verify", msg_ptr, msg_len)?;
@@ -380,7 +439,12 @@ fn debug_log(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
     Ok(())
 }
 
-fn sealed_read(c: &mut Ctx<'_>, _subject_ptr: i32, _dataset_ptr: i32, _dataset_len: i32) -> HostResult<i32> {
+fn sealed_read(
+    c: &mut Ctx<'_>,
+    _subject_ptr: i32,
+    _dataset_ptr: i32,
+    _dataset_len: i32,
+) -> HostResult<i32> {
     base(c)?;
     Err(host_err(HostError::SealedReadUnavailable))
 }

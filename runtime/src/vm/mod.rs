@@ -256,7 +256,12 @@ struct MemoryLimitHit {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.limit {
             return Err(wasmtime::Error::new(MemoryLimitHit {
                 requested: desired,
@@ -265,7 +270,12 @@ impl ResourceLimiter for MemoryLimiter {
         }
         Ok(true)
     }
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= self.max_table)
     }
 }
@@ -370,7 +380,8 @@ impl Vm {
     }
 
     fn compile_and_cache(&self, code: &[u8], info: ModuleInfo) -> Result<Arc<Compiled>, VmError> {
-        let module = Module::new(&self.inner.engine, code).map_err(|e| VmError::Internal(format!("compile: {e}")))?;
+        let module = Module::new(&self.inner.engine, code)
+            .map_err(|e| VmError::Internal(format!("compile: {e}")))?;
         let pre = self
             .inner
             .linker
@@ -392,7 +403,11 @@ impl Vm {
         Ok(compiled)
     }
 
-    fn compiled(&self, code_hash: &Hash, backend: &dyn StateBackend) -> Result<Arc<Compiled>, VmError> {
+    fn compiled(
+        &self,
+        code_hash: &Hash,
+        backend: &dyn StateBackend,
+    ) -> Result<Arc<Compiled>, VmError> {
         if let Some(c) = self
             .inner
             .cache
@@ -402,7 +417,9 @@ impl Vm {
         {
             return Ok(c.clone());
         }
-        let code = backend.code(code_hash)?.ok_or(VmError::CodeNotFound(*code_hash))?;
+        let code = backend
+            .code(code_hash)?
+            .ok_or(VmError::CodeNotFound(*code_hash))?;
         let info = self.validate(&code)?;
         self.compile_and_cache(&code, info)
     }
@@ -442,7 +459,13 @@ impl Vm {
             result_buf: Vec::new(),
             read_only: request.read_only,
         };
-        let run = self.run_frame(shared, frame, request.code_hash, request.entry, request.fuel_limit);
+        let run = self.run_frame(
+            shared,
+            frame,
+            request.code_hash,
+            request.entry,
+            request.fuel_limit,
+        );
         let fuel_used = request.fuel_limit.saturating_sub(run.fuel_left);
         let shared = run.shared;
         match run.result {
@@ -462,7 +485,14 @@ impl Vm {
     }
 
     /// Runs one frame. On failure the frame's storage writes and events are undone.
-    fn run_frame(&self, mut shared: Box<Shared>, frame: Frame, code_hash: Hash, entry: Entry, fuel: u64) -> FrameRun {
+    fn run_frame(
+        &self,
+        mut shared: Box<Shared>,
+        frame: Frame,
+        code_hash: Hash,
+        entry: Entry,
+        fuel: u64,
+    ) -> FrameRun {
         let checkpoint = shared.overlay.checkpoint();
         let events_before = shared.events.len();
         let contract = frame.contract;
@@ -529,7 +559,9 @@ impl Vm {
         pre: &InstancePre<HostState>,
         entry: Entry,
     ) -> Result<(), VmError> {
-        let instance = pre.instantiate(&mut *store).map_err(|e| classify(e, true))?;
+        let instance = pre
+            .instantiate(&mut *store)
+            .map_err(|e| classify(e, true))?;
         let memory = instance
             .get_memory(&mut *store, "memory")
             .ok_or_else(|| VmError::Internal("validated module lacks memory export".into()))?;
@@ -575,4 +607,3 @@ fn classify(e: wasmtime::Error, instantiating: bool) -> VmError {
     }
     VmError::Trap(e.to_string())
 }
-

@@ -53,14 +53,23 @@ impl Chain {
         (address, info.code_hash)
     }
 
-    pub fn call_with(&mut self, address: AccountId, input: &[u8], fuel: u64, read_only: bool) -> Result<CallOutcome, CallError> {
+    pub fn call_with(
+        &mut self,
+        address: AccountId,
+        input: &[u8],
+        fuel: u64,
+        read_only: bool,
+    ) -> Result<CallOutcome, CallError> {
         let code_hash = self
             .state
             .contract_code_hash_of(&address)
             .expect("contract registered");
         let outcome = self.vm.execute(
             Arc::new(self.state.clone()),
-            BlockContext { height: 7, time_ms: 1_700_000_000_000 },
+            BlockContext {
+                height: 7,
+                time_ms: 1_700_000_000_000,
+            },
             CallRequest {
                 code_hash,
                 contract: address,

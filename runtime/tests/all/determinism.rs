@@ -31,7 +31,10 @@ const WORK: &str = r#"
 fn same_call_on_two_fresh_vms_is_identical() {
     let code = contract(IMPORTS, "", WORK);
     let run = |pooling: Option<u32>| {
-        let mut chain = Chain::with_config(VmConfig { pooling_instances: pooling, ..VmConfig::default() });
+        let mut chain = Chain::with_config(VmConfig {
+            pooling_instances: pooling,
+            ..VmConfig::default()
+        });
         let (addr, _) = chain.deploy(&code, 9);
         chain.call(addr, b"determinism").expect("call")
     };

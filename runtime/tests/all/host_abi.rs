@@ -61,12 +61,18 @@ fn storage_read_returns_length_and_absent_marker() {
     );
     // Same address space: put the reader's code at the writer's address to read its storage.
     let info = chain.vm.prepare(&reader).expect("reader accepted");
-    chain.state.put_code(info.code_hash, std::sync::Arc::from(reader.as_slice()));
+    chain
+        .state
+        .put_code(info.code_hash, std::sync::Arc::from(reader.as_slice()));
     chain.state.put_contract(addr, info.code_hash);
     let out = chain.call(addr, b"").expect("read");
     assert_eq!(i32::from_le_bytes(out.output[0..4].try_into().unwrap()), 12);
     assert_eq!(&out.output[4..8], b"stor", "copies at most cap bytes");
-    assert_eq!(i32::from_le_bytes(out.output[8..12].try_into().unwrap()), -1, "absent key");
+    assert_eq!(
+        i32::from_le_bytes(out.output[8..12].try_into().unwrap()),
+        -1,
+        "absent key"
+    );
 }
 
 #[test]
@@ -74,9 +80,19 @@ fn revert_undoes_writes_and_carries_the_message() {
     let mut chain = Chain::new();
     let body = format!("{ECHO_STORE} (call $revert (i32.const 256) (call $input_len))");
     let (addr, _) = chain.deploy(&contract(IMPORTS, "", &body), 1);
-    let err = chain.call(addr, b"insufficient balance").expect_err("reverts");
-    assert_eq!(err.error, VmError::Reverted { message: b"insufficient balance".to_vec() });
-    assert_eq!(err.error.to_string(), "contract reverted: insufficient balance");
+    let err = chain
+        .call(addr, b"insufficient balance")
+        .expect_err("reverts");
+    assert_eq!(
+        err.error,
+        VmError::Reverted {
+            message: b"insufficient balance".to_vec()
+        }
+    );
+    assert_eq!(
+        err.error.to_string(),
+        "contract reverted: insufficient balance"
+    );
     assert_eq!(chain.state.storage_len(), 0);
     assert!(err.fuel_used > 0);
 }
@@ -85,8 +101,15 @@ fn revert_undoes_writes_and_carries_the_message() {
 fn read_only_calls_cannot_write_or_emit() {
     let mut chain = Chain::new();
     let (addr, _) = chain.deploy(&contract(IMPORTS, "", ECHO_STORE), 1);
-    let err = chain.call_with(addr, b"x", FUEL, true).expect_err("read-only");
-    assert_eq!(err.error, VmError::Host(HostError::ReadOnly { function: "storage_write" }));
+    let err = chain
+        .call_with(addr, b"x", FUEL, true)
+        .expect_err("read-only");
+    assert_eq!(
+        err.error,
+        VmError::Host(HostError::ReadOnly {
+            function: "storage_write"
+        })
+    );
 }
 
 #[test]
@@ -106,7 +129,11 @@ fn storage_writes_charge_fuel_by_bytes() {
 fn sealed_read_is_reserved_and_traps() {
     let mut chain = Chain::new();
     let (addr, _) = chain.deploy(
-        &contract(IMPORTS, "", "(drop (call $sealed (i32.const 0) (i32.const 0) (i32.const 4)))"),
+        &contract(
+            IMPORTS,
+            "",
+            "(drop (call $sealed (i32.const 0) (i32.const 0) (i32.const 4)))",
+        ),
         1,
     );
     let err = chain.call(addr, b"").expect_err("not enabled");
@@ -153,7 +180,10 @@ fn reverted_nested_call_is_undone_but_the_caller_continues() {
     let out = chain.call(caller, &input).expect("caller survives");
     assert_eq!(out.output[0] as i32, call_status::REVERTED);
     assert_eq!(&out.output[1..], b"no");
-    assert!(out.storage_changes.iter().all(|c| c.contract == caller), "callee writes undone");
+    assert!(
+        out.storage_changes.iter().all(|c| c.contract == caller),
+        "callee writes undone"
+    );
     assert!(out.events.is_empty(), "callee events undone");
 }
 
@@ -167,16 +197,25 @@ fn re_entrancy_is_refused_unless_the_callee_opts_in() {
         (drop (call $call (i32.const 256) (i32.const 256) (i32.const 32)))"#;
     let (plain, _) = chain.deploy(&contract(IMPORTS, "", recurse), 1);
     let err = chain.call(plain, &plain.0).expect_err("re-entry refused");
-    assert_eq!(err.error, VmError::Host(HostError::Reentrancy { contract: plain }));
+    assert_eq!(
+        err.error,
+        VmError::Host(HostError::Reentrancy { contract: plain })
+    );
 
     let opted_in = contract(IMPORTS, r#"(func (export "civitas_reentrant"))"#, recurse);
     let (reentrant, _) = chain.deploy(&opted_in, 2);
     // It re-enters until the depth limit stops the innermost attempt; that attempt fails
     // inside its caller (which ignores the status), so the outer call succeeds after
     // `max_call_depth` call_contract charges.
-    let out = chain.call(reentrant, &reentrant.0).expect("re-entry allowed");
+    let out = chain
+        .call(reentrant, &reentrant.0)
+        .expect("re-entry allowed");
     let max = chain.vm.config().limits.max_call_depth as u64;
-    assert!(out.fuel_used >= max * chain.vm.config().costs.call_contract, "{}", out.fuel_used);
+    assert!(
+        out.fuel_used >= max * chain.vm.config().costs.call_contract,
+        "{}",
+        out.fuel_used
+    );
 }
 
 #[test]
@@ -186,7 +225,10 @@ fn calling_a_missing_contract_is_a_typed_error() {
     let mut input = [0x77u8; 32].to_vec();
     input.extend_from_slice(b"x");
     let err = chain.call(caller, &input).expect_err("no callee");
-    assert!(matches!(err.error, VmError::Host(HostError::ContractNotFound(_))));
+    assert!(matches!(
+        err.error,
+        VmError::Host(HostError::ContractNotFound(_))
+    ));
 }
 
 #[test]
