@@ -55,6 +55,17 @@ pub fn selector(name: &str) -> Selector {
     [h.0[0], h.0[1], h.0[2], h.0[3]]
 }
 
+/// The address of a contract instantiated by `deployer` from `code_hash` with `salt`:
+/// predictable before the instantiation is sent.
+pub fn contract_address(deployer: &AccountId, code_hash: &Hash, salt: &[u8]) -> AccountId {
+    let mut h = Sha3_256::new();
+    h.update(b"civitas/contract-address/v1");
+    h.update(deployer.0);
+    h.update(code_hash.0);
+    h.update(salt);
+    AccountId(h.finalize().into())
+}
+
 macro_rules! bytes32_impls {
     ($t:ident) => {
         impl $t {
@@ -125,6 +136,17 @@ mod tests {
         assert_eq!(Hash::from_hex(&format!("0x{}", h.to_hex())), Some(h));
         assert_eq!(Hash::from_hex("abc"), None);
         assert_eq!(Hash::from_hex(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn contract_addresses_depend_on_every_input() {
+        let d = AccountId([1; 32]);
+        let c = sha3_256(b"code");
+        let a = contract_address(&d, &c, b"salt");
+        assert_eq!(a, contract_address(&d, &c, b"salt"));
+        assert_ne!(a, contract_address(&AccountId([2; 32]), &c, b"salt"));
+        assert_ne!(a, contract_address(&d, &sha3_256(b"other"), b"salt"));
+        assert_ne!(a, contract_address(&d, &c, b"pepper"));
     }
 
     #[test]

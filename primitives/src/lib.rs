@@ -13,4 +13,4 @@ pub mod decimal;
 pub mod hash;
 
 pub use decimal::{Decimal, DecimalError};
-pub use hash::{selector, sha3_256, AccountId, Hash, Selector};
+pub use hash::{contract_address, selector, sha3_256, AccountId, Hash, Selector};
