@@ -34,11 +34,6 @@ pub fn new_contract(path: &Path, sdk_path: &Path) -> Result<String, BuildError> 
             ))
         })?
         .to_string();
-    if !valid_crate_name(&name) {
-        return Err(BuildError::Scaffold(format!(
-            "`{name}` is not a valid crate name: start with a letter, then letters, digits, - or _"
-        )));
-    }
     if path.exists()
         && fs::read_dir(path)
             .map(|mut d| d.next().is_some())
@@ -47,6 +42,11 @@ pub fn new_contract(path: &Path, sdk_path: &Path) -> Result<String, BuildError> 
         return Err(BuildError::Scaffold(format!(
             "{} exists and is not empty",
             path.display()
+        )));
+    }
+    if !valid_crate_name(&name) {
+        return Err(BuildError::Scaffold(format!(
+            "`{name}` is not a valid crate name: start with a letter, then letters, digits, - or _"
         )));
     }
     let sdk = sdk_path.canonicalize().map_err(|_| {

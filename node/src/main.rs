@@ -1,6 +1,7 @@
-//! The `civitas` binary: contract tooling today; the node daemon and the rest of the CLI build
-//! on the same entry point.
+//! The `civitas` binary: contract tooling and an in-memory demo chain; the node daemon and the
+//! rest of the CLI build on the same entry point.
 mod contract_cmd;
+mod demo;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +22,12 @@ enum Command {
     /// Write, build and check WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract_cmd::ContractCommand),
+    /// Deploy the example contracts on an in-memory chain (real VM) and walk through them.
+    Demo {
+        /// Directory holding flipper.wasm, token.wasm and coupons.wasm.
+        #[arg(long, default_value = "target/civitas")]
+        wasm_dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +40,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Contract(cmd) => contract_cmd::run(cmd),
+        Command::Demo { wasm_dir } => demo::run(wasm_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

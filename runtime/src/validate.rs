@@ -321,10 +321,8 @@ pub fn validate_module(
 
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.map_err(invalid)? {
-            Payload::Version { encoding, .. } => {
-                if encoding != Encoding::Module {
-                    return Err(ValidationError::NotAModule);
-                }
+            Payload::Version { encoding, .. } if encoding != Encoding::Module => {
+                return Err(ValidationError::NotAModule);
             }
             Payload::TypeSection(reader) => {
                 if reader.count() > limits.max_types {

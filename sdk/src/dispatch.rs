@@ -30,8 +30,11 @@ pub fn unknown_selector(sel: Selector) -> Vec<u8> {
     out
 }
 
+/// An entry point's result: the output, or the revert message.
+pub type EntryResult = Result<Vec<u8>, Vec<u8>>;
+
 /// Runs an entry point: reads the input, returns the output or reverts with the message.
-pub fn run(entry: fn(&[u8]) -> Result<Vec<u8>, Vec<u8>>) {
+pub fn run(entry: fn(&[u8]) -> EntryResult) {
     let input = crate::env::input();
     match entry(&input) {
         Ok(out) => crate::env::set_return(&out),

@@ -1,1 +1,2 @@
-
+//! Cross-crate tests: reference contracts built by the real tooling, run in the real VM.
+mod determinism;

@@ -62,3 +62,25 @@ fn cached_and_fresh_compilations_agree() {
     assert_eq!(first, third);
     assert_eq!(chain.vm.cached_modules(), 1);
 }
+
+/// Golden values for the WORK module: a change here means fuel metering or host costs changed,
+/// which changes consensus output. Update them only with a deliberate, announced change.
+#[test]
+fn golden_fuel_and_output() {
+    let code = contract(IMPORTS, "", WORK);
+    let mut chain = Chain::new();
+    let (addr, _) = chain.deploy(&code, 9);
+    let out = chain.call(addr, b"golden").expect("call");
+    let mut digest_input = out.output.clone();
+    for c in &out.storage_changes {
+        digest_input.extend_from_slice(&c.key);
+        digest_input.extend_from_slice(c.value.as_deref().unwrap_or_default());
+    }
+    let digest = civitas_primitives::sha3_256(&digest_input).to_hex();
+    assert_eq!((out.fuel_used, digest.as_str()), GOLDEN);
+}
+
+const GOLDEN: (u64, &str) = (
+    589_263,
+    "4159bee38373e9b96ee4a7acb233f8bc2a13db68e7b0e2881ed1af904118601f",
+);
