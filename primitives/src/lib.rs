@@ -1,6 +1,6 @@
 //! Types every Civitas crate shares: 32-byte hashes and account ids, the host ABI table that both
-//! the contract SDK and the runtime are generated from, message selectors and a fixed-point
-//! decimal for money and ratios.
+//! the contract SDK and the runtime are generated from, message selectors, a fixed-point
+//! decimal, transactions, blocks, receipts, Merkle roots and (with `std`) ed25519 signing.
 //!
 //! This crate is `no_std` + `alloc` so that contracts can use it; it holds data and pure
 //! functions only, never I/O or chain logic.
@@ -9,8 +9,13 @@
 extern crate alloc;
 
 pub mod abi;
+pub mod block;
+#[cfg(feature = "std")]
+pub mod crypto;
 pub mod decimal;
 pub mod hash;
+pub mod merkle;
+pub mod tx;
 
 pub use decimal::{Decimal, DecimalError};
 pub use hash::{contract_address, selector, sha3_256, AccountId, Hash, Selector};

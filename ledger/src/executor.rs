@@ -1,0 +1,904 @@
+//! The executor: checks transactions, applies them to a [`StateView`], and turns a block into
+//! receipts and a state root. The proposer path builds a block from candidates (skipping those
+//! that fail their checks); the validator path re-executes a proposed block and accepts it only
+//! if every transaction passes and the roots match. Both end in an [`ExecutedBlock`] that
+//! [`Executor::commit`] writes atomically.
+use std::sync::Arc;
+
+use civitas_primitives::block::{
+    receipts_root, tx_root, Block, CommitCertificate, EventRecord, Header, Receipt, ReceiptError,
+    ReceiptStatus,
+};
+use civitas_primitives::crypto::{verify_tx, verify_tx_batch};
+use civitas_primitives::tx::{Call, GovernanceAction, Role, SignedTransaction};
+use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
+use civitas_runtime::{BlockContext, CallRequest, Entry, StateError, Vm, VmError};
+use jmt::storage::TreeUpdateBatch;
+use jmt::JellyfishMerkleTree;
+use thiserror::Error;
+
+use crate::genesis::Genesis;
+use crate::state::{
+    key_hash, keys, CodeInfo, ContractInfo, DeployPolicy, Proposal, Sha3Hasher, StateView,
+};
+use crate::store::{BlockWrite, Head, Store, StoreError};
+
+/// Chain-wide execution parameters (consensus: every node uses the same).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainParams {
+    /// Chain id.
+    pub chain_id: String,
+    /// Sum of the fuel limits of one block's transactions.
+    pub block_fuel_limit: u64,
+    /// Transactions per block.
+    pub max_block_txs: usize,
+}
+
+impl ChainParams {
+    /// Defaults for `chain_id`.
+    pub fn new(chain_id: &str) -> Self {
+        ChainParams {
+            chain_id: chain_id.into(),
+            block_fuel_limit: 10_000_000_000,
+            max_block_txs: 10_000,
+        }
+    }
+}
+
+/// Fuel charged for work outside the VM.
+pub mod fuel {
+    /// A credit transfer.
+    pub const TRANSFER: u64 = 1_000;
+    /// A governance proposal or approval.
+    pub const GOVERNANCE: u64 = 5_000;
+    /// Upload, per byte of code (validation and compilation).
+    pub const UPLOAD_PER_BYTE: u64 = 20;
+    /// Instantiation, before the constructor runs.
+    pub const INSTANTIATE: u64 = 20_000;
+    /// Upgrade.
+    pub const UPGRADE: u64 = 10_000;
+}
+
+/// Why a transaction was refused before execution: it changes nothing and consumes no nonce.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TxError {
+    /// Oversized or undecodable bytes.
+    #[error("{0}")]
+    Format(String),
+    /// The signature does not verify for the signer.
+    #[error("invalid signature for signer {0}")]
+    BadSignature(AccountId),
+    /// Another chain's transaction.
+    #[error("wrong chain id `{got}`; this chain is `{expected}`")]
+    WrongChainId {
+        /// This chain.
+        expected: String,
+        /// The transaction's.
+        got: String,
+    },
+    /// A nonce already used (a replay).
+    #[error("nonce {got} already used; the next nonce of this account is {expected}")]
+    StaleNonce {
+        /// Next nonce.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// A nonce past the next one.
+    #[error("nonce {got} skips ahead; the next nonce of this account is {expected}")]
+    NonceGap {
+        /// Next nonce.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// A fuel limit no block can hold.
+    #[error("fuel limit {limit} exceeds the block fuel limit {max}")]
+    FuelLimitTooHigh {
+        /// Given.
+        limit: u64,
+        /// Block limit.
+        max: u64,
+    },
+    /// The signer's roles do not allow this call.
+    #[error("{action} needs one of the roles {needs}; account {signer} has none of them")]
+    NotPermitted {
+        /// The call kind.
+        action: &'static str,
+        /// Roles that would allow it.
+        needs: String,
+        /// Signer.
+        signer: AccountId,
+    },
+}
+
+impl TxError {
+    /// A stable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::Format(_) => "malformed",
+            TxError::BadSignature(_) => "bad_signature",
+            TxError::WrongChainId { .. } => "wrong_chain_id",
+            TxError::StaleNonce { .. } => "stale_nonce",
+            TxError::NonceGap { .. } => "nonce_gap",
+            TxError::FuelLimitTooHigh { .. } => "fuel_limit_too_high",
+            TxError::NotPermitted { .. } => "not_permitted",
+        }
+    }
+}
+
+/// Why a block could not be executed or accepted.
+#[derive(Debug, Error)]
+pub enum ExecError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// State I/O failed during execution.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The VM failed for reasons of this node (not the contract's).
+    #[error("VM failure: {0}")]
+    Vm(String),
+    /// A proposed block carries a transaction that fails its checks.
+    #[error("transaction {index} of the proposed block is invalid: {error}")]
+    InvalidTx {
+        /// Position.
+        index: usize,
+        /// Why.
+        error: TxError,
+    },
+    /// A proposed block whose header does not match its execution.
+    #[error("proposed block does not match its execution: {0}")]
+    Mismatch(String),
+    /// The genesis document is invalid or the store already has one.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// The authenticated tree failed.
+    #[error("state tree: {0}")]
+    Tree(String),
+}
+
+/// A block executed but not yet committed.
+pub struct ExecutedBlock {
+    /// The block (with roots filled in).
+    pub block: Block,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// The state root after the block.
+    pub state_root: Hash,
+    tree: TreeUpdateBatch,
+}
+
+/// Executes blocks against the store.
+#[derive(Clone)]
+pub struct Executor {
+    store: Store,
+    vm: Vm,
+    params: ChainParams,
+}
+
+fn receipt_error(code: &str, message: impl Into<String>) -> Option<ReceiptError> {
+    Some(ReceiptError {
+        code: code.into(),
+        message: message.into(),
+    })
+}
+
+fn vm_error_code(e: &VmError) -> &'static str {
+    match e {
+        VmError::OutOfFuel => "out_of_fuel",
+        VmError::MemoryLimit { .. } => "memory_limit",
+        VmError::StackOverflow => "stack_overflow",
+        VmError::Reverted { .. } => "reverted",
+        VmError::Trap(_) => "trap",
+        VmError::Host(_) => "host_error",
+        VmError::CodeNotFound(_) => "code_not_found",
+        VmError::Invalid(_) => "invalid_code",
+        _ => "vm_error",
+    }
+}
+
+/// What a call did, before it becomes a receipt.
+struct CallResult {
+    fuel_used: u64,
+    events: Vec<EventRecord>,
+    output: Vec<u8>,
+    error: Option<ReceiptError>,
+}
+
+impl CallResult {
+    fn ok(fuel_used: u64) -> Self {
+        CallResult {
+            fuel_used,
+            events: Vec::new(),
+            output: Vec::new(),
+            error: None,
+        }
+    }
+    fn fail(fuel_used: u64, code: &str, message: impl Into<String>) -> Self {
+        CallResult {
+            fuel_used,
+            events: Vec::new(),
+            output: Vec::new(),
+            error: receipt_error(code, message),
+        }
+    }
+}
+
+impl Executor {
+    /// An executor over `store`.
+    pub fn new(store: Store, vm: Vm, params: ChainParams) -> Self {
+        Executor { store, vm, params }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The VM.
+    pub fn vm(&self) -> &Vm {
+        &self.vm
+    }
+
+    /// The chain parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// Writes genesis if the store is empty; returns the head either way.
+    pub fn init_genesis(&self, genesis: &Genesis) -> Result<Head, ExecError> {
+        if let Some(head) = self.store.head()? {
+            return Ok(head);
+        }
+        if genesis.chain_id != self.params.chain_id {
+            return Err(ExecError::Genesis(format!(
+                "genesis chain id `{}` differs from the node's `{}`",
+                genesis.chain_id, self.params.chain_id
+            )));
+        }
+        let view = StateView::new(self.store.clone(), 0);
+        genesis.write(&view)?;
+        let (root, tree) = self.tree_update(&view, 0)?;
+        let doc = serde_json_bytes(genesis);
+        Ok(self.store.commit_genesis(&doc, &tree, root)?)
+    }
+
+    /// A read-only view of the committed state at the head.
+    pub fn head_view(&self) -> Result<(Head, StateView), ExecError> {
+        let head = self
+            .store
+            .head()?
+            .ok_or_else(|| ExecError::Genesis("the store has no genesis".into()))?;
+        let view = StateView::new(self.store.clone(), head.height);
+        Ok((head, view))
+    }
+
+    /// Checks a transaction against `view` without executing it.
+    pub fn check_tx(
+        &self,
+        view: &StateView,
+        stx: &SignedTransaction,
+        verify_signature: bool,
+    ) -> Result<(), TxError> {
+        stx.check_limits()
+            .map_err(|e| TxError::Format(e.to_string()))?;
+        let tx = &stx.tx;
+        if tx.chain_id != self.params.chain_id {
+            return Err(TxError::WrongChainId {
+                expected: self.params.chain_id.clone(),
+                got: tx.chain_id.clone(),
+            });
+        }
+        if tx.fuel_limit > self.params.block_fuel_limit {
+            return Err(TxError::FuelLimitTooHigh {
+                limit: tx.fuel_limit,
+                max: self.params.block_fuel_limit,
+            });
+        }
+        if verify_signature && !verify_tx(stx) {
+            return Err(TxError::BadSignature(tx.signer));
+        }
+        let account = view
+            .account(&tx.signer)
+            .map_err(|e| TxError::Format(e.to_string()))?;
+        if tx.nonce < account.nonce {
+            return Err(TxError::StaleNonce {
+                expected: account.nonce,
+                got: tx.nonce,
+            });
+        }
+        if tx.nonce > account.nonce {
+            return Err(TxError::NonceGap {
+                expected: account.nonce,
+                got: tx.nonce,
+            });
+        }
+        let needs = match &tx.call {
+            Call::UploadCode { .. } | Call::Instantiate { .. } => {
+                let policy: DeployPolicy = view
+                    .get_decoded(keys::DEPLOY_POLICY)
+                    .map_err(|e| TxError::Format(e.to_string()))?
+                    .unwrap_or(DeployPolicy {
+                        upload: Default::default(),
+                        instantiate: Default::default(),
+                    });
+                Some(if matches!(tx.call, Call::UploadCode { .. }) {
+                    policy.upload
+                } else {
+                    policy.instantiate
+                })
+            }
+            Call::Propose { .. } | Call::Approve { .. } => {
+                Some(civitas_primitives::tx::RoleSet::of(&[Role::Validator]))
+            }
+            _ => None,
+        };
+        if let Some(needs) = needs {
+            if !account.roles.intersects(needs) {
+                let names: Vec<&str> = Role::ALL
+                    .iter()
+                    .filter(|r| needs.has(**r))
+                    .map(|r| r.name())
+                    .collect();
+                return Err(TxError::NotPermitted {
+                    action: tx.call.kind(),
+                    needs: if names.is_empty() {
+                        "(none)".into()
+                    } else {
+                        names.join(", ")
+                    },
+                    signer: tx.signer,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds and executes a block from `candidates` on top of `parent` (the proposer path).
+    /// Candidates that fail their checks are left out and returned with the reason.
+    /// Signatures are assumed checked at admission (the mempool verifies them).
+    pub fn propose(
+        &self,
+        parent: &Head,
+        time_ms: u64,
+        proposer: AccountId,
+        candidates: Vec<SignedTransaction>,
+    ) -> Result<(ExecutedBlock, Vec<(Hash, TxError)>), ExecError> {
+        let height = parent.height + 1;
+        let view = StateView::new(self.store.clone(), parent.height);
+        let ctx = BlockContext { height, time_ms };
+        let mut included = Vec::new();
+        let mut receipts = Vec::new();
+        let mut rejected = Vec::new();
+        let mut fuel_budget = self.params.block_fuel_limit;
+        for stx in candidates {
+            if included.len() >= self.params.max_block_txs {
+                break;
+            }
+            match self.check_tx(&view, &stx, false) {
+                // Valid but over what is left of this block's fuel: it waits for a later block.
+                Ok(()) if stx.tx.fuel_limit > fuel_budget => continue,
+                Ok(()) => {
+                    fuel_budget -= stx.tx.fuel_limit;
+                    receipts.push(self.apply(&view, ctx, &stx)?);
+                    included.push(stx);
+                }
+                Err(e) => rejected.push((stx.hash(), e)),
+            }
+        }
+        let header = Header {
+            chain_id: self.params.chain_id.clone(),
+            height,
+            parent_hash: parent.block_hash,
+            time_ms,
+            proposer,
+            tx_root: tx_root(&included),
+            state_root: Hash::default(),
+            receipts_root: receipts_root(&receipts),
+        };
+        let executed = self.finish(
+            view,
+            Block {
+                header,
+                txs: included,
+            },
+            receipts,
+        )?;
+        Ok((executed, rejected))
+    }
+
+    /// Re-executes a proposed block on top of `parent` (the validator path).
+    pub fn validate(&self, parent: &Head, block: &Block) -> Result<ExecutedBlock, ExecError> {
+        let h = &block.header;
+        let expect = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ExecError::Mismatch(what.into()))
+            }
+        };
+        expect(h.chain_id == self.params.chain_id, "chain id")?;
+        expect(h.height == parent.height + 1, "height")?;
+        expect(h.parent_hash == parent.block_hash, "parent hash")?;
+        expect(
+            block.txs.len() <= self.params.max_block_txs,
+            "transaction count",
+        )?;
+        expect(h.tx_root == tx_root(&block.txs), "transaction root")?;
+        let refs: Vec<&SignedTransaction> = block.txs.iter().collect();
+        if !verify_tx_batch(&refs) {
+            let index = block.txs.iter().position(|t| !verify_tx(t)).unwrap_or(0);
+            let signer = block
+                .txs
+                .get(index)
+                .map(|t| t.tx.signer)
+                .unwrap_or_default();
+            return Err(ExecError::InvalidTx {
+                index,
+                error: TxError::BadSignature(signer),
+            });
+        }
+        let fuel: u128 = block.txs.iter().map(|t| u128::from(t.tx.fuel_limit)).sum();
+        expect(
+            fuel <= u128::from(self.params.block_fuel_limit),
+            "block fuel limit",
+        )?;
+        let view = StateView::new(self.store.clone(), parent.height);
+        let ctx = BlockContext {
+            height: h.height,
+            time_ms: h.time_ms,
+        };
+        let mut receipts = Vec::with_capacity(block.txs.len());
+        for (index, stx) in block.txs.iter().enumerate() {
+            self.check_tx(&view, stx, false)
+                .map_err(|error| ExecError::InvalidTx { index, error })?;
+            receipts.push(self.apply(&view, ctx, stx)?);
+        }
+        expect(h.receipts_root == receipts_root(&receipts), "receipts root")?;
+        let executed = self.finish(
+            view,
+            Block {
+                header: h.clone(),
+                txs: block.txs.clone(),
+            },
+            receipts,
+        )?;
+        if executed.state_root != h.state_root {
+            return Err(ExecError::Mismatch(format!(
+                "state root: header {} but execution gives {}",
+                h.state_root, executed.state_root
+            )));
+        }
+        Ok(executed)
+    }
+
+    /// Writes an executed block with its certificate; returns the new head.
+    pub fn commit(
+        &self,
+        executed: ExecutedBlock,
+        certificate: CommitCertificate,
+    ) -> Result<Head, ExecError> {
+        let head = Head {
+            height: executed.block.header.height,
+            block_hash: executed.block.header.hash(),
+            state_root: executed.state_root,
+        };
+        self.store.commit_block(&BlockWrite {
+            block: executed.block,
+            certificate,
+            receipts: executed.receipts,
+            tree: executed.tree,
+            head: head.clone(),
+        })?;
+        Ok(head)
+    }
+
+    fn finish(
+        &self,
+        view: StateView,
+        mut block: Block,
+        receipts: Vec<Receipt>,
+    ) -> Result<ExecutedBlock, ExecError> {
+        view.put_encoded(keys::HEIGHT.to_vec(), &block.header.height)?;
+        view.commit_tx()?;
+        let (state_root, tree) = self.tree_update(&view, block.header.height)?;
+        block.header.state_root = state_root;
+        Ok(ExecutedBlock {
+            block,
+            receipts,
+            state_root,
+            tree,
+        })
+    }
+
+    /// Computes the tree for `version` from the view's writes, without writing it.
+    fn tree_update(
+        &self,
+        view: &StateView,
+        version: u64,
+    ) -> Result<(Hash, TreeUpdateBatch), ExecError> {
+        let writes = view.block_writes()?;
+        let tree = JellyfishMerkleTree::<_, Sha3Hasher>::new(&self.store);
+        let (root, batch) = tree
+            .put_value_set(writes.into_iter().map(|(k, v)| (key_hash(&k), v)), version)
+            .map_err(|e| ExecError::Tree(e.to_string()))?;
+        Ok((Hash(root.0), batch))
+    }
+
+    /// Applies one checked transaction: consumes its nonce, runs its call, and returns the
+    /// receipt. A failed call leaves only the nonce change.
+    fn apply(
+        &self,
+        view: &StateView,
+        ctx: BlockContext,
+        stx: &SignedTransaction,
+    ) -> Result<Receipt, ExecError> {
+        let tx = &stx.tx;
+        let mut account = view.account(&tx.signer)?;
+        account.nonce += 1;
+        view.set_account(&tx.signer, &account)?;
+        view.commit_tx()?;
+
+        let result = self.run_call(view, ctx, stx)?;
+        if result.error.is_some() {
+            view.abort_tx()?;
+        } else {
+            view.commit_tx()?;
+        }
+        let fuel_used = result.fuel_used.min(tx.fuel_limit);
+        Ok(Receipt {
+            tx_hash: stx.hash(),
+            status: if result.error.is_none() {
+                ReceiptStatus::Success
+            } else {
+                ReceiptStatus::Failed
+            },
+            fuel_used,
+            events: if result.error.is_none() {
+                result.events
+            } else {
+                Vec::new()
+            },
+            output_hash: if result.output.is_empty() {
+                Hash::default()
+            } else {
+                sha3_256(&result.output)
+            },
+            output: result.output,
+            error: result.error,
+        })
+    }
+
+    fn vm_call(
+        &self,
+        view: &StateView,
+        ctx: BlockContext,
+        request: CallRequest,
+        base_fuel: u64,
+    ) -> Result<CallResult, ExecError> {
+        match self.vm.execute(Arc::new(view.clone()), ctx, request) {
+            Ok(out) => {
+                for change in out.storage_changes {
+                    view.put(keys::storage(&change.contract, &change.key), change.value)?;
+                }
+                Ok(CallResult {
+                    fuel_used: base_fuel + out.fuel_used,
+                    events: out
+                        .events
+                        .into_iter()
+                        .map(|e| EventRecord {
+                            contract: e.contract,
+                            topic: e.topic,
+                            data: e.data,
+                        })
+                        .collect(),
+                    output: out.output,
+                    error: None,
+                })
+            }
+            Err(e) if e.error.is_node_failure() => Err(ExecError::Vm(e.error.to_string())),
+            Err(e) => Ok(CallResult::fail(
+                base_fuel + e.fuel_used,
+                vm_error_code(&e.error),
+                e.error.to_string(),
+            )),
+        }
+    }
+
+    fn run_call(
+        &self,
+        view: &StateView,
+        ctx: BlockContext,
+        stx: &SignedTransaction,
+    ) -> Result<CallResult, ExecError> {
+        let tx = &stx.tx;
+        let limit = tx.fuel_limit;
+        let flat = |cost: u64| -> Option<CallResult> {
+            (cost > limit).then(|| {
+                CallResult::fail(
+                    limit,
+                    "out_of_fuel",
+                    format!("needs {cost} fuel; the limit is {limit}"),
+                )
+            })
+        };
+        match &tx.call {
+            Call::Transfer { to, amount } => {
+                if let Some(r) = flat(fuel::TRANSFER) {
+                    return Ok(r);
+                }
+                let mut from = view.account(&tx.signer)?;
+                if from.balance < *amount {
+                    return Ok(CallResult::fail(
+                        fuel::TRANSFER,
+                        "insufficient_balance",
+                        format!("balance {} is less than {amount}", from.balance),
+                    ));
+                }
+                from.balance -= amount;
+                view.set_account(&tx.signer, &from)?;
+                let mut dest = view.account(to)?;
+                dest.balance = match dest.balance.checked_add(*amount) {
+                    Some(b) => b,
+                    None => {
+                        return Ok(CallResult::fail(
+                            fuel::TRANSFER,
+                            "overflow",
+                            "recipient balance would overflow",
+                        ))
+                    }
+                };
+                view.set_account(to, &dest)?;
+                Ok(CallResult::ok(fuel::TRANSFER))
+            }
+            Call::UploadCode { code } => {
+                let cost = fuel::UPLOAD_PER_BYTE.saturating_mul(code.len() as u64);
+                if let Some(r) = flat(cost) {
+                    return Ok(r);
+                }
+                let info = match self.vm.validate(code) {
+                    Ok(info) => info,
+                    Err(e) => return Ok(CallResult::fail(cost, "invalid_code", e.to_string())),
+                };
+                let key = keys::code(&info.code_hash);
+                if view.get(&key)?.is_none() {
+                    view.put_encoded(
+                        key,
+                        &CodeInfo {
+                            code: code.clone(),
+                            uploader: tx.signer,
+                            refcount: 0,
+                        },
+                    )?;
+                }
+                Ok(CallResult {
+                    output: info.code_hash.0.to_vec(),
+                    ..CallResult::ok(cost)
+                })
+            }
+            Call::Instantiate {
+                code_hash,
+                salt,
+                input,
+            } => {
+                if let Some(r) = flat(fuel::INSTANTIATE) {
+                    return Ok(r);
+                }
+                let Some(mut code) = view.get_decoded::<CodeInfo>(&keys::code(code_hash))? else {
+                    return Ok(CallResult::fail(
+                        fuel::INSTANTIATE,
+                        "code_not_found",
+                        format!("no code stored under {code_hash}"),
+                    ));
+                };
+                let address = contract_address(&tx.signer, code_hash, salt);
+                if view.get(&keys::contract(&address))?.is_some() {
+                    return Ok(CallResult::fail(
+                        fuel::INSTANTIATE,
+                        "contract_exists",
+                        format!("a contract already exists at {address}: use another salt"),
+                    ));
+                }
+                let mut result = self.vm_call(
+                    view,
+                    ctx,
+                    CallRequest {
+                        code_hash: *code_hash,
+                        contract: address,
+                        caller: tx.signer,
+                        input: input.clone(),
+                        fuel_limit: limit - fuel::INSTANTIATE,
+                        entry: Entry::Deploy,
+                        read_only: false,
+                    },
+                    fuel::INSTANTIATE,
+                )?;
+                if result.error.is_none() {
+                    code.refcount += 1;
+                    view.put_encoded(keys::code(code_hash), &code)?;
+                    view.put_encoded(
+                        keys::contract(&address),
+                        &ContractInfo {
+                            code_hash: *code_hash,
+                            admin: tx.signer,
+                        },
+                    )?;
+                    result.output = address.0.to_vec();
+                }
+                Ok(result)
+            }
+            Call::Call { contract, input } => {
+                let Some(info) = view.get_decoded::<ContractInfo>(&keys::contract(contract))?
+                else {
+                    return Ok(CallResult::fail(
+                        0,
+                        "contract_not_found",
+                        format!("no contract at {contract}"),
+                    ));
+                };
+                self.vm_call(
+                    view,
+                    ctx,
+                    CallRequest {
+                        code_hash: info.code_hash,
+                        contract: *contract,
+                        caller: tx.signer,
+                        input: input.clone(),
+                        fuel_limit: limit,
+                        entry: Entry::Call,
+                        read_only: false,
+                    },
+                    0,
+                )
+            }
+            Call::Upgrade {
+                contract,
+                code_hash,
+            } => {
+                if let Some(r) = flat(fuel::UPGRADE) {
+                    return Ok(r);
+                }
+                let Some(mut info) = view.get_decoded::<ContractInfo>(&keys::contract(contract))?
+                else {
+                    return Ok(CallResult::fail(
+                        fuel::UPGRADE,
+                        "contract_not_found",
+                        format!("no contract at {contract}"),
+                    ));
+                };
+                if info.admin != tx.signer {
+                    return Ok(CallResult::fail(
+                        fuel::UPGRADE,
+                        "not_admin",
+                        "only the contract's admin may upgrade it",
+                    ));
+                }
+                let Some(mut new_code) = view.get_decoded::<CodeInfo>(&keys::code(code_hash))?
+                else {
+                    return Ok(CallResult::fail(
+                        fuel::UPGRADE,
+                        "code_not_found",
+                        format!("no code stored under {code_hash}"),
+                    ));
+                };
+                if let Some(mut old) = view.get_decoded::<CodeInfo>(&keys::code(&info.code_hash))? {
+                    old.refcount = old.refcount.saturating_sub(1);
+                    view.put_encoded(keys::code(&info.code_hash), &old)?;
+                }
+                new_code.refcount += 1;
+                view.put_encoded(keys::code(code_hash), &new_code)?;
+                info.code_hash = *code_hash;
+                view.put_encoded(keys::contract(contract), &info)?;
+                Ok(CallResult::ok(fuel::UPGRADE))
+            }
+            Call::Propose { action } => {
+                if let Some(r) = flat(fuel::GOVERNANCE) {
+                    return Ok(r);
+                }
+                let id: u64 = view.get_decoded(keys::NEXT_PROPOSAL)?.unwrap_or(1);
+                view.put_encoded(keys::NEXT_PROPOSAL.to_vec(), &(id + 1))?;
+                let proposal = Proposal {
+                    id,
+                    action: action.clone(),
+                    proposer: tx.signer,
+                    approvals: vec![tx.signer],
+                    executed: false,
+                };
+                let mut result = self.settle_proposal(view, proposal)?;
+                result.output = id.to_le_bytes().to_vec();
+                Ok(result)
+            }
+            Call::Approve { proposal } => {
+                if let Some(r) = flat(fuel::GOVERNANCE) {
+                    return Ok(r);
+                }
+                let Some(mut p) = view.get_decoded::<Proposal>(&keys::proposal(*proposal))? else {
+                    return Ok(CallResult::fail(
+                        fuel::GOVERNANCE,
+                        "proposal_not_found",
+                        format!("no proposal {proposal}"),
+                    ));
+                };
+                if p.executed {
+                    return Ok(CallResult::fail(
+                        fuel::GOVERNANCE,
+                        "proposal_executed",
+                        "the proposal has already taken effect",
+                    ));
+                }
+                if p.approvals.contains(&tx.signer) {
+                    return Ok(CallResult::fail(
+                        fuel::GOVERNANCE,
+                        "already_approved",
+                        "this department already approved",
+                    ));
+                }
+                p.approvals.push(tx.signer);
+                self.settle_proposal(view, p)
+            }
+        }
+    }
+
+    /// Stores a proposal, executing it once it has enough approvals from current validators.
+    fn settle_proposal(&self, view: &StateView, mut p: Proposal) -> Result<CallResult, ExecError> {
+        let threshold: u32 = view.get_decoded(keys::THRESHOLD)?.unwrap_or(1);
+        let mut valid = 0u32;
+        for a in &p.approvals {
+            if view.account(a)?.roles.has(Role::Validator) {
+                valid += 1;
+            }
+        }
+        let mut result = CallResult::ok(fuel::GOVERNANCE);
+        if valid >= threshold {
+            match &p.action {
+                GovernanceAction::GrantRole { account, role } => {
+                    let mut info = view.account(account)?;
+                    info.roles = info.roles.with(*role);
+                    view.set_account(account, &info)?;
+                }
+                GovernanceAction::RevokeRole { account, role } => {
+                    let mut info = view.account(account)?;
+                    info.roles = info.roles.without(*role);
+                    view.set_account(account, &info)?;
+                }
+                GovernanceAction::SetDeployPolicy {
+                    upload,
+                    instantiate,
+                } => {
+                    view.put_encoded(
+                        keys::DEPLOY_POLICY.to_vec(),
+                        &DeployPolicy {
+                            upload: *upload,
+                            instantiate: *instantiate,
+                        },
+                    )?;
+                }
+                GovernanceAction::SetThreshold { threshold } => {
+                    if *threshold == 0 {
+                        return Ok(CallResult::fail(
+                            fuel::GOVERNANCE,
+                            "invalid_threshold",
+                            "the threshold must be at least 1",
+                        ));
+                    }
+                    view.put_encoded(keys::THRESHOLD.to_vec(), threshold)?;
+                }
+            }
+            p.executed = true;
+            result.events.push(EventRecord {
+                contract: AccountId::default(),
+                topic: b"ProposalExecuted".to_vec(),
+                data: parity_scale_codec::Encode::encode(&p.id),
+            });
+        }
+        view.put_encoded(keys::proposal(p.id), &p)?;
+        Ok(result)
+    }
+}
+
+/// The genesis document as stored beside the state, for `chain_getGenesis` and audits.
+fn serde_json_bytes(genesis: &Genesis) -> Vec<u8> {
+    serde_json::to_vec_pretty(genesis).unwrap_or_default()
+}

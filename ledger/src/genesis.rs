@@ -1,0 +1,158 @@
+//! Genesis: the chain id, the first accounts with their credits and roles, the deploy policy and
+//! the governance threshold. Written once as version 0 of the state.
+use civitas_primitives::tx::{Role, RoleSet};
+use civitas_primitives::AccountId;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::state::{keys, AccountInfo, DeployPolicy, StateView};
+
+/// One genesis account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisAccount {
+    /// A label for people (e.g. "tax-department").
+    pub name: String,
+    /// Account id, 64 hex digits.
+    pub account: String,
+    /// Initial credits.
+    #[serde(default)]
+    pub balance: u128,
+    /// Roles: validator, custodian, institution, regulator.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The genesis document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// Chain id; every transaction names it.
+    pub chain_id: String,
+    /// Time of the genesis state, milliseconds since the Unix epoch.
+    pub genesis_time_ms: u64,
+    /// Accounts.
+    pub accounts: Vec<GenesisAccount>,
+    /// Roles that may upload code.
+    pub upload_roles: Vec<String>,
+    /// Roles that may instantiate contracts.
+    pub instantiate_roles: Vec<String>,
+    /// Department approvals a governance proposal needs.
+    pub governance_threshold: u32,
+}
+
+/// A genesis document that does not make sense.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum GenesisError {
+    /// An account id that is not 64 hex digits.
+    #[error("genesis account `{name}`: `{account}` is not 64 hex digits")]
+    BadAccount {
+        /// Label.
+        name: String,
+        /// Text given.
+        account: String,
+    },
+    /// An unknown role name.
+    #[error("unknown role `{0}`: use validator, custodian, institution or regulator")]
+    UnknownRole(String),
+    /// No validator, or a threshold no set of validators can reach.
+    #[error("governance threshold {threshold} with {validators} validators: need 1 ≤ threshold ≤ validators")]
+    Threshold {
+        /// Threshold.
+        threshold: u32,
+        /// Validators.
+        validators: u32,
+    },
+    /// The same account twice.
+    #[error("account {0} appears twice")]
+    Duplicate(String),
+    /// An empty or overlong chain id.
+    #[error("chain id must be 1 to 64 bytes")]
+    ChainId,
+}
+
+/// Parses a role name.
+pub fn parse_role(name: &str) -> Result<Role, GenesisError> {
+    Role::ALL
+        .into_iter()
+        .find(|r| r.name() == name)
+        .ok_or_else(|| GenesisError::UnknownRole(name.into()))
+}
+
+fn role_set(names: &[String]) -> Result<RoleSet, GenesisError> {
+    let roles = names
+        .iter()
+        .map(|n| parse_role(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RoleSet::of(&roles))
+}
+
+impl Genesis {
+    /// The parsed accounts: (id, name, record).
+    pub fn parsed_accounts(&self) -> Result<Vec<(AccountId, String, AccountInfo)>, GenesisError> {
+        let mut out: Vec<(AccountId, String, AccountInfo)> = Vec::new();
+        for a in &self.accounts {
+            let id = AccountId::from_hex(&a.account).ok_or_else(|| GenesisError::BadAccount {
+                name: a.name.clone(),
+                account: a.account.clone(),
+            })?;
+            if out.iter().any(|(x, _, _)| *x == id) {
+                return Err(GenesisError::Duplicate(a.account.clone()));
+            }
+            out.push((
+                id,
+                a.name.clone(),
+                AccountInfo {
+                    nonce: 0,
+                    balance: a.balance,
+                    roles: role_set(&a.roles)?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Checks the document.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        if self.chain_id.is_empty() || self.chain_id.len() > civitas_primitives::tx::MAX_CHAIN_ID {
+            return Err(GenesisError::ChainId);
+        }
+        let accounts = self.parsed_accounts()?;
+        role_set(&self.upload_roles)?;
+        role_set(&self.instantiate_roles)?;
+        let validators = accounts
+            .iter()
+            .filter(|(_, _, i)| i.roles.has(Role::Validator))
+            .count() as u32;
+        if self.governance_threshold == 0 || self.governance_threshold > validators {
+            return Err(GenesisError::Threshold {
+                threshold: self.governance_threshold,
+                validators,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the genesis state into `view`.
+    pub fn write(&self, view: &StateView) -> Result<(), crate::ExecError> {
+        self.validate()
+            .map_err(|e| crate::ExecError::Genesis(e.to_string()))?;
+        for (id, _, info) in self
+            .parsed_accounts()
+            .map_err(|e| crate::ExecError::Genesis(e.to_string()))?
+        {
+            view.set_account(&id, &info)?;
+        }
+        let policy = DeployPolicy {
+            upload: role_set(&self.upload_roles)
+                .map_err(|e| crate::ExecError::Genesis(e.to_string()))?,
+            instantiate: role_set(&self.instantiate_roles)
+                .map_err(|e| crate::ExecError::Genesis(e.to_string()))?,
+        };
+        view.put_encoded(keys::DEPLOY_POLICY.to_vec(), &policy)?;
+        view.put_encoded(keys::THRESHOLD.to_vec(), &self.governance_threshold)?;
+        view.put_encoded(keys::NEXT_PROPOSAL.to_vec(), &1u64)?;
+        view.put_encoded(keys::HEIGHT.to_vec(), &0u64)?;
+        view.put_encoded(keys::CHAIN_ID.to_vec(), &self.chain_id)?;
+        view.commit_tx()?;
+        Ok(())
+    }
+}

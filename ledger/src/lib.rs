@@ -1,0 +1,22 @@
+//! The Civitas ledger: the state machine around the contract VM.
+//!
+//! - [`store`]: RocksDB column families, the Jellyfish Merkle tree's storage, blocks, receipts,
+//!   certificates, the head pointer, atomic block commits.
+//! - [`state`]: the state layout and [`state::StateView`], a block's writes over committed state.
+//! - [`executor`]: transaction checks, calls, governance, block proposal and validation.
+//! - [`genesis`]: the genesis document.
+//! - [`proof`]: state proofs and their client-side verification.
+//!
+//! The ledger knows nothing of networking or consensus: a consensus adapter drives
+//! [`executor::Executor::propose`], [`executor::Executor::validate`] and
+//! [`executor::Executor::commit`].
+
+pub mod executor;
+pub mod genesis;
+pub mod proof;
+pub mod state;
+pub mod store;
+
+pub use executor::{ChainParams, ExecError, ExecutedBlock, Executor, TxError};
+pub use genesis::{Genesis, GenesisAccount};
+pub use store::{Head, Store, StoreError};

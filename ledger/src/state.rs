@@ -1,0 +1,260 @@
+//! The ledger's state layout: which key holds what, the typed records stored there, and
+//! [`StateView`], a block's uncommitted writes layered over the committed version, which is also
+//! the VM's [`StateBackend`].
+//!
+//! Keys (raw bytes, hashed with sha3-256 into the Jellyfish Merkle tree):
+//! `a/{account}` → [`AccountInfo`], `c/{code hash}` → [`CodeInfo`], `k/{contract}` →
+//! [`ContractInfo`], `s/{contract}{key}` → contract storage, `g/…` → governance, `m/…` → chain
+//! metadata.
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use civitas_primitives::tx::{GovernanceAction, RoleSet};
+use civitas_primitives::{AccountId, Hash};
+use civitas_runtime::{StateBackend, StateError};
+use jmt::{KeyHash, SimpleHasher};
+use parity_scale_codec::{Decode, Encode};
+use sha3::Digest;
+
+use crate::store::Store;
+
+/// sha3-256 for the Jellyfish Merkle tree.
+pub struct Sha3Hasher(sha3::Sha3_256);
+
+impl SimpleHasher for Sha3Hasher {
+    fn new() -> Self {
+        Sha3Hasher(sha3::Sha3_256::new())
+    }
+    fn update(&mut self, data: &[u8]) {
+        Digest::update(&mut self.0, data);
+    }
+    fn finalize(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+/// The tree key of a raw state key.
+pub fn key_hash(key: &[u8]) -> KeyHash {
+    KeyHash::with::<Sha3Hasher>(key)
+}
+
+/// State keys.
+pub mod keys {
+    use super::*;
+
+    fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+        let mut k = prefix.to_vec();
+        for p in parts {
+            k.extend_from_slice(p);
+        }
+        k
+    }
+    /// An account's record.
+    pub fn account(a: &AccountId) -> Vec<u8> {
+        join(b"a/", &[&a.0])
+    }
+    /// Stored code.
+    pub fn code(h: &Hash) -> Vec<u8> {
+        join(b"c/", &[&h.0])
+    }
+    /// A contract's record.
+    pub fn contract(a: &AccountId) -> Vec<u8> {
+        join(b"k/", &[&a.0])
+    }
+    /// A contract storage slot.
+    pub fn storage(a: &AccountId, key: &[u8]) -> Vec<u8> {
+        join(b"s/", &[&a.0, key])
+    }
+    /// Deploy policy.
+    pub const DEPLOY_POLICY: &[u8] = b"g/policy";
+    /// Governance threshold.
+    pub const THRESHOLD: &[u8] = b"g/threshold";
+    /// Next proposal id.
+    pub const NEXT_PROPOSAL: &[u8] = b"g/next";
+    /// A proposal.
+    pub fn proposal(id: u64) -> Vec<u8> {
+        join(b"g/p/", &[&id.to_be_bytes()])
+    }
+    /// Height of the last block (changes every block).
+    pub const HEIGHT: &[u8] = b"m/height";
+    /// Chain id.
+    pub const CHAIN_ID: &[u8] = b"m/chain_id";
+}
+
+/// An account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct AccountInfo {
+    /// Next expected nonce.
+    pub nonce: u64,
+    /// Credits.
+    pub balance: u128,
+    /// Roles held.
+    pub roles: RoleSet,
+}
+
+/// Stored code.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct CodeInfo {
+    /// Module bytes.
+    pub code: Vec<u8>,
+    /// Who uploaded it first.
+    pub uploader: AccountId,
+    /// Number of contracts running it.
+    pub refcount: u64,
+}
+
+/// A contract instance.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ContractInfo {
+    /// Code it runs.
+    pub code_hash: Hash,
+    /// Who may upgrade it (the instantiator).
+    pub admin: AccountId,
+}
+
+/// Which roles may upload and instantiate code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct DeployPolicy {
+    /// Roles that may upload code.
+    pub upload: RoleSet,
+    /// Roles that may instantiate contracts.
+    pub instantiate: RoleSet,
+}
+
+/// A governance proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Proposal {
+    /// Id.
+    pub id: u64,
+    /// The change.
+    pub action: GovernanceAction,
+    /// Who filed it.
+    pub proposer: AccountId,
+    /// Departments that approved (the proposer first), in order.
+    pub approvals: Vec<AccountId>,
+    /// Whether it has taken effect.
+    pub executed: bool,
+}
+
+/// A block's writes and the current transaction's writes on top of them.
+#[derive(Default)]
+struct Layers {
+    block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    tx: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+/// Reads and writes of one block, layered over the committed state at `base_version`: the
+/// current transaction's writes, then the block's, then the store. Shared with the VM during a
+/// call; the executor opens and closes transactions between calls.
+#[derive(Clone)]
+pub struct StateView {
+    store: Store,
+    base_version: u64,
+    layers: Arc<RwLock<Layers>>,
+}
+
+impl StateView {
+    /// A view over the committed state at `base_version`.
+    pub fn new(store: Store, base_version: u64) -> Self {
+        StateView {
+            store,
+            base_version,
+            layers: Arc::new(RwLock::new(Layers::default())),
+        }
+    }
+
+    /// The committed version this view reads under its writes.
+    pub fn base_version(&self) -> u64 {
+        self.base_version
+    }
+
+    /// Raw read.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        {
+            let layers = self.layers.read().map_err(|_| poisoned())?;
+            if let Some(v) = layers.tx.get(key).or_else(|| layers.block.get(key)) {
+                return Ok(v.clone());
+            }
+        }
+        self.store
+            .value_at(key_hash(key), self.base_version)
+            .map_err(|e| StateError(e.to_string()))
+    }
+
+    /// Raw write into the current transaction (`None` deletes).
+    pub fn put(&self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), StateError> {
+        self.layers
+            .write()
+            .map_err(|_| poisoned())?
+            .tx
+            .insert(key, value);
+        Ok(())
+    }
+
+    /// Typed read.
+    pub fn get_decoded<T: Decode>(&self, key: &[u8]) -> Result<Option<T>, StateError> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(b) => T::decode(&mut &b[..]).map(Some).map_err(|_| {
+                StateError(format!(
+                    "undecodable state under key prefix {:?}",
+                    String::from_utf8_lossy(&key[..key.len().min(2)])
+                ))
+            }),
+        }
+    }
+
+    /// Typed write.
+    pub fn put_encoded<T: Encode>(&self, key: Vec<u8>, value: &T) -> Result<(), StateError> {
+        self.put(key, Some(value.encode()))
+    }
+
+    /// An account (default when absent).
+    pub fn account(&self, a: &AccountId) -> Result<AccountInfo, StateError> {
+        Ok(self.get_decoded(&keys::account(a))?.unwrap_or_default())
+    }
+
+    /// Stores an account.
+    pub fn set_account(&self, a: &AccountId, info: &AccountInfo) -> Result<(), StateError> {
+        self.put_encoded(keys::account(a), info)
+    }
+
+    /// Keeps the current transaction's writes: they join the block's.
+    pub fn commit_tx(&self) -> Result<(), StateError> {
+        let mut layers = self.layers.write().map_err(|_| poisoned())?;
+        let tx = std::mem::take(&mut layers.tx);
+        layers.block.extend(tx);
+        Ok(())
+    }
+
+    /// Drops the current transaction's writes.
+    pub fn abort_tx(&self) -> Result<(), StateError> {
+        self.layers.write().map_err(|_| poisoned())?.tx.clear();
+        Ok(())
+    }
+
+    /// The block's committed-transaction writes, ordered by key.
+    pub fn block_writes(&self) -> Result<BTreeMap<Vec<u8>, Option<Vec<u8>>>, StateError> {
+        Ok(self.layers.read().map_err(|_| poisoned())?.block.clone())
+    }
+}
+
+fn poisoned() -> StateError {
+    StateError("state view lock poisoned".into())
+}
+
+impl StateBackend for StateView {
+    fn storage_get(&self, contract: &AccountId, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.get(&keys::storage(contract, key))
+    }
+    fn contract_code_hash(&self, contract: &AccountId) -> Result<Option<Hash>, StateError> {
+        Ok(self
+            .get_decoded::<ContractInfo>(&keys::contract(contract))?
+            .map(|c| c.code_hash))
+    }
+    fn code(&self, code_hash: &Hash) -> Result<Option<Arc<[u8]>>, StateError> {
+        Ok(self
+            .get_decoded::<CodeInfo>(&keys::code(code_hash))?
+            .map(|c| Arc::from(c.code)))
+    }
+}

@@ -1,0 +1,122 @@
+//! Shared fixtures: a genesis with named dev keys, a node on a temp dir, block helpers.
+use std::path::Path;
+
+use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store};
+use civitas_primitives::block::{vote_message, CommitCertificate};
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
+use civitas_runtime::{Vm, VmConfig};
+
+pub const CHAIN: &str = "civitas-test";
+
+pub fn key(name: &str) -> Keypair {
+    Keypair::dev(name)
+}
+
+pub fn genesis() -> Genesis {
+    let acct = |name: &str, balance: u128, roles: &[&str]| GenesisAccount {
+        name: name.into(),
+        account: key(name).account().to_hex(),
+        balance,
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    };
+    Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 1_700_000_000_000,
+        accounts: vec![
+            acct("tax", 1_000_000, &["validator", "custodian"]),
+            acct("civil", 1_000_000, &["validator", "custodian"]),
+            acct("land", 1_000_000, &["validator", "custodian"]),
+            acct("bank", 500_000, &["institution"]),
+            acct("alice", 1_000, &[]),
+        ],
+        upload_roles: vec!["institution".into()],
+        instantiate_roles: vec!["institution".into()],
+        governance_threshold: 2,
+    }
+}
+
+pub struct Node {
+    pub exec: Executor,
+    pub head: Head,
+    pub time_ms: u64,
+}
+
+impl Node {
+    pub fn open(dir: &Path) -> Node {
+        let store = Store::open(dir).expect("open store");
+        let exec = Executor::new(
+            store,
+            Vm::new(VmConfig::default()).expect("vm"),
+            ChainParams::new(CHAIN),
+        );
+        let head = exec.init_genesis(&genesis()).expect("genesis");
+        Node {
+            exec,
+            head,
+            time_ms: 1_700_000_000_000,
+        }
+    }
+
+    /// Proposes a block from `txs`, commits it with the proposer's signature, returns rejections.
+    pub fn produce(&mut self, txs: Vec<SignedTransaction>) -> Vec<civitas_ledger::TxError> {
+        self.time_ms += 1_000;
+        let proposer = key("tax");
+        let (executed, rejected) = self
+            .exec
+            .propose(&self.head, self.time_ms, proposer.account(), txs)
+            .expect("propose");
+        let hash = executed.block.header.hash();
+        let height = executed.block.header.height;
+        let cert = CommitCertificate {
+            height,
+            block_hash: hash,
+            signatures: vec![(
+                proposer.account(),
+                proposer.sign_hash(&vote_message(height, &hash)),
+            )],
+        };
+        self.head = self.exec.commit(executed, cert).expect("commit");
+        rejected.into_iter().map(|(_, e)| e).collect()
+    }
+
+    pub fn nonce(&self, name: &str) -> u64 {
+        let (_, view) = self.exec.head_view().expect("view");
+        view.account(&key(name).account()).expect("account").nonce
+    }
+
+    pub fn balance(&self, name: &str) -> u128 {
+        let (_, view) = self.exec.head_view().expect("view");
+        view.account(&key(name).account()).expect("account").balance
+    }
+
+    pub fn receipts(&self, height: u64) -> Vec<civitas_primitives::block::Receipt> {
+        self.exec
+            .store()
+            .receipts(height)
+            .expect("read")
+            .expect("receipts stored")
+    }
+}
+
+pub fn tx(signer: &str, nonce: u64, call: Call) -> SignedTransaction {
+    let k = key(signer);
+    k.sign_tx(Transaction {
+        chain_id: CHAIN.into(),
+        signer: k.account(),
+        nonce,
+        fuel_limit: 10_000_000,
+        call,
+    })
+}
+
+pub fn transfer(signer: &str, nonce: u64, to: &str, amount: u128) -> SignedTransaction {
+    tx(
+        signer,
+        nonce,
+        Call::Transfer {
+            to: key(to).account(),
+            amount,
+        },
+    )
+}

@@ -1,0 +1,5 @@
+//! Ledger tests on a real RocksDB store in a temporary directory.
+mod common;
+mod execution;
+mod governance;
+mod proofs;

@@ -1,0 +1,128 @@
+//! Blocks, headers, receipts and commit certificates.
+use alloc::string::String;
+use alloc::vec::Vec;
+use parity_scale_codec::{Decode, Encode};
+use scale_info::TypeInfo;
+
+use crate::merkle::merkle_root;
+use crate::tx::SignedTransaction;
+use crate::{sha3_256, AccountId, Hash};
+
+/// Signing domain of block votes (commit signatures).
+pub const VOTE_DOMAIN: &[u8] = b"civitas/vote/v1";
+
+/// A block header: everything a light client needs to check proofs against.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Header {
+    /// Chain id.
+    pub chain_id: String,
+    /// Height; the genesis state is height 0, the first block height 1.
+    pub height: u64,
+    /// Hash of the parent header (zeros for height 1).
+    pub parent_hash: Hash,
+    /// Proposer's block time, milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// Proposing validator.
+    pub proposer: AccountId,
+    /// Merkle root of the transaction hashes.
+    pub tx_root: Hash,
+    /// Root of the authenticated state after this block.
+    pub state_root: Hash,
+    /// Merkle root of the encoded receipts.
+    pub receipts_root: Hash,
+}
+
+impl Header {
+    /// The block hash: sha3-256 of the encoded header.
+    pub fn hash(&self) -> Hash {
+        sha3_256(&self.encode())
+    }
+}
+
+/// A block: header and transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Block {
+    /// Header.
+    pub header: Header,
+    /// Transactions in execution order.
+    pub txs: Vec<SignedTransaction>,
+}
+
+/// The transaction root of `txs`.
+pub fn tx_root(txs: &[SignedTransaction]) -> Hash {
+    let hashes: Vec<Hash> = txs.iter().map(|t| t.hash()).collect();
+    merkle_root(&hashes)
+}
+
+/// The receipts root of `receipts`.
+pub fn receipts_root(receipts: &[Receipt]) -> Hash {
+    let encoded: Vec<Vec<u8>> = receipts.iter().map(|r| r.encode()).collect();
+    merkle_root(&encoded)
+}
+
+/// The message a validator signs to commit a block: `sha3_256(VOTE_DOMAIN || height || hash)`.
+pub fn vote_message(height: u64, block_hash: &Hash) -> Hash {
+    let mut bytes = VOTE_DOMAIN.to_vec();
+    height.encode_to(&mut bytes);
+    bytes.extend_from_slice(&block_hash.0);
+    sha3_256(&bytes)
+}
+
+/// Signatures of validators on a block: the proof it was decided.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct CommitCertificate {
+    /// Height.
+    pub height: u64,
+    /// Hash of the committed header.
+    pub block_hash: Hash,
+    /// (validator, signature over [`vote_message`]).
+    pub signatures: Vec<(AccountId, [u8; 64])>,
+}
+
+/// An event as recorded in a receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct EventRecord {
+    /// Emitting contract (or the zero account for chain events).
+    pub contract: AccountId,
+    /// Topic.
+    pub topic: Vec<u8>,
+    /// SCALE-encoded data.
+    pub data: Vec<u8>,
+}
+
+/// Whether a transaction's call succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum ReceiptStatus {
+    /// The call's effects were applied.
+    Success,
+    /// The call failed: its effects were undone, its nonce and fuel consumed.
+    Failed,
+}
+
+/// A stable code for a failed call, part of consensus; the message is for people.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct ReceiptError {
+    /// Stable code, e.g. `out_of_fuel`, `reverted`, `not_permitted`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// The outcome of one transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Receipt {
+    /// Transaction hash.
+    pub tx_hash: Hash,
+    /// Success or failure.
+    pub status: ReceiptStatus,
+    /// Fuel consumed.
+    pub fuel_used: u64,
+    /// Events (empty on failure).
+    pub events: Vec<EventRecord>,
+    /// sha3-256 of the call output (zeros when there is none).
+    pub output_hash: Hash,
+    /// The call output, for non-sealed calls.
+    pub output: Vec<u8>,
+    /// Why it failed.
+    pub error: Option<ReceiptError>,
+}

@@ -1,0 +1,122 @@
+//! ed25519 keys and signatures with domain separation: signing a transaction or a vote, and
+//! strict single and batch verification.
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+use crate::block::{vote_message, CommitCertificate};
+use crate::tx::{SignedTransaction, Transaction};
+use crate::AccountId;
+
+/// A key pair that signs for an account.
+#[derive(Clone)]
+pub struct Keypair(SigningKey);
+
+impl core::fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Keypair({})", self.account())
+    }
+}
+
+impl Keypair {
+    /// From a 32-byte secret seed.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Keypair(SigningKey::from_bytes(&seed))
+    }
+    /// A deterministic key from a name (dev and tests only: anyone can derive it).
+    pub fn dev(name: &str) -> Self {
+        Self::from_seed(crate::sha3_256(alloc::format!("civitas/dev-key/{name}").as_bytes()).0)
+    }
+    /// The secret seed.
+    pub fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+    /// The account id (public key).
+    pub fn account(&self) -> AccountId {
+        AccountId(self.0.verifying_key().to_bytes())
+    }
+    /// Signs a 32-byte message hash.
+    pub fn sign_hash(&self, hash: &crate::Hash) -> [u8; 64] {
+        self.0.sign(&hash.0).to_bytes()
+    }
+    /// Signs a transaction.
+    pub fn sign_tx(&self, tx: Transaction) -> SignedTransaction {
+        let signature = self.sign_hash(&tx.signing_hash());
+        SignedTransaction { tx, signature }
+    }
+}
+
+/// Strict verification of `signature` by `signer` over the 32-byte `hash`.
+pub fn verify_hash(signer: &AccountId, hash: &crate::Hash, signature: &[u8; 64]) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(&signer.0) else {
+        return false;
+    };
+    key.verify_strict(&hash.0, &Signature::from_bytes(signature))
+        .is_ok()
+}
+
+/// Whether a signed transaction's signature is valid for its signer.
+pub fn verify_tx(stx: &SignedTransaction) -> bool {
+    verify_hash(&stx.tx.signer, &stx.tx.signing_hash(), &stx.signature)
+}
+
+/// Batch verification of transaction signatures; `true` only if all are valid. Falls back to
+/// nothing: callers that need to know which one failed verify singly after a `false`.
+pub fn verify_tx_batch(txs: &[&SignedTransaction]) -> bool {
+    let mut messages = alloc::vec::Vec::with_capacity(txs.len());
+    let mut signatures = alloc::vec::Vec::with_capacity(txs.len());
+    let mut keys = alloc::vec::Vec::with_capacity(txs.len());
+    for stx in txs {
+        let Ok(key) = VerifyingKey::from_bytes(&stx.tx.signer.0) else {
+            return false;
+        };
+        keys.push(key);
+        messages.push(stx.tx.signing_hash().0);
+        signatures.push(Signature::from_bytes(&stx.signature));
+    }
+    let refs: alloc::vec::Vec<&[u8]> = messages.iter().map(|m| &m[..]).collect();
+    ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_ok()
+}
+
+/// Whether `cert` carries a valid signature of every listed validator over its block.
+pub fn verify_certificate(cert: &CommitCertificate) -> bool {
+    let msg = vote_message(cert.height, &cert.block_hash);
+    !cert.signatures.is_empty()
+        && cert
+            .signatures
+            .iter()
+            .all(|(v, sig)| verify_hash(v, &msg, sig))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tx::Call;
+
+    fn tx(nonce: u64) -> Transaction {
+        Transaction {
+            chain_id: "t".into(),
+            signer: Keypair::dev("alice").account(),
+            nonce,
+            fuel_limit: 1,
+            call: Call::Transfer {
+                to: AccountId([9; 32]),
+                amount: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn signatures_verify_singly_and_in_batches() {
+        let alice = Keypair::dev("alice");
+        let a = alice.sign_tx(tx(0));
+        let b = alice.sign_tx(tx(1));
+        assert!(verify_tx(&a) && verify_tx(&b));
+        assert!(verify_tx_batch(&[&a, &b]));
+        let mut forged = b.clone();
+        forged.tx.nonce = 2;
+        assert!(!verify_tx(&forged));
+        assert!(!verify_tx_batch(&[&a, &forged]));
+        let mut wrong_signer = a.clone();
+        wrong_signer.tx.signer = Keypair::dev("bob").account();
+        assert!(!verify_tx(&wrong_signer));
+    }
+}

@@ -1,0 +1,369 @@
+//! Transactions: what an account asks the chain to do. A [`Transaction`] is SCALE-encoded and
+//! signed over `sha3_256(TX_DOMAIN || bytes)`; every variable-length field has a limit checked
+//! by [`SignedTransaction::decode_checked`], so a hostile peer cannot make a node allocate or
+//! store more than the limits allow.
+use alloc::string::String;
+use alloc::vec::Vec;
+use parity_scale_codec::{Decode, DecodeAll, Encode};
+use scale_info::TypeInfo;
+
+use crate::{sha3_256, AccountId, Hash};
+
+/// Signing domain of transactions.
+pub const TX_DOMAIN: &[u8] = b"civitas/tx/v1";
+/// Largest encoded signed transaction.
+pub const MAX_TX_BYTES: usize = 600 * 1024;
+/// Largest chain id.
+pub const MAX_CHAIN_ID: usize = 64;
+/// Largest call input or constructor input.
+pub const MAX_INPUT: usize = 64 * 1024;
+/// Largest contract module in a transaction.
+pub const MAX_CODE: usize = 512 * 1024;
+/// Largest instantiation salt.
+pub const MAX_SALT: usize = 64;
+
+/// A permissioned role. Accounts may hold several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, TypeInfo)]
+pub enum Role {
+    /// A department running a validator node; departments vote on governance.
+    Validator,
+    /// A department or hospital that holds citizens' records.
+    Custodian,
+    /// A bank, insurer or other institution that runs contracts.
+    Institution,
+    /// Approves contract code for sealed data access; reads the aggregate audit trail.
+    Regulator,
+}
+
+impl Role {
+    /// All roles.
+    pub const ALL: [Role; 4] = [
+        Role::Validator,
+        Role::Custodian,
+        Role::Institution,
+        Role::Regulator,
+    ];
+
+    /// The bit of this role in a role set.
+    pub const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// Lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Role::Validator => "validator",
+            Role::Custodian => "custodian",
+            Role::Institution => "institution",
+            Role::Regulator => "regulator",
+        }
+    }
+}
+
+/// A set of roles as bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct RoleSet(pub u8);
+
+impl RoleSet {
+    /// The set holding `roles`.
+    pub fn of(roles: &[Role]) -> Self {
+        RoleSet(roles.iter().fold(0, |acc, r| acc | r.bit()))
+    }
+    /// Whether `role` is in the set.
+    pub fn has(self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+    /// Whether the sets share a role.
+    pub fn intersects(self, other: RoleSet) -> bool {
+        self.0 & other.0 != 0
+    }
+    /// The set with `role` added.
+    pub fn with(self, role: Role) -> Self {
+        RoleSet(self.0 | role.bit())
+    }
+    /// The set with `role` removed.
+    pub fn without(self, role: Role) -> Self {
+        RoleSet(self.0 & !role.bit())
+    }
+}
+
+/// A change that needs the approval of `m` of the departments (validators).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum GovernanceAction {
+    /// Gives `account` a role.
+    GrantRole {
+        /// Account.
+        account: AccountId,
+        /// Role.
+        role: Role,
+    },
+    /// Takes a role away.
+    RevokeRole {
+        /// Account.
+        account: AccountId,
+        /// Role.
+        role: Role,
+    },
+    /// Which roles may upload code and which may instantiate it.
+    SetDeployPolicy {
+        /// Roles that may upload code.
+        upload: RoleSet,
+        /// Roles that may instantiate contracts.
+        instantiate: RoleSet,
+    },
+    /// The number of approvals a proposal needs.
+    SetThreshold {
+        /// Approvals needed.
+        threshold: u32,
+    },
+}
+
+/// What a transaction does.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum Call {
+    /// Stores a contract module under its sha3-256 hash.
+    UploadCode {
+        /// Module bytes.
+        code: Vec<u8>,
+    },
+    /// Creates a contract at `contract_address(signer, code_hash, salt)` and runs its constructor.
+    Instantiate {
+        /// Code to run.
+        code_hash: Hash,
+        /// Salt for the address.
+        salt: Vec<u8>,
+        /// Constructor selector + arguments.
+        input: Vec<u8>,
+    },
+    /// Calls a contract.
+    Call {
+        /// Contract address.
+        contract: AccountId,
+        /// Selector + arguments.
+        input: Vec<u8>,
+    },
+    /// Points a contract at new code (the contract's admin only).
+    Upgrade {
+        /// Contract.
+        contract: AccountId,
+        /// New code.
+        code_hash: Hash,
+    },
+    /// Moves credits.
+    Transfer {
+        /// Recipient.
+        to: AccountId,
+        /// Amount.
+        amount: u128,
+    },
+    /// Files a governance proposal (departments only); counts as the proposer's approval.
+    Propose {
+        /// The change.
+        action: GovernanceAction,
+    },
+    /// Approves a pending proposal (departments only).
+    Approve {
+        /// Proposal id.
+        proposal: u64,
+    },
+}
+
+impl Call {
+    /// A short name for logs and receipts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Call::UploadCode { .. } => "upload_code",
+            Call::Instantiate { .. } => "instantiate",
+            Call::Call { .. } => "call",
+            Call::Upgrade { .. } => "upgrade",
+            Call::Transfer { .. } => "transfer",
+            Call::Propose { .. } => "propose",
+            Call::Approve { .. } => "approve",
+        }
+    }
+}
+
+/// An unsigned transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Transaction {
+    /// The chain this transaction is for (replay protection across chains).
+    pub chain_id: String,
+    /// The signing account.
+    pub signer: AccountId,
+    /// The signer's next nonce (strict: replays and gaps are refused).
+    pub nonce: u64,
+    /// Fuel the signer allows this transaction to use.
+    pub fuel_limit: u64,
+    /// What to do.
+    pub call: Call,
+}
+
+impl Transaction {
+    /// The 32-byte message that is signed: `sha3_256(TX_DOMAIN || scale(self))`.
+    pub fn signing_hash(&self) -> Hash {
+        let mut bytes = TX_DOMAIN.to_vec();
+        self.encode_to(&mut bytes);
+        sha3_256(&bytes)
+    }
+}
+
+/// A transaction with its ed25519 signature.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct SignedTransaction {
+    /// The transaction.
+    pub tx: Transaction,
+    /// ed25519 signature over [`Transaction::signing_hash`].
+    pub signature: [u8; 64],
+}
+
+/// Why transaction bytes were refused before execution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxFormatError {
+    /// More bytes than [`MAX_TX_BYTES`].
+    TooLarge {
+        /// Size.
+        size: usize,
+    },
+    /// Not a SCALE-encoded signed transaction (or trailing bytes).
+    Undecodable,
+    /// A field over its limit.
+    FieldTooLarge {
+        /// Field name.
+        field: &'static str,
+        /// Size.
+        size: usize,
+        /// Limit.
+        max: usize,
+    },
+}
+
+impl core::fmt::Display for TxFormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TxFormatError::TooLarge { size } => {
+                write!(
+                    f,
+                    "transaction is {size} bytes; the limit is {MAX_TX_BYTES}"
+                )
+            }
+            TxFormatError::Undecodable => {
+                f.write_str("bytes are not a SCALE-encoded signed transaction")
+            }
+            TxFormatError::FieldTooLarge { field, size, max } => {
+                write!(f, "{field} is {size} bytes; the limit is {max}")
+            }
+        }
+    }
+}
+
+fn limit(field: &'static str, size: usize, max: usize) -> Result<(), TxFormatError> {
+    if size > max {
+        return Err(TxFormatError::FieldTooLarge { field, size, max });
+    }
+    Ok(())
+}
+
+impl SignedTransaction {
+    /// The transaction hash: sha3-256 of the signed encoding.
+    pub fn hash(&self) -> Hash {
+        sha3_256(&self.encode())
+    }
+
+    /// Decodes and checks every size limit. Signature and state checks come later.
+    pub fn decode_checked(bytes: &[u8]) -> Result<Self, TxFormatError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(TxFormatError::TooLarge { size: bytes.len() });
+        }
+        let stx = SignedTransaction::decode_all(&mut &bytes[..])
+            .map_err(|_| TxFormatError::Undecodable)?;
+        stx.check_limits()?;
+        Ok(stx)
+    }
+
+    /// Checks every field against its limit.
+    pub fn check_limits(&self) -> Result<(), TxFormatError> {
+        limit("chain id", self.tx.chain_id.len(), MAX_CHAIN_ID)?;
+        match &self.tx.call {
+            Call::UploadCode { code } => limit("code", code.len(), MAX_CODE),
+            Call::Instantiate { salt, input, .. } => {
+                limit("salt", salt.len(), MAX_SALT)?;
+                limit("input", input.len(), MAX_INPUT)
+            }
+            Call::Call { input, .. } => limit("input", input.len(), MAX_INPUT),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(call: Call) -> SignedTransaction {
+        SignedTransaction {
+            tx: Transaction {
+                chain_id: "civitas-dev".into(),
+                signer: AccountId([1; 32]),
+                nonce: 0,
+                fuel_limit: 1_000_000,
+                call,
+            },
+            signature: [0; 64],
+        }
+    }
+
+    #[test]
+    fn decode_checked_round_trips_and_enforces_limits() {
+        let stx = sample(Call::Transfer {
+            to: AccountId([2; 32]),
+            amount: 5,
+        });
+        assert_eq!(
+            SignedTransaction::decode_checked(&stx.encode()),
+            Ok(stx.clone())
+        );
+        let mut trailing = stx.encode();
+        trailing.push(0);
+        assert_eq!(
+            SignedTransaction::decode_checked(&trailing),
+            Err(TxFormatError::Undecodable)
+        );
+        assert_eq!(
+            SignedTransaction::decode_checked(b"\xff\xff"),
+            Err(TxFormatError::Undecodable)
+        );
+        let big = sample(Call::Call {
+            contract: AccountId([3; 32]),
+            input: alloc::vec![0; MAX_INPUT + 1],
+        });
+        assert!(matches!(
+            SignedTransaction::decode_checked(&big.encode()),
+            Err(TxFormatError::FieldTooLarge { field: "input", .. })
+        ));
+        let huge = alloc::vec![0u8; MAX_TX_BYTES + 1];
+        assert!(matches!(
+            SignedTransaction::decode_checked(&huge),
+            Err(TxFormatError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn signing_hash_is_domain_separated_and_covers_every_field() {
+        let a = sample(Call::Transfer {
+            to: AccountId([2; 32]),
+            amount: 5,
+        });
+        let mut b = a.clone();
+        b.tx.nonce = 1;
+        assert_ne!(a.tx.signing_hash(), b.tx.signing_hash());
+        assert_ne!(a.tx.signing_hash(), sha3_256(&a.tx.encode()));
+    }
+
+    #[test]
+    fn role_sets() {
+        let s = RoleSet::of(&[Role::Validator, Role::Regulator]);
+        assert!(s.has(Role::Validator) && s.has(Role::Regulator) && !s.has(Role::Custodian));
+        assert!(!s.without(Role::Validator).has(Role::Validator));
+        assert!(s.intersects(RoleSet::of(&[Role::Regulator])));
+    }
+}
