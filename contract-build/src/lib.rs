@@ -353,11 +353,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildArtifact, BuildError> {
         );
     }
 
-    step(opts, 3, "Validating as the chain does");
-    let module = check_bytes(&code)?;
-
-    step(opts, 4, "Generating metadata");
+    step(
+        opts,
+        3,
+        "Generating metadata and embedding it in the module",
+    );
     let metadata = generate_metadata(&info, &build_dir, opts.verbose)?;
+    let compact: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|e| BuildError::Metadata(format!("not JSON: {e}")))?;
+    code = embed_metadata(&code, &compact.to_string());
+
+    step(opts, 4, "Validating as the chain does");
+    let module = check_bytes(&code)?;
     let metadata = with_build_facts(&metadata, &module, optimised)?;
 
     let wasm_path = out_dir.join(format!("{}.wasm", info.name));
@@ -502,4 +509,45 @@ fn with_build_facts(
 /// The code hash of module bytes (sha3-256).
 pub fn code_hash(code: &[u8]) -> Hash {
     civitas_primitives::sha3_256(code)
+}
+
+/// Name of the custom section that carries a contract's metadata inside its module.
+pub const METADATA_SECTION: &str = "civitas:metadata";
+
+fn leb128(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Appends `metadata_json` to `code` as a custom section (ignored by execution, covered by the
+/// code hash, so the chain can serve a contract's interface with its code).
+pub fn embed_metadata(code: &[u8], metadata_json: &str) -> Vec<u8> {
+    let mut payload = Vec::new();
+    leb128(METADATA_SECTION.len(), &mut payload);
+    payload.extend_from_slice(METADATA_SECTION.as_bytes());
+    payload.extend_from_slice(metadata_json.as_bytes());
+    let mut out = code.to_vec();
+    out.push(0);
+    leb128(payload.len(), &mut out);
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// The metadata embedded by [`embed_metadata`], if present and JSON.
+pub fn embedded_metadata(code: &[u8]) -> Option<serde_json::Value> {
+    for payload in wasmparser::Parser::new(0).parse_all(code) {
+        if let Ok(wasmparser::Payload::CustomSection(section)) = payload {
+            if section.name() == METADATA_SECTION {
+                return serde_json::from_slice(section.data()).ok();
+            }
+        }
+    }
+    None
 }

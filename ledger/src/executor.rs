@@ -101,6 +101,9 @@ pub enum TxError {
         /// Block limit.
         max: u64,
     },
+    /// A call to an address with no contract.
+    #[error("no contract at {0}")]
+    UnknownContract(AccountId),
     /// The signer's roles do not allow this call.
     #[error("{action} needs one of the roles {needs}; account {signer} has none of them")]
     NotPermitted {
@@ -124,6 +127,7 @@ impl TxError {
             TxError::NonceGap { .. } => "nonce_gap",
             TxError::FuelLimitTooHigh { .. } => "fuel_limit_too_high",
             TxError::NotPermitted { .. } => "not_permitted",
+            TxError::UnknownContract(_) => "unknown_contract",
         }
     }
 }
@@ -315,6 +319,15 @@ impl Executor {
                 got: tx.nonce,
             });
         }
+        if let Call::Call { contract, .. } = &tx.call {
+            let exists = view
+                .get(&keys::contract(contract))
+                .map_err(|e| TxError::Format(e.to_string()))?
+                .is_some();
+            if !exists {
+                return Err(TxError::UnknownContract(*contract));
+            }
+        }
         let needs = match &tx.call {
             Call::UploadCode { .. } | Call::Instantiate { .. } => {
                 let policy: DeployPolicy = view
@@ -472,6 +485,74 @@ impl Executor {
             )));
         }
         Ok(executed)
+    }
+
+    /// Executes `tx` on the committed head without committing or checking its signature:
+    /// the receipt it would get and the state writes it would make.
+    #[allow(clippy::type_complexity)]
+    pub fn dry_run(
+        &self,
+        tx: &civitas_primitives::tx::Transaction,
+        time_ms: u64,
+    ) -> Result<Result<(Receipt, Vec<(Vec<u8>, Option<Vec<u8>>)>), TxError>, ExecError> {
+        let (head, view) = self.head_view()?;
+        let stx = SignedTransaction {
+            tx: tx.clone(),
+            signature: [0; 64],
+        };
+        if let Err(e) = self.check_tx(&view, &stx, false) {
+            return Ok(Err(e));
+        }
+        let ctx = BlockContext {
+            height: head.height + 1,
+            time_ms,
+        };
+        let receipt = self.apply(&view, ctx, &stx)?;
+        Ok(Ok((receipt, view.block_writes()?.into_iter().collect())))
+    }
+
+    /// A read-only contract call at the head: writes and events trap.
+    pub fn query(
+        &self,
+        contract: AccountId,
+        caller: AccountId,
+        input: Vec<u8>,
+        fuel_limit: u64,
+        time_ms: u64,
+    ) -> Result<Result<civitas_runtime::CallOutcome, civitas_runtime::CallError>, ExecError> {
+        let (head, view) = self.head_view()?;
+        let Some(info) = view.get_decoded::<ContractInfo>(&keys::contract(&contract))? else {
+            return Ok(Err(civitas_runtime::CallError {
+                error: VmError::Host(civitas_runtime::HostError::ContractNotFound(contract)),
+                fuel_used: 0,
+                debug_log: Vec::new(),
+            }));
+        };
+        let result = self.vm.execute(
+            Arc::new(view),
+            BlockContext {
+                height: head.height,
+                time_ms,
+            },
+            CallRequest {
+                code_hash: info.code_hash,
+                contract,
+                caller,
+                input,
+                fuel_limit,
+                entry: Entry::Call,
+                read_only: true,
+            },
+        );
+        match result {
+            Err(e) if e.error.is_node_failure() => Err(ExecError::Vm(e.error.to_string())),
+            other => Ok(other),
+        }
+    }
+
+    /// The validator set recorded in `view`, sorted.
+    pub fn validators(view: &StateView) -> Result<Vec<AccountId>, StateError> {
+        Ok(view.get_decoded(keys::VALIDATORS)?.unwrap_or_default())
     }
 
     /// Writes an executed block with its certificate; returns the new head.
@@ -857,11 +938,24 @@ impl Executor {
                     let mut info = view.account(account)?;
                     info.roles = info.roles.with(*role);
                     view.set_account(account, &info)?;
+                    if *role == Role::Validator {
+                        let mut set = Self::validators(view)?;
+                        if !set.contains(account) {
+                            set.push(*account);
+                            set.sort();
+                        }
+                        view.put_encoded(keys::VALIDATORS.to_vec(), &set)?;
+                    }
                 }
                 GovernanceAction::RevokeRole { account, role } => {
                     let mut info = view.account(account)?;
                     info.roles = info.roles.without(*role);
                     view.set_account(account, &info)?;
+                    if *role == Role::Validator {
+                        let mut set = Self::validators(view)?;
+                        set.retain(|v| v != account);
+                        view.put_encoded(keys::VALIDATORS.to_vec(), &set)?;
+                    }
                 }
                 GovernanceAction::SetDeployPolicy {
                     upload,

@@ -135,12 +135,18 @@ impl Genesis {
     pub fn write(&self, view: &StateView) -> Result<(), crate::ExecError> {
         self.validate()
             .map_err(|e| crate::ExecError::Genesis(e.to_string()))?;
+        let mut validators = Vec::new();
         for (id, _, info) in self
             .parsed_accounts()
             .map_err(|e| crate::ExecError::Genesis(e.to_string()))?
         {
             view.set_account(&id, &info)?;
+            if info.roles.has(Role::Validator) {
+                validators.push(id);
+            }
         }
+        validators.sort();
+        view.put_encoded(keys::VALIDATORS.to_vec(), &validators)?;
         let policy = DeployPolicy {
             upload: role_set(&self.upload_roles)
                 .map_err(|e| crate::ExecError::Genesis(e.to_string()))?,

@@ -75,6 +75,8 @@ pub mod keys {
     pub fn proposal(id: u64) -> Vec<u8> {
         join(b"g/p/", &[&id.to_be_bytes()])
     }
+    /// The validator set, sorted.
+    pub const VALIDATORS: &[u8] = b"g/validators";
     /// Height of the last block (changes every block).
     pub const HEIGHT: &[u8] = b"m/height";
     /// Chain id.

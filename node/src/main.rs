@@ -1,7 +1,18 @@
-//! The `civitas` binary: contract tooling and an in-memory demo chain; the node daemon and the
-//! rest of the CLI build on the same entry point.
+//! The `civitas` binary: the node daemon, contract tooling, keys, and client commands that
+//! speak JSON-RPC to a node.
+mod chain_cmd;
+mod client;
+mod consensus;
 mod contract_cmd;
 mod demo;
+mod dev;
+mod keystore;
+mod mempool;
+mod metrics;
+mod node_cmd;
+mod rpc_server;
+mod scale_json;
+mod service;
 
 use clap::{Parser, Subcommand};
 
@@ -10,8 +21,15 @@ use clap::{Parser, Subcommand};
 #[command(name = "civitas", version, about, long_about = None, propagate_version = true)]
 struct Cli {
     /// Log filter, e.g. `info` or `civitas=debug` (also read from RUST_LOG).
-    #[arg(long, global = true, env = "RUST_LOG", default_value = "warn")]
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
     log: String,
+
+    /// Print results as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(flatten)]
+    rpc: client::RpcArgs,
 
     #[command(subcommand)]
     command: Command,
@@ -19,6 +37,24 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run a node: `--dev` for a local single-validator chain, `--config FILE` for deployments.
+    Node(node_cmd::NodeArgs),
+    /// Manage signing keys in the encrypted keystore.
+    #[command(subcommand)]
+    Key(keystore::KeyCommand),
+    /// Transfer credits, and follow transactions.
+    #[command(subcommand)]
+    Tx(chain_cmd::TxCommand),
+    /// Show a block (default: the head).
+    Block {
+        /// Height.
+        height: Option<u64>,
+    },
+    /// Show an account's nonce, credits and roles.
+    Account {
+        /// Account id or dev account name.
+        account: String,
+    },
     /// Write, build and check WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract_cmd::ContractCommand),
@@ -39,7 +75,15 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Contract(cmd) => contract_cmd::run(cmd),
+        Command::Node(args) => node_cmd::run(args),
+        Command::Key(cmd) => keystore::run(cmd, cli.json),
+        Command::Tx(cmd) => client::Client::new(&cli.rpc.rpc)
+            .and_then(|c| chain_cmd::run_tx(cmd, &c, client::Output { json: cli.json })),
+        Command::Block { height } => client::Client::new(&cli.rpc.rpc)
+            .and_then(|c| chain_cmd::run_block(height, &c, client::Output { json: cli.json })),
+        Command::Account { account } => client::Client::new(&cli.rpc.rpc)
+            .and_then(|c| chain_cmd::run_account(&account, &c, client::Output { json: cli.json })),
+        Command::Contract(cmd) => contract_cmd::run(cmd, &cli.rpc.rpc, cli.json),
         Command::Demo { wasm_dir } => demo::run(wasm_dir),
     };
     match result {

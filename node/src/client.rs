@@ -1,0 +1,224 @@
+//! The CLI's side of the JSON-RPC API: signing keys, building and signing transactions,
+//! dry-running them, submitting, waiting for inclusion and printing receipts.
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::tx::{Call, Transaction};
+use civitas_primitives::AccountId;
+use civitas_rpc::{
+    from_hex, hex32, to_hex, ChainApiClient, ContractApiClient, DryRunResult, ReceiptInfo,
+    TxApiClient, TxStatus,
+};
+use clap::Args;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use parity_scale_codec::Encode;
+
+use crate::dev;
+
+/// How to reach the node.
+#[derive(Args, Debug, Clone)]
+pub struct RpcArgs {
+    /// Node RPC URL.
+    #[arg(
+        long,
+        global = true,
+        env = "CIVITAS_RPC",
+        default_value = "http://127.0.0.1:9944"
+    )]
+    pub rpc: String,
+}
+
+/// A connection to a node.
+pub struct Client {
+    rt: tokio::runtime::Runtime,
+    rpc: HttpClient,
+    url: String,
+}
+
+impl Client {
+    /// Connects (lazily) to `url`.
+    pub fn new(url: &str) -> Result<Client> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let rpc = HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(60))
+            .build(url)
+            .with_context(|| format!("bad RPC URL {url}"))?;
+        Ok(Client {
+            rt,
+            rpc,
+            url: url.into(),
+        })
+    }
+
+    /// Runs an RPC call.
+    pub fn call<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, jsonrpsee::core::ClientError>>,
+    ) -> Result<T> {
+        self.rt.block_on(f).map_err(|e| match e {
+            jsonrpsee::core::ClientError::Call(obj) => anyhow!("{}", obj.message()),
+            jsonrpsee::core::ClientError::Transport(t) => {
+                anyhow!("cannot reach the node at {}: {t}", self.url)
+            }
+            other => anyhow!("{other}"),
+        })
+    }
+
+    /// The raw client.
+    pub fn rpc(&self) -> &HttpClient {
+        &self.rpc
+    }
+
+    /// The chain id, from `system_health`.
+    pub fn chain_id(&self) -> Result<String> {
+        Ok(self
+            .call(civitas_rpc::SystemApiClient::health(&self.rpc))?
+            .chain_id)
+    }
+
+    /// The next nonce of `who`, counting what waits in the pool is the node's job: this is the
+    /// committed nonce.
+    pub fn nonce(&self, who: &AccountId) -> Result<u64> {
+        Ok(self.call(self.rpc.get_account(to_hex(&who.0)))?.nonce)
+    }
+}
+
+/// Resolves `--from NAME`: a key in the encrypted keystore, else a dev account name.
+pub fn signing_key(name: &str) -> Result<Keypair> {
+    if let Some(k) = crate::keystore::load(name)? {
+        return Ok(k);
+    }
+    if dev::DEV_ACCOUNTS.iter().any(|(n, _)| *n == name) {
+        return Ok(dev::dev_key(name));
+    }
+    bail!("no key `{name}` in the keystore and no dev account of that name (create one with `civitas key new {name}`)")
+}
+
+/// Resolves an account: 64 hex digits, or a dev account name.
+pub fn account_arg(s: &str) -> Result<AccountId> {
+    if let Ok(b) = hex32(s) {
+        return Ok(AccountId(b));
+    }
+    if dev::DEV_ACCOUNTS.iter().any(|(n, _)| *n == s) {
+        return Ok(dev::dev_key(s).account());
+    }
+    bail!("`{s}` is neither a 64-hex-digit account id nor a dev account name")
+}
+
+/// What to print.
+#[derive(Clone, Copy)]
+pub struct Output {
+    /// JSON on stdout.
+    pub json: bool,
+}
+
+/// Dry-runs `call` as `key`, and with `send` signs, submits, waits and prints the receipt.
+pub fn transact(
+    client: &Client,
+    key: &Keypair,
+    call: Call,
+    fuel: u64,
+    send: bool,
+    out: Output,
+) -> Result<Option<ReceiptInfo>> {
+    let tx = Transaction {
+        chain_id: client.chain_id()?,
+        signer: key.account(),
+        nonce: client.nonce(&key.account())?,
+        fuel_limit: fuel,
+        call,
+    };
+    let dry: DryRunResult = client.call(client.rpc().dry_run(to_hex(&tx.encode())))?;
+    if !send {
+        if out.json {
+            println!("{}", serde_json::json!({ "dry_run": dry }));
+        } else {
+            print_dry_run(&dry);
+            println!("(dry run only: add --send to submit)");
+        }
+        return Ok(None);
+    }
+    if !dry.success && !out.json {
+        eprintln!(
+            "warning: the dry run failed ({}); submitting anyway",
+            dry.error.clone().unwrap_or_default()
+        );
+    }
+    let stx = key.sign_tx(tx);
+    let hash = client.call(client.rpc().submit(to_hex(&stx.encode())))?;
+    if !out.json {
+        eprintln!("submitted {hash}; waiting for inclusion…");
+    }
+    let receipt = wait_receipt(client, &hash, Duration::from_secs(60))?;
+    if out.json {
+        println!("{}", serde_json::to_string(&receipt)?);
+    } else {
+        print_receipt(&receipt);
+    }
+    Ok(Some(receipt))
+}
+
+/// Polls until `hash` is committed; returns its receipt.
+pub fn wait_receipt(client: &Client, hash: &str, timeout: Duration) -> Result<ReceiptInfo> {
+    let start = Instant::now();
+    loop {
+        match client.call(client.rpc().status(hash.to_string()))? {
+            TxStatus::Committed { .. } => {
+                return client.call(client.rpc().get_receipt(hash.to_string()))
+            }
+            TxStatus::Unknown => {
+                bail!("the node no longer knows transaction {hash} (dropped from the pool)")
+            }
+            TxStatus::Pending => {}
+        }
+        if start.elapsed() > timeout {
+            bail!("transaction {hash} not committed after {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn print_dry_run(d: &DryRunResult) {
+    println!(
+        "dry run: {}  fuel {}  writes {}  events {}",
+        if d.success { "success" } else { "FAILED" },
+        d.fuel_used,
+        d.storage_delta.len(),
+        d.events.len()
+    );
+    if let Some(e) = &d.error {
+        println!(
+            "  error [{}]: {e}",
+            d.error_code.clone().unwrap_or_default()
+        );
+    }
+}
+
+/// Prints a receipt for people.
+pub fn print_receipt(r: &ReceiptInfo) {
+    println!("transaction {}", r.tx_hash);
+    println!(
+        "  block {} index {}  status {}  fuel {}",
+        r.height, r.index, r.status, r.fuel_used
+    );
+    if let Some(e) = &r.error {
+        println!(
+            "  error [{}]: {e}",
+            r.error_code.clone().unwrap_or_default()
+        );
+    }
+    for e in &r.events {
+        println!("  event {} from {}: {}", e.topic, e.contract, e.data);
+    }
+    if r.output != "0x" {
+        println!("  output {}", r.output);
+    }
+}
+
+/// Output bytes of a receipt.
+pub fn receipt_output(r: &ReceiptInfo) -> Result<Vec<u8>> {
+    from_hex(&r.output).map_err(|e| anyhow!(e))
+}

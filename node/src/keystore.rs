@@ -1,0 +1,192 @@
+//! `civitas key`: an encrypted keystore. Each key is a JSON file holding its account id and its
+//! secret seed encrypted with XChaCha20-Poly1305 under a key derived from a password with
+//! Argon2id. The password comes from `CIVITAS_KEY_PASSWORD` or a prompt.
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use argon2::Argon2;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::XChaCha20Poly1305;
+use civitas_primitives::crypto::Keypair;
+use clap::Subcommand;
+use rand_core::RngCore;
+use serde::{Deserialize, Serialize};
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create a key and store it encrypted.
+    New {
+        /// Name of the key.
+        name: String,
+    },
+    /// List stored keys.
+    List,
+    /// Show a key's account id.
+    Show {
+        /// Name of the key.
+        name: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyFile {
+    name: String,
+    account: String,
+    kdf: String,
+    salt: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+/// The keystore directory: `CIVITAS_KEYSTORE`, else `~/.civitas/keys`.
+pub fn keystore_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CIVITAS_KEYSTORE") {
+        return PathBuf::from(d);
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(".civitas")
+        .join("keys")
+}
+
+fn password(prompt: &str) -> Result<String> {
+    if let Ok(p) = std::env::var("CIVITAS_KEY_PASSWORD") {
+        return Ok(p);
+    }
+    rpassword::prompt_password(prompt).context("reading the password (or set CIVITAS_KEY_PASSWORD)")
+}
+
+fn cipher(password: &str, salt: &[u8]) -> Result<XChaCha20Poly1305> {
+    let mut key = [0u8; 32];
+    Argon2::default()
+        .hash_password_into(password.as_bytes(), salt, &mut key)
+        .map_err(|e| anyhow::anyhow!("deriving the key: {e}"))?;
+    Ok(XChaCha20Poly1305::new(&key.into()))
+}
+
+fn path_of(dir: &Path, name: &str) -> Result<PathBuf> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!("key names use letters, digits, - and _");
+    }
+    Ok(dir.join(format!("{name}.json")))
+}
+
+/// Loads and decrypts a stored key, if one named `name` exists.
+pub fn load(name: &str) -> Result<Option<Keypair>> {
+    let path = path_of(&keystore_dir(), name)?;
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file: KeyFile = serde_json::from_slice(&std::fs::read(&path)?)
+        .with_context(|| format!("parsing {}", path.display()))?;
+    let salt = hex::decode(&file.salt)?;
+    let nonce = hex::decode(&file.nonce)?;
+    let ct = hex::decode(&file.ciphertext)?;
+    let pw = password(&format!("password for key `{name}`: "))?;
+    let seed = cipher(&pw, &salt)?
+        .decrypt(nonce.as_slice().into(), ct.as_slice())
+        .map_err(|_| anyhow::anyhow!("wrong password for key `{name}`"))?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("corrupt key file {}", path.display()))?;
+    Ok(Some(Keypair::from_seed(seed)))
+}
+
+pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
+    let dir = keystore_dir();
+    match cmd {
+        KeyCommand::New { name } => {
+            let path = path_of(&dir, &name)?;
+            if path.exists() {
+                bail!("a key named `{name}` already exists in {}", dir.display());
+            }
+            std::fs::create_dir_all(&dir)?;
+            let mut seed = [0u8; 32];
+            OsRng.fill_bytes(&mut seed);
+            let key = Keypair::from_seed(seed);
+            let mut salt = [0u8; 16];
+            OsRng.fill_bytes(&mut salt);
+            let pw = password(&format!("new password for `{name}`: "))?;
+            let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+            let ct = cipher(&pw, &salt)?
+                .encrypt(&nonce, seed.as_slice())
+                .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+            let file = KeyFile {
+                name: name.clone(),
+                account: key.account().to_hex(),
+                kdf: "argon2id".into(),
+                salt: hex::encode(salt),
+                nonce: hex::encode(nonce),
+                ciphertext: hex::encode(ct),
+            };
+            std::fs::write(&path, serde_json::to_vec_pretty(&file)?)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "name": name, "account": key.account().to_hex(), "file": path })
+                );
+            } else {
+                println!(
+                    "key `{name}`: {}\nstored encrypted in {}",
+                    key.account(),
+                    path.display()
+                );
+            }
+        }
+        KeyCommand::List => {
+            let mut keys = Vec::new();
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    if let Ok(f) = serde_json::from_slice::<KeyFile>(
+                        &std::fs::read(e.path()).unwrap_or_default(),
+                    ) {
+                        keys.push((f.name, f.account));
+                    }
+                }
+            }
+            keys.sort();
+            if json {
+                let list: Vec<_> = keys
+                    .iter()
+                    .map(|(n, a)| serde_json::json!({ "name": n, "account": a }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else if keys.is_empty() {
+                println!(
+                    "no keys in {} (create one with `civitas key new NAME`)",
+                    dir.display()
+                );
+            } else {
+                for (n, a) in keys {
+                    println!("{n:<20} {a}");
+                }
+            }
+        }
+        KeyCommand::Show { name } => {
+            let path = path_of(&dir, &name)?;
+            let f: KeyFile = serde_json::from_slice(
+                &std::fs::read(&path)
+                    .with_context(|| format!("no key `{name}` in {}", dir.display()))?,
+            )?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "name": f.name, "account": f.account })
+                );
+            } else {
+                println!("{}", f.account);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The transaction pool: admits signed transactions after their signature and state checks,
+//! keeps each account's transactions in nonce order, refuses duplicates, and bounds its size.
+//! The block producer takes from it in arrival order; commits prune it.
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use civitas_ledger::state::StateView;
+use civitas_ledger::{Executor, TxError};
+use civitas_primitives::tx::SignedTransaction;
+use civitas_primitives::{AccountId, Hash};
+use parity_scale_codec::Encode;
+use thiserror::Error;
+
+/// Pool limits.
+#[derive(Clone, Debug)]
+pub struct PoolLimits {
+    /// Transactions held.
+    pub max_count: usize,
+    /// Encoded bytes held.
+    pub max_bytes: usize,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        PoolLimits {
+            max_count: 50_000,
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why the pool refused a transaction.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PoolError {
+    /// The ledger's checks failed.
+    #[error(transparent)]
+    Invalid(#[from] TxError),
+    /// Already in the pool.
+    #[error("transaction {0} is already pending")]
+    Duplicate(Hash),
+    /// No room.
+    #[error("the transaction pool is full ({0}); retry later")]
+    Full(&'static str),
+}
+
+struct Entry {
+    tx: SignedTransaction,
+    bytes: usize,
+}
+
+/// Pending transactions.
+#[derive(Default)]
+pub struct Mempool {
+    limits: PoolLimits,
+    order: VecDeque<Hash>,
+    entries: HashMap<Hash, Entry>,
+    /// Next nonce expected from each account with pending transactions.
+    next_nonce: BTreeMap<AccountId, u64>,
+    bytes: usize,
+}
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new(limits: PoolLimits) -> Self {
+        Mempool {
+            limits,
+            ..Default::default()
+        }
+    }
+
+    /// Pending transactions.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether `hash` is pending.
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.entries.contains_key(hash)
+    }
+
+    /// Checks and admits `tx` against the committed state in `view` plus what is pending.
+    /// `signature_checked` says the caller already verified the signature (e.g. in a batch).
+    pub fn admit(
+        &mut self,
+        exec: &Executor,
+        view: &StateView,
+        tx: SignedTransaction,
+        signature_checked: bool,
+    ) -> Result<Hash, PoolError> {
+        let hash = tx.hash();
+        if self.entries.contains_key(&hash) {
+            return Err(PoolError::Duplicate(hash));
+        }
+        if self.entries.len() >= self.limits.max_count {
+            return Err(PoolError::Full("transaction count"));
+        }
+        let bytes = tx.encoded_size();
+        if self.bytes + bytes > self.limits.max_bytes {
+            return Err(PoolError::Full("bytes"));
+        }
+        // Pending transactions of the signer move its expected nonce forward.
+        let committed = view
+            .account(&tx.tx.signer)
+            .map_err(|e| PoolError::Invalid(TxError::Format(e.to_string())))?
+            .nonce;
+        let expected = self
+            .next_nonce
+            .get(&tx.tx.signer)
+            .copied()
+            .unwrap_or(committed)
+            .max(committed);
+        if tx.tx.nonce < expected {
+            return Err(PoolError::Invalid(TxError::StaleNonce {
+                expected,
+                got: tx.tx.nonce,
+            }));
+        }
+        if tx.tx.nonce > expected {
+            return Err(PoolError::Invalid(TxError::NonceGap {
+                expected,
+                got: tx.tx.nonce,
+            }));
+        }
+        // Every other check, as if it were the account's next transaction on committed state.
+        let mut probe = tx.clone();
+        probe.tx.nonce = committed;
+        exec.check_tx(view, &probe, false)?;
+        if !signature_checked && !civitas_primitives::crypto::verify_tx(&tx) {
+            return Err(PoolError::Invalid(TxError::BadSignature(tx.tx.signer)));
+        }
+        self.next_nonce.insert(tx.tx.signer, tx.tx.nonce + 1);
+        self.bytes += bytes;
+        self.order.push_back(hash);
+        self.entries.insert(hash, Entry { tx, bytes });
+        Ok(hash)
+    }
+
+    /// Up to `max` transactions in arrival order (which is nonce order per account).
+    pub fn candidates(&self, max: usize) -> Vec<SignedTransaction> {
+        self.order
+            .iter()
+            .filter_map(|h| self.entries.get(h))
+            .take(max)
+            .map(|e| e.tx.clone())
+            .collect()
+    }
+
+    /// Drops committed and rejected transactions, and any whose nonce the committed state has
+    /// passed; `nonce_of` gives the committed next nonce of an account.
+    pub fn prune(&mut self, done: &[Hash], nonce_of: impl Fn(&AccountId) -> u64) {
+        for h in done {
+            if let Some(e) = self.entries.remove(h) {
+                self.bytes -= e.bytes;
+            }
+        }
+        let stale: Vec<Hash> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.tx.tx.nonce < nonce_of(&e.tx.tx.signer))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in stale {
+            if let Some(e) = self.entries.remove(&h) {
+                self.bytes -= e.bytes;
+            }
+        }
+        self.order.retain(|h| self.entries.contains_key(h));
+        let mut next: BTreeMap<AccountId, u64> = BTreeMap::new();
+        for e in self.entries.values() {
+            let n = next.entry(e.tx.tx.signer).or_insert(0);
+            *n = (*n).max(e.tx.tx.nonce + 1);
+        }
+        self.next_nonce = next;
+    }
+}

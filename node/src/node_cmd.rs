@@ -1,0 +1,207 @@
+//! `civitas node`: runs a node. `--dev` starts a single-validator chain with embedded defaults;
+//! `--config FILE` reads a TOML file for real deployments.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use civitas_ledger::{ChainParams, Executor, Genesis, Store};
+use civitas_primitives::crypto::Keypair;
+use civitas_runtime::{Vm, VmConfig};
+use clap::Args;
+use serde::Deserialize;
+
+use crate::consensus::{Application, SoloEngine};
+use crate::dev;
+use crate::mempool::PoolLimits;
+use crate::service::Chain;
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Single-validator dev chain: dev genesis, dev keys (printed), RPC on 127.0.0.1.
+    #[arg(long, conflicts_with = "config")]
+    dev: bool,
+    /// TOML configuration for a real deployment (see README).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the chain is stored (dev default: ~/.civitas/dev).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// JSON-RPC address, HTTP and WebSocket (default 127.0.0.1:9944; port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT")]
+    rpc_addr: Option<SocketAddr>,
+    /// Prometheus metrics address (default 127.0.0.1:9615; port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<SocketAddr>,
+    /// Wait at most this long to gather transactions before proposing a block.
+    #[arg(long, value_name = "MS")]
+    block_interval_ms: Option<u64>,
+    /// Start from an empty chain: delete the dev data directory first (dev only).
+    #[arg(long, requires = "dev")]
+    reset: bool,
+}
+
+/// The node configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// JSON genesis document.
+    pub genesis_file: PathBuf,
+    /// File holding the validator's 32-byte secret seed as hex.
+    pub validator_key_file: PathBuf,
+    /// RPC address.
+    #[serde(default = "default_rpc")]
+    pub rpc_addr: SocketAddr,
+    /// Metrics address.
+    #[serde(default = "default_metrics")]
+    pub metrics_addr: SocketAddr,
+    /// Block interval.
+    #[serde(default = "default_interval")]
+    pub block_interval_ms: u64,
+}
+
+fn default_rpc() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9944))
+}
+fn default_metrics() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9615))
+}
+fn default_interval() -> u64 {
+    100
+}
+
+fn dev_data_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(".civitas")
+        .join("dev")
+}
+
+pub fn run(args: NodeArgs) -> Result<()> {
+    let (config, genesis, key) = if args.dev {
+        let data_dir = args.data_dir.clone().unwrap_or_else(dev_data_dir);
+        if args.reset && data_dir.exists() {
+            std::fs::remove_dir_all(&data_dir)
+                .with_context(|| format!("removing {}", data_dir.display()))?;
+        }
+        let config = NodeConfig {
+            data_dir,
+            genesis_file: PathBuf::new(),
+            validator_key_file: PathBuf::new(),
+            rpc_addr: args.rpc_addr.unwrap_or_else(default_rpc),
+            metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
+            block_interval_ms: args.block_interval_ms.unwrap_or(50),
+        };
+        (
+            config,
+            dev::dev_genesis(),
+            dev::dev_key(dev::DEV_ACCOUNTS[0].0),
+        )
+    } else if let Some(path) = &args.config {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: NodeConfig =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if let Some(d) = &args.data_dir {
+            config.data_dir = d.clone();
+        }
+        if let Some(a) = args.rpc_addr {
+            config.rpc_addr = a;
+        }
+        if let Some(a) = args.metrics_addr {
+            config.metrics_addr = a;
+        }
+        let genesis: Genesis = serde_json::from_slice(
+            &std::fs::read(&config.genesis_file)
+                .with_context(|| format!("reading {}", config.genesis_file.display()))?,
+        )
+        .with_context(|| format!("parsing genesis {}", config.genesis_file.display()))?;
+        genesis.validate().context("invalid genesis")?;
+        let seed = std::fs::read_to_string(&config.validator_key_file)
+            .with_context(|| format!("reading {}", config.validator_key_file.display()))?;
+        let seed = civitas_rpc::hex32(seed.trim())
+            .map_err(|e| anyhow::anyhow!("validator key file: {e}"))?;
+        (config, genesis, Keypair::from_seed(seed))
+    } else {
+        bail!("pass --dev for a local dev chain, or --config FILE (see `civitas node --help`)");
+    };
+
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let params = ChainParams::new(&genesis.chain_id);
+    let block_exec = Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone());
+    let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params);
+    let head = block_exec.init_genesis(&genesis)?;
+    let chain = Arc::new(Chain::new(block_exec, query_exec, PoolLimits::default())?);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build()?;
+    let (rpc_addr, metrics_addr, server) = runtime.block_on(async {
+        let (rpc_addr, server) = crate::rpc_server::start(config.rpc_addr, chain.clone()).await?;
+        let listener = tokio::net::TcpListener::bind(config.metrics_addr)
+            .await
+            .with_context(|| format!("binding metrics on {}", config.metrics_addr))?;
+        let metrics_addr = listener.local_addr()?;
+        tokio::spawn(crate::metrics::serve(listener, chain.clone()));
+        anyhow::Ok((rpc_addr, metrics_addr, server))
+    })?;
+
+    println!(
+        "Civitas node: chain `{}`, head {} ({})",
+        genesis.chain_id,
+        head.height,
+        config.data_dir.display()
+    );
+    println!("RPC      http://{rpc_addr}  ws://{rpc_addr}");
+    println!("metrics  http://{metrics_addr}/metrics");
+    if args.dev {
+        println!(
+            "validator {} (dev key `{}`)",
+            key.account(),
+            dev::DEV_ACCOUNTS[0].0
+        );
+        println!("dev accounts (keys derive from the names: `--dev-key NAME`):");
+        for (name, roles) in dev::DEV_ACCOUNTS {
+            println!(
+                "  {name:<16} {}  {}",
+                dev::dev_key(name).account(),
+                roles.join(",")
+            );
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let engine = SoloEngine::new(key, Duration::from_millis(config.block_interval_ms));
+    let app: Arc<dyn Application> = chain.clone();
+    let engine_stop = stop.clone();
+    let engine_thread = std::thread::Builder::new()
+        .name("block-producer".into())
+        .stack_size(16 * 1024 * 1024)
+        .spawn(move || engine.run(app, engine_stop))?;
+
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    tracing::info!("shutting down");
+    stop.store(true, Ordering::Relaxed);
+    let _ = server.stop();
+    let _ = engine_thread.join();
+    println!("stopped at height {}", chain.head().height);
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! Encodes JSON arguments to SCALE and decodes SCALE outputs to JSON, guided by a contract's
+//! metadata (its scale-info type registry). Covers what contract interfaces use: primitives,
+//! strings, byte arrays and vectors (as hex), structs, tuples, sequences, options and enums.
+use anyhow::{anyhow, bail, Context, Result};
+use parity_scale_codec::{Compact, Decode, Encode};
+use serde_json::{json, Value};
+
+/// A contract's type registry.
+pub struct Types<'a>(&'a [Value]);
+
+impl<'a> Types<'a> {
+    /// From metadata JSON (`{"types": {"types": [...]}}`).
+    pub fn from_metadata(metadata: &'a Value) -> Result<Self> {
+        metadata["types"]["types"]
+            .as_array()
+            .map(|v| Types(v.as_slice()))
+            .context("metadata has no type registry")
+    }
+
+    fn def(&self, id: u64) -> Result<&'a Value> {
+        self.0
+            .iter()
+            .find(|t| t["id"].as_u64() == Some(id))
+            .map(|t| &t["type"]["def"])
+            .with_context(|| format!("type {id} missing from the registry"))
+    }
+
+    fn is_u8(&self, id: u64) -> bool {
+        self.def(id)
+            .map(|d| d["primitive"] == "u8")
+            .unwrap_or(false)
+    }
+
+    /// Appends the SCALE encoding of `v` as type `id`.
+    pub fn encode(&self, id: u64, v: &Value, out: &mut Vec<u8>) -> Result<()> {
+        let def = self.def(id)?;
+        if let Some(p) = def["primitive"].as_str() {
+            return encode_primitive(p, v, out);
+        }
+        if let Some(c) = def.get("composite") {
+            let fields = c["fields"].as_array().cloned().unwrap_or_default();
+            if fields.len() == 1 {
+                return self.encode(fields[0]["type"].as_u64().unwrap_or(0), v, out);
+            }
+            for (i, f) in fields.iter().enumerate() {
+                let fv = match (f["name"].as_str(), v) {
+                    (Some(n), Value::Object(o)) => {
+                        o.get(n).with_context(|| format!("missing field `{n}`"))?
+                    }
+                    (_, Value::Array(a)) => {
+                        a.get(i).with_context(|| format!("missing element {i}"))?
+                    }
+                    _ => bail!("expected an object or array for a struct, got {v}"),
+                };
+                self.encode(f["type"].as_u64().unwrap_or(0), fv, out)?;
+            }
+            return Ok(());
+        }
+        if let Some(a) = def.get("array") {
+            let elem = a["type"].as_u64().unwrap_or(0);
+            let len = a["len"].as_u64().unwrap_or(0) as usize;
+            if self.is_u8(elem) {
+                let bytes = hex_value(v)?;
+                if bytes.len() != len {
+                    bail!("expected {len} bytes, got {}", bytes.len());
+                }
+                out.extend_from_slice(&bytes);
+                return Ok(());
+            }
+            let items = v.as_array().context("expected a JSON array")?;
+            for item in items {
+                self.encode(elem, item, out)?;
+            }
+            return Ok(());
+        }
+        if let Some(s) = def.get("sequence") {
+            let elem = s["type"].as_u64().unwrap_or(0);
+            if self.is_u8(elem) {
+                hex_value(v)?.encode_to(out);
+                return Ok(());
+            }
+            let items = v.as_array().context("expected a JSON array")?;
+            Compact(items.len() as u32).encode_to(out);
+            for item in items {
+                self.encode(elem, item, out)?;
+            }
+            return Ok(());
+        }
+        if let Some(t) = def.get("tuple") {
+            let ids = t.as_array().cloned().unwrap_or_default();
+            let items = v.as_array().cloned().unwrap_or_default();
+            if items.len() != ids.len() {
+                bail!("expected a tuple of {} elements", ids.len());
+            }
+            for (id, item) in ids.iter().zip(&items) {
+                self.encode(id.as_u64().unwrap_or(0), item, out)?;
+            }
+            return Ok(());
+        }
+        if let Some(var) = def.get("variant") {
+            let variants = var["variants"].as_array().cloned().unwrap_or_default();
+            let (name, inner) = match v {
+                Value::Null => ("None".to_string(), Value::Null),
+                Value::String(s) => (s.clone(), Value::Null),
+                Value::Object(o) if o.len() == 1 => {
+                    let (k, val) = o
+                        .iter()
+                        .next()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .unwrap_or_default();
+                    (k, val)
+                }
+                other => {
+                    // Option<T>: a bare value means Some(value).
+                    if variants.iter().any(|x| x["name"] == "Some") {
+                        ("Some".to_string(), other.clone())
+                    } else {
+                        bail!("expected a variant name or {{\"Variant\": value}}, got {other}")
+                    }
+                }
+            };
+            let variant = variants
+                .iter()
+                .find(|x| x["name"] == name.as_str())
+                .with_context(|| format!("no variant `{name}`"))?;
+            out.push(variant["index"].as_u64().unwrap_or(0) as u8);
+            let fields = variant["fields"].as_array().cloned().unwrap_or_default();
+            match fields.len() {
+                0 => {}
+                1 => self.encode(fields[0]["type"].as_u64().unwrap_or(0), &inner, out)?,
+                _ => {
+                    for (i, f) in fields.iter().enumerate() {
+                        let fv = inner
+                            .get(f["name"].as_str().unwrap_or(""))
+                            .or_else(|| inner.get(i))
+                            .with_context(|| format!("missing field {i} of `{name}`"))?;
+                        self.encode(f["type"].as_u64().unwrap_or(0), fv, out)?;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        bail!("unsupported type definition {def}")
+    }
+
+    /// Decodes a value of type `id` from `input`.
+    pub fn decode(&self, id: u64, input: &mut &[u8]) -> Result<Value> {
+        let def = self.def(id)?;
+        if let Some(p) = def["primitive"].as_str() {
+            return decode_primitive(p, input);
+        }
+        if let Some(c) = def.get("composite") {
+            let fields = c["fields"].as_array().cloned().unwrap_or_default();
+            if fields.len() == 1 {
+                return self.decode(fields[0]["type"].as_u64().unwrap_or(0), input);
+            }
+            let mut obj = serde_json::Map::new();
+            for (i, f) in fields.iter().enumerate() {
+                let name = f["name"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| i.to_string());
+                obj.insert(name, self.decode(f["type"].as_u64().unwrap_or(0), input)?);
+            }
+            return Ok(Value::Object(obj));
+        }
+        if let Some(a) = def.get("array") {
+            let elem = a["type"].as_u64().unwrap_or(0);
+            let len = a["len"].as_u64().unwrap_or(0) as usize;
+            if self.is_u8(elem) {
+                if input.len() < len {
+                    bail!("output too short");
+                }
+                let (bytes, rest) = input.split_at(len);
+                *input = rest;
+                return Ok(json!(format!("0x{}", hex::encode(bytes))));
+            }
+            return (0..len)
+                .map(|_| self.decode(elem, input))
+                .collect::<Result<Vec<_>>>()
+                .map(Value::Array);
+        }
+        if let Some(s) = def.get("sequence") {
+            let elem = s["type"].as_u64().unwrap_or(0);
+            let n = Compact::<u32>::decode(input).map_err(|e| anyhow!("{e}"))?.0 as usize;
+            if self.is_u8(elem) {
+                if input.len() < n {
+                    bail!("output too short");
+                }
+                let (bytes, rest) = input.split_at(n);
+                *input = rest;
+                return Ok(json!(format!("0x{}", hex::encode(bytes))));
+            }
+            return (0..n)
+                .map(|_| self.decode(elem, input))
+                .collect::<Result<Vec<_>>>()
+                .map(Value::Array);
+        }
+        if let Some(t) = def.get("tuple") {
+            let ids = t.as_array().cloned().unwrap_or_default();
+            return ids
+                .iter()
+                .map(|id| self.decode(id.as_u64().unwrap_or(0), input))
+                .collect::<Result<Vec<_>>>()
+                .map(Value::Array);
+        }
+        if let Some(var) = def.get("variant") {
+            let idx = u8::decode(input).map_err(|e| anyhow!("{e}"))?;
+            let variants = var["variants"].as_array().cloned().unwrap_or_default();
+            let variant = variants
+                .iter()
+                .find(|x| x["index"].as_u64() == Some(u64::from(idx)))
+                .with_context(|| format!("no variant with index {idx}"))?;
+            let name = variant["name"].as_str().unwrap_or("?").to_string();
+            let fields = variant["fields"].as_array().cloned().unwrap_or_default();
+            if name == "None" && fields.is_empty() {
+                return Ok(Value::Null);
+            }
+            return match fields.len() {
+                0 => Ok(json!(name)),
+                1 if name == "Some" => self.decode(fields[0]["type"].as_u64().unwrap_or(0), input),
+                1 => Ok(
+                    json!({ name: self.decode(fields[0]["type"].as_u64().unwrap_or(0), input)? }),
+                ),
+                _ => {
+                    let vals = fields
+                        .iter()
+                        .map(|f| self.decode(f["type"].as_u64().unwrap_or(0), input))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok(json!({ name: vals }))
+                }
+            };
+        }
+        bail!("unsupported type definition {def}")
+    }
+}
+
+fn hex_value(v: &Value) -> Result<Vec<u8>> {
+    let s = v.as_str().context("expected a hex string")?;
+    hex::decode(s.strip_prefix("0x").unwrap_or(s)).context("not hex")
+}
+
+fn int(v: &Value) -> Result<i128> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .context("not an integer"),
+        Value::String(s) => s.parse::<i128>().context("not an integer"),
+        _ => bail!("expected an integer, got {v}"),
+    }
+}
+
+fn encode_primitive(p: &str, v: &Value, out: &mut Vec<u8>) -> Result<()> {
+    macro_rules! num {
+        ($t:ty) => {{
+            let n: $t = match v {
+                Value::String(s) => s.parse().with_context(|| format!("`{s}` is not a {}", p))?,
+                _ => {
+                    <$t>::try_from(int(v)?).with_context(|| format!("{v} does not fit a {}", p))?
+                }
+            };
+            n.encode_to(out);
+        }};
+    }
+    match p {
+        "bool" => v
+            .as_bool()
+            .context("expected true or false")?
+            .encode_to(out),
+        "str" => v.as_str().context("expected a string")?.encode_to(out),
+        "u8" => num!(u8),
+        "u16" => num!(u16),
+        "u32" => num!(u32),
+        "u64" => num!(u64),
+        "u128" => num!(u128),
+        "i8" => num!(i8),
+        "i16" => num!(i16),
+        "i32" => num!(i32),
+        "i64" => num!(i64),
+        "i128" => num!(i128),
+        other => bail!("unsupported primitive {other}"),
+    }
+    Ok(())
+}
+
+fn decode_primitive(p: &str, input: &mut &[u8]) -> Result<Value> {
+    let e = |e: parity_scale_codec::Error| anyhow!("output does not decode: {e}");
+    Ok(match p {
+        "bool" => json!(bool::decode(input).map_err(e)?),
+        "str" => json!(String::decode(input).map_err(e)?),
+        "u8" => json!(u8::decode(input).map_err(e)?),
+        "u16" => json!(u16::decode(input).map_err(e)?),
+        "u32" => json!(u32::decode(input).map_err(e)?),
+        "u64" => json!(u64::decode(input).map_err(e)?),
+        "u128" => json!(u128::decode(input).map_err(e)?.to_string()),
+        "i8" => json!(i8::decode(input).map_err(e)?),
+        "i16" => json!(i16::decode(input).map_err(e)?),
+        "i32" => json!(i32::decode(input).map_err(e)?),
+        "i64" => json!(i64::decode(input).map_err(e)?),
+        "i128" => json!(i128::decode(input).map_err(e)?.to_string()),
+        other => bail!("unsupported primitive {other}"),
+    })
+}
+
+/// Encodes a message for `method` from JSON `args` (an array) using `metadata`.
+pub fn encode_message(metadata: &Value, method: &str, args: &Value) -> Result<Vec<u8>> {
+    let types = Types::from_metadata(metadata)?;
+    let entry = find_entry(metadata, method)?;
+    let specs = entry["args"].as_array().cloned().unwrap_or_default();
+    let values = args.as_array().cloned().unwrap_or_default();
+    if specs.len() != values.len() {
+        let names: Vec<&str> = specs.iter().filter_map(|a| a["name"].as_str()).collect();
+        bail!(
+            "`{method}` takes {} argument(s) ({}); got {}",
+            specs.len(),
+            names.join(", "),
+            values.len()
+        );
+    }
+    let sel = civitas_primitives::selector(method);
+    let mut out = sel.to_vec();
+    for (spec, v) in specs.iter().zip(&values) {
+        let name = spec["name"].as_str().unwrap_or("?");
+        types
+            .encode(spec["type"].as_u64().unwrap_or(0), v, &mut out)
+            .with_context(|| format!("argument `{name}`"))?;
+    }
+    Ok(out)
+}
+
+/// Decodes `method`'s output using `metadata`.
+pub fn decode_output(metadata: &Value, method: &str, output: &[u8]) -> Result<Value> {
+    let entry = find_entry(metadata, method)?;
+    match entry["returns"].as_u64() {
+        None => Ok(Value::Null),
+        Some(id) => Types::from_metadata(metadata)?.decode(id, &mut &output[..]),
+    }
+}
+
+fn find_entry<'a>(metadata: &'a Value, method: &str) -> Result<&'a Value> {
+    ["constructors", "messages"]
+        .iter()
+        .filter_map(|k| metadata[k].as_array())
+        .flatten()
+        .find(|e| e["name"] == method)
+        .with_context(|| {
+            let names: Vec<&str> = ["constructors", "messages"]
+                .iter()
+                .filter_map(|k| metadata[k].as_array())
+                .flatten()
+                .filter_map(|e| e["name"].as_str())
+                .collect();
+            format!(
+                "the contract has no method `{method}` (it has: {})",
+                names.join(", ")
+            )
+        })
+}

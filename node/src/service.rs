@@ -1,0 +1,287 @@
+//! The running chain: the ledger executor, the transaction pool, the head, and the
+//! [`Application`] side of the consensus boundary. RPC handlers and the engine both go through
+//! [`Chain`].
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use civitas_ledger::{ExecError, ExecutedBlock, Executor, Head};
+use civitas_primitives::block::{Block, CommitCertificate};
+use civitas_primitives::crypto::verify_certificate;
+use civitas_primitives::tx::SignedTransaction;
+use civitas_primitives::{AccountId, Hash};
+use civitas_rpc::HeadInfo;
+use tokio::sync::broadcast;
+
+use crate::consensus::{AppError, Application};
+use crate::mempool::{Mempool, PoolError, PoolLimits};
+use crate::metrics::Metrics;
+
+/// The chain as this node runs it.
+pub struct Chain {
+    /// Executes blocks (one lane: only the engine thread uses it).
+    pub block_exec: Executor,
+    /// Executes queries and dry-runs (a separate VM so queries never compete with blocks).
+    pub query_exec: Executor,
+    pool: Mutex<Mempool>,
+    work: Condvar,
+    head: RwLock<Head>,
+    proposed: Mutex<HashMap<Hash, ExecutedBlock>>,
+    heads: broadcast::Sender<HeadInfo>,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+fn app_err(e: impl std::fmt::Display) -> AppError {
+    AppError(e.to_string())
+}
+
+/// The JSON form of a head.
+pub fn head_info(h: &Head) -> HeadInfo {
+    HeadInfo {
+        height: h.height,
+        block_hash: civitas_rpc::to_hex(&h.block_hash.0),
+        state_root: civitas_rpc::to_hex(&h.state_root.0),
+    }
+}
+
+impl Chain {
+    /// A chain over executors that share one store (genesis already written).
+    pub fn new(
+        block_exec: Executor,
+        query_exec: Executor,
+        limits: PoolLimits,
+    ) -> Result<Chain, ExecError> {
+        let head = block_exec
+            .store()
+            .head()?
+            .ok_or_else(|| ExecError::Genesis("the store has no genesis".into()))?;
+        let (heads, _) = broadcast::channel(256);
+        let metrics = Metrics::new();
+        metrics.height.set(head.height as i64);
+        Ok(Chain {
+            block_exec,
+            query_exec,
+            pool: Mutex::new(Mempool::new(limits)),
+            work: Condvar::new(),
+            head: RwLock::new(head),
+            proposed: Mutex::new(HashMap::new()),
+            heads,
+            metrics,
+        })
+    }
+
+    /// The committed head.
+    pub fn head(&self) -> Head {
+        self.head
+            .read()
+            .map(|h| h.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// New heads, as they commit.
+    pub fn subscribe_heads(&self) -> broadcast::Receiver<HeadInfo> {
+        self.heads.subscribe()
+    }
+
+    /// Pending transactions.
+    pub fn pending(&self) -> usize {
+        self.pool.lock().map(|p| p.len()).unwrap_or(0)
+    }
+
+    /// Whether `hash` waits in the pool.
+    pub fn is_pending(&self, hash: &Hash) -> bool {
+        self.pool.lock().map(|p| p.contains(hash)).unwrap_or(false)
+    }
+
+    /// Admits a transaction to the pool.
+    pub fn submit(&self, tx: SignedTransaction) -> Result<Hash, PoolError> {
+        let (_, view) = self
+            .block_exec
+            .head_view()
+            .map_err(|e| PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string())))?;
+        let mut pool = self
+            .pool
+            .lock()
+            .map_err(|_| PoolError::Full("pool lock poisoned"))?;
+        let result = pool.admit(&self.block_exec, &view, tx, false);
+        match &result {
+            Ok(_) => {
+                self.metrics.txs_admitted.inc();
+                self.metrics.mempool_size.set(pool.len() as i64);
+                self.work.notify_all();
+            }
+            Err(_) => {
+                self.metrics.txs_refused.inc();
+            }
+        }
+        result
+    }
+
+    fn commit(
+        &self,
+        executed: ExecutedBlock,
+        certificate: CommitCertificate,
+    ) -> Result<(), AppError> {
+        let started = Instant::now();
+        let block_txs: Vec<Hash> = executed.block.txs.iter().map(|t| t.hash()).collect();
+        let ntx = block_txs.len();
+        let head = self
+            .block_exec
+            .commit(executed, certificate)
+            .map_err(app_err)?;
+        if let Ok(mut h) = self.head.write() {
+            *h = head.clone();
+        }
+        let (_, view) = self.block_exec.head_view().map_err(app_err)?;
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.prune(&block_txs, |a| {
+                view.account(a).map(|i| i.nonce).unwrap_or(0)
+            });
+            self.metrics.mempool_size.set(pool.len() as i64);
+        }
+        self.metrics.height.set(head.height as i64);
+        self.metrics.blocks.inc();
+        self.metrics.txs_committed.inc_by(ntx as u64);
+        self.metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let _ = self.heads.send(head_info(&head));
+        tracing::info!(height = head.height, txs = ntx, hash = %head.block_hash, "committed block");
+        Ok(())
+    }
+}
+
+impl Application for Chain {
+    fn start_height(&self) -> Result<u64, AppError> {
+        Ok(self.head().height + 1)
+    }
+
+    fn validator_set(&self, _height: u64) -> Result<Vec<AccountId>, AppError> {
+        let (_, view) = self.block_exec.head_view().map_err(app_err)?;
+        Executor::validators(&view).map_err(app_err)
+    }
+
+    fn propose(&self, height: u64, time_ms: u64, proposer: AccountId) -> Result<Block, AppError> {
+        let parent = self.head();
+        if height != parent.height + 1 {
+            return Err(AppError(format!(
+                "asked to propose {height} on head {}",
+                parent.height
+            )));
+        }
+        // Block time: the proposer's clock, but always after the parent's.
+        let parent_time = self
+            .block_exec
+            .store()
+            .block(parent.height)
+            .map_err(app_err)?
+            .map(|b| b.header.time_ms)
+            .unwrap_or(0);
+        let time_ms = time_ms.max(parent_time + 1);
+        let max = self.block_exec.params().max_block_txs;
+        let candidates = self
+            .pool
+            .lock()
+            .map(|p| p.candidates(max))
+            .unwrap_or_default();
+        let started = Instant::now();
+        let (executed, rejected) = self
+            .block_exec
+            .propose(&parent, time_ms, proposer, candidates)
+            .map_err(app_err)?;
+        self.metrics
+            .execute_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if !rejected.is_empty() {
+            let hashes: Vec<Hash> = rejected.iter().map(|(h, _)| *h).collect();
+            for (h, e) in &rejected {
+                tracing::debug!(tx = %h, error = %e, "dropped from the pool at proposal");
+            }
+            if let Ok(mut pool) = self.pool.lock() {
+                pool.prune(&hashes, |_| 0);
+            }
+        }
+        let block = executed.block.clone();
+        if let Ok(mut p) = self.proposed.lock() {
+            p.clear();
+            p.insert(block.header.hash(), executed);
+        }
+        Ok(block)
+    }
+
+    fn validate(&self, block: &Block) -> Result<(), AppError> {
+        let hash = block.header.hash();
+        if self
+            .proposed
+            .lock()
+            .map(|p| p.contains_key(&hash))
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        let executed = self
+            .block_exec
+            .validate(&self.head(), block)
+            .map_err(app_err)?;
+        if let Ok(mut p) = self.proposed.lock() {
+            p.insert(hash, executed);
+        }
+        Ok(())
+    }
+
+    fn decided(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError> {
+        let hash = block.header.hash();
+        if certificate.block_hash != hash || certificate.height != block.header.height {
+            return Err(AppError("certificate does not match the block".into()));
+        }
+        let cached = self.proposed.lock().ok().and_then(|mut p| p.remove(&hash));
+        let executed = match cached {
+            Some(e) => e,
+            None => self
+                .block_exec
+                .validate(&self.head(), &block)
+                .map_err(app_err)?,
+        };
+        self.commit(executed, certificate)
+    }
+
+    fn sync_serve(&self, height: u64) -> Result<Option<(Block, CommitCertificate)>, AppError> {
+        let store = self.block_exec.store();
+        match (
+            store.block(height).map_err(app_err)?,
+            store.certificate(height).map_err(app_err)?,
+        ) {
+            (Some(b), Some(c)) => Ok(Some((b, c))),
+            _ => Ok(None),
+        }
+    }
+
+    fn sync_ingest(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError> {
+        if !verify_certificate(&certificate) {
+            return Err(AppError("certificate signatures do not verify".into()));
+        }
+        let validators = self.validator_set(block.header.height)?;
+        if !certificate
+            .signatures
+            .iter()
+            .all(|(v, _)| validators.contains(v))
+        {
+            return Err(AppError("certificate signed by a non-validator".into()));
+        }
+        self.decided(block, certificate)
+    }
+
+    fn pending_work(&self) -> (bool, bool) {
+        let n = self.pending();
+        (n > 0, n >= self.block_exec.params().max_block_txs)
+    }
+
+    fn wait_for_work(&self, timeout: Duration) {
+        if let Ok(pool) = self.pool.lock() {
+            if pool.is_empty() {
+                let _ = self.work.wait_timeout(pool, timeout);
+            }
+        }
+    }
+}

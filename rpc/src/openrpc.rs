@@ -1,0 +1,114 @@
+//! The OpenRPC document `rpc.discover` returns. The node checks at start-up (and a test checks)
+//! that it lists exactly the methods the server registers, so the two cannot drift apart.
+use serde_json::{json, Value};
+
+/// (method, summary, params as (name, JSON schema type, required), result schema type).
+pub const METHODS: &[(&str, &str, &[(&str, &str, bool)], &str)] = &[
+    (
+        "chain_getHead",
+        "The newest committed block.",
+        &[],
+        "object",
+    ),
+    (
+        "chain_getBlock",
+        "The block at a height (default: the head).",
+        &[("height", "integer", false)],
+        "object",
+    ),
+    (
+        "chain_getAccount",
+        "An account's nonce, credits and roles.",
+        &[("account", "string", true)],
+        "object",
+    ),
+    (
+        "chain_subscribeNewHeads",
+        "Subscribe to new heads (WebSocket).",
+        &[],
+        "string",
+    ),
+    (
+        "chain_unsubscribeNewHeads",
+        "End a head subscription.",
+        &[("subscription", "string", true)],
+        "boolean",
+    ),
+    (
+        "tx_submit",
+        "Submit a signed transaction (hex SCALE).",
+        &[("tx", "string", true)],
+        "string",
+    ),
+    (
+        "tx_status",
+        "Pending, committed or unknown.",
+        &[("tx_hash", "string", true)],
+        "object",
+    ),
+    (
+        "tx_getReceipt",
+        "The receipt of a committed transaction.",
+        &[("tx_hash", "string", true)],
+        "object",
+    ),
+    (
+        "contract_query",
+        "Read-only call at the head.",
+        &[("request", "object", true)],
+        "object",
+    ),
+    (
+        "contract_dryRun",
+        "Execute an unsigned transaction without committing.",
+        &[("tx", "string", true)],
+        "object",
+    ),
+    (
+        "contract_getMetadata",
+        "Code facts and embedded metadata.",
+        &[("address_or_code_hash", "string", true)],
+        "object",
+    ),
+    (
+        "state_getProof",
+        "A state value with its Merkle proof.",
+        &[("key", "string", true), ("height", "integer", false)],
+        "object",
+    ),
+    (
+        "system_health",
+        "Head height, pending transactions, chain id.",
+        &[],
+        "object",
+    ),
+    (
+        "system_version",
+        "Software and API versions.",
+        &[],
+        "object",
+    ),
+    ("rpc.discover", "This document.", &[], "object"),
+];
+
+/// The OpenRPC document.
+pub fn document(version: &str) -> Value {
+    let methods: Vec<Value> = METHODS
+        .iter()
+        .map(|(name, summary, params, result)| {
+            json!({
+                "name": name,
+                "summary": summary,
+                "params": params.iter().map(|(n, t, req)| json!({
+                    "name": n, "required": req, "schema": { "type": t }
+                })).collect::<Vec<_>>(),
+                "result": { "name": "result", "schema": { "type": result } },
+            })
+        })
+        .collect();
+    json!({
+        "openrpc": "1.2.6",
+        "info": { "title": "Civitas JSON-RPC", "version": version },
+        "methods": methods,
+    })
+}

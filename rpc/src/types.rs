@@ -1,0 +1,301 @@
+//! Wire types of the API (JSON), and hex helpers.
+use civitas_primitives::block::{Block, Header, Receipt, ReceiptStatus};
+use civitas_primitives::Hash;
+use serde::{Deserialize, Serialize};
+
+/// `0x`-prefixed lower-case hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// Parses hex with or without `0x`.
+pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
+    hex::decode(s.strip_prefix("0x").unwrap_or(s)).map_err(|e| format!("not hex: {e}"))
+}
+
+/// Parses a 32-byte value in hex.
+pub fn hex32(s: &str) -> Result<[u8; 32], String> {
+    let v = from_hex(s)?;
+    v.try_into()
+        .map_err(|v: Vec<u8>| format!("expected 32 bytes, got {}", v.len()))
+}
+
+/// The newest committed block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadInfo {
+    /// Height.
+    pub height: u64,
+    /// Block hash.
+    pub block_hash: String,
+    /// State root after the block.
+    pub state_root: String,
+}
+
+/// A header in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderInfo {
+    /// Chain id.
+    pub chain_id: String,
+    /// Height.
+    pub height: u64,
+    /// Hash of this header.
+    pub hash: String,
+    /// Parent hash.
+    pub parent_hash: String,
+    /// Block time (ms).
+    pub time_ms: u64,
+    /// Proposer.
+    pub proposer: String,
+    /// Transaction root.
+    pub tx_root: String,
+    /// State root.
+    pub state_root: String,
+    /// Receipts root.
+    pub receipts_root: String,
+}
+
+impl From<&Header> for HeaderInfo {
+    fn from(h: &Header) -> Self {
+        HeaderInfo {
+            chain_id: h.chain_id.clone(),
+            height: h.height,
+            hash: to_hex(&h.hash().0),
+            parent_hash: to_hex(&h.parent_hash.0),
+            time_ms: h.time_ms,
+            proposer: to_hex(&h.proposer.0),
+            tx_root: to_hex(&h.tx_root.0),
+            state_root: to_hex(&h.state_root.0),
+            receipts_root: to_hex(&h.receipts_root.0),
+        }
+    }
+}
+
+/// A block in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockInfo {
+    /// Header.
+    pub header: HeaderInfo,
+    /// Transaction hashes in order.
+    pub transactions: Vec<String>,
+    /// Validators whose signatures commit the block.
+    pub signed_by: Vec<String>,
+    /// The SCALE-encoded block, hex (for light clients that check roots themselves).
+    pub raw: String,
+}
+
+impl BlockInfo {
+    /// From a block and its signers.
+    pub fn new(block: &Block, signed_by: Vec<String>) -> Self {
+        use parity_scale_codec::Encode;
+        BlockInfo {
+            header: HeaderInfo::from(&block.header),
+            transactions: block.txs.iter().map(|t| to_hex(&t.hash().0)).collect(),
+            signed_by,
+            raw: to_hex(&block.encode()),
+        }
+    }
+}
+
+/// Where a transaction is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum TxStatus {
+    /// Waiting in the pool.
+    Pending,
+    /// In a committed block.
+    Committed {
+        /// Height.
+        height: u64,
+        /// Position.
+        index: u32,
+    },
+    /// Not known to this node.
+    Unknown,
+}
+
+/// An event in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInfo {
+    /// Emitting contract.
+    pub contract: String,
+    /// Topic as text when UTF-8, else hex.
+    pub topic: String,
+    /// SCALE data, hex.
+    pub data: String,
+}
+
+/// A receipt in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptInfo {
+    /// Transaction hash.
+    pub tx_hash: String,
+    /// Height of the block.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// `success` or `failed`.
+    pub status: String,
+    /// Fuel used.
+    pub fuel_used: u64,
+    /// Events.
+    pub events: Vec<EventInfo>,
+    /// Output, hex.
+    pub output: String,
+    /// Stable error code, when failed.
+    pub error_code: Option<String>,
+    /// Error explanation, when failed.
+    pub error: Option<String>,
+}
+
+/// Topic bytes as text when printable UTF-8, else hex.
+pub fn topic_text(topic: &[u8]) -> String {
+    match std::str::from_utf8(topic) {
+        Ok(s) if s.chars().all(|c| !c.is_control()) => s.to_string(),
+        _ => to_hex(topic),
+    }
+}
+
+impl ReceiptInfo {
+    /// From a stored receipt and its location.
+    pub fn new(r: &Receipt, height: u64, index: u32) -> Self {
+        ReceiptInfo {
+            tx_hash: to_hex(&r.tx_hash.0),
+            height,
+            index,
+            status: match r.status {
+                ReceiptStatus::Success => "success".into(),
+                ReceiptStatus::Failed => "failed".into(),
+            },
+            fuel_used: r.fuel_used,
+            events: r
+                .events
+                .iter()
+                .map(|e| EventInfo {
+                    contract: to_hex(&e.contract.0),
+                    topic: topic_text(&e.topic),
+                    data: to_hex(&e.data),
+                })
+                .collect(),
+            output: to_hex(&r.output),
+            error_code: r.error.as_ref().map(|e| e.code.clone()),
+            error: r.error.as_ref().map(|e| e.message.clone()),
+        }
+    }
+}
+
+/// A read-only contract call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryRequest {
+    /// Contract address, hex.
+    pub contract: String,
+    /// Selector + SCALE arguments, hex.
+    pub input: String,
+    /// Caller to present to the contract (default: zero account).
+    #[serde(default)]
+    pub caller: Option<String>,
+}
+
+/// What a query returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryResult {
+    /// Output, hex.
+    pub output: String,
+    /// Fuel used.
+    pub fuel_used: u64,
+}
+
+/// One storage write in a dry-run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageDelta {
+    /// Raw state key, hex.
+    pub key: String,
+    /// New value, hex; `null` for removal.
+    pub value: Option<String>,
+}
+
+/// What a transaction would do at the current head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRunResult {
+    /// Whether the call would succeed.
+    pub success: bool,
+    /// Fuel it would use.
+    pub fuel_used: u64,
+    /// Events it would emit.
+    pub events: Vec<EventInfo>,
+    /// State writes it would make (including the nonce).
+    pub storage_delta: Vec<StorageDelta>,
+    /// Output, hex.
+    pub output: String,
+    /// Stable error code, if it would fail.
+    pub error_code: Option<String>,
+    /// Error explanation, if it would fail.
+    pub error: Option<String>,
+}
+
+/// A state proof in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofInfo {
+    /// Raw state key, hex.
+    pub key: String,
+    /// Value, hex, or `null` when absent.
+    pub value: Option<String>,
+    /// Height the proof is for.
+    pub height: u64,
+    /// State root of that height's header.
+    pub state_root: String,
+    /// Proof bytes, hex (borsh-encoded sparse Merkle proof).
+    pub proof: String,
+}
+
+/// An account's public record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfoJson {
+    /// Account id.
+    pub account: String,
+    /// Next nonce (counting committed transactions only).
+    pub nonce: u64,
+    /// Credits.
+    pub balance: String,
+    /// Roles.
+    pub roles: Vec<String>,
+}
+
+/// Contract or code metadata.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContractMetadataInfo {
+    /// Code hash.
+    pub code_hash: String,
+    /// Module size.
+    pub size: usize,
+    /// Host functions imported.
+    pub host_imports: Vec<String>,
+    /// The SDK metadata embedded by `civitas contract build`, if any.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// Health.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Head height.
+    pub height: u64,
+    /// Transactions waiting.
+    pub pending: usize,
+    /// Chain id.
+    pub chain_id: String,
+}
+
+/// Software version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// Node version.
+    pub version: String,
+    /// API version.
+    pub api: String,
+}
+
+/// Parses a hash parameter.
+pub fn parse_hash(name: &str, s: &str) -> Result<Hash, jsonrpsee::types::ErrorObjectOwned> {
+    hex32(s)
+        .map(Hash)
+        .map_err(|e| crate::errors::invalid_param(name, e))
+}
