@@ -237,7 +237,14 @@ impl<'a> Types<'a> {
 
 fn hex_value(v: &Value) -> Result<Vec<u8>> {
     let s = v.as_str().context("expected a hex string")?;
-    hex::decode(s.strip_prefix("0x").unwrap_or(s)).context("not hex")
+    if let Ok(bytes) = hex::decode(s.strip_prefix("0x").unwrap_or(s)) {
+        return Ok(bytes);
+    }
+    // Dev account names stand for their account ids.
+    if crate::dev::DEV_ACCOUNTS.iter().any(|(n, _)| *n == s) {
+        return Ok(crate::dev::dev_key(s).account().0.to_vec());
+    }
+    bail!("`{s}` is not hex (nor a dev account name)")
 }
 
 fn int(v: &Value) -> Result<i128> {

@@ -1,0 +1,575 @@
+//! End-to-end: `civitas node --dev` as a real process on a temporary directory, driven over
+//! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
+//! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use civitas_ledger::proof::{verify_state_proof, StateProof};
+use civitas_ledger::state::keys;
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::tx::{Call, SignedTransaction, Transaction, MAX_TX_BYTES};
+use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
+use civitas_rpc::*;
+use jsonrpsee::core::ClientError;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use parity_scale_codec::{Decode, Encode};
+
+const CHAIN: &str = "civitas-dev";
+
+struct DevNode {
+    child: Child,
+    url: String,
+}
+
+impl DevNode {
+    fn start(dir: &Path) -> DevNode {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+            .args([
+                "node",
+                "--dev",
+                "--rpc-addr",
+                "127.0.0.1:0",
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--block-interval-ms",
+                "20",
+            ])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("node exited before printing its RPC address")
+                .expect("read");
+            if let Some(rest) = line.strip_prefix("RPC      http://") {
+                let addr = rest.split_whitespace().next().expect("address");
+                break format!("http://{addr}");
+            }
+        };
+        // Keep draining stdout so the node never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        DevNode { child, url }
+    }
+
+    fn client(&self) -> HttpClient {
+        HttpClientBuilder::default()
+            .build(&self.url)
+            .expect("client")
+    }
+
+    fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+
+    fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DevNode {
+    fn drop(&mut self) {
+        // A test that panics must not leave its node running.
+        let _ = self.child.kill();
+    }
+}
+
+fn key(name: &str) -> Keypair {
+    Keypair::dev(name)
+}
+
+fn sign(k: &Keypair, nonce: u64, fuel: u64, call: Call) -> SignedTransaction {
+    k.sign_tx(Transaction {
+        chain_id: CHAIN.into(),
+        signer: k.account(),
+        nonce,
+        fuel_limit: fuel,
+        call,
+    })
+}
+
+async fn nonce(c: &HttpClient, who: &Keypair) -> u64 {
+    c.get_account(to_hex(&who.account().0))
+        .await
+        .expect("account")
+        .nonce
+}
+
+async fn submit(c: &HttpClient, stx: &SignedTransaction) -> Result<String, ClientError> {
+    c.submit(to_hex(&stx.encode())).await
+}
+
+async fn wait(c: &HttpClient, hash: &str) -> ReceiptInfo {
+    let start = Instant::now();
+    loop {
+        if let TxStatus::Committed { .. } = c.status(hash.to_string()).await.expect("status") {
+            return c.get_receipt(hash.to_string()).await.expect("receipt");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "transaction {hash} not committed in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn send(c: &HttpClient, k: &Keypair, fuel: u64, call: Call) -> ReceiptInfo {
+    let n = nonce(c, k).await;
+    let hash = submit(c, &sign(k, n, fuel, call)).await.expect("admitted");
+    wait(c, &hash).await
+}
+
+fn token_wasm() -> Vec<u8> {
+    civitas_testkit::contract_wasm(Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/token"))
+}
+
+fn message<A: Encode>(method: &str, args: A) -> Vec<u8> {
+    let mut m = civitas_primitives::selector(method).to_vec();
+    args.encode_to(&mut m);
+    m
+}
+
+async fn balance(c: &HttpClient, token: AccountId, who: AccountId) -> u128 {
+    let out = c
+        .query(QueryRequest {
+            contract: to_hex(&token.0),
+            input: to_hex(&message("balance_of", (who,))),
+            caller: None,
+        })
+        .await
+        .expect("query");
+    u128::decode(&mut &from_hex(&out.output).expect("hex")[..]).expect("u128")
+}
+
+/// Deploys the token as bank-a with 1 000 000 units; returns its address.
+async fn deploy_token(c: &HttpClient) -> AccountId {
+    let bank = key("bank-a");
+    let code = token_wasm();
+    let hash = sha3_256(&code);
+    let r = send(c, &bank, 50_000_000, Call::UploadCode { code }).await;
+    assert_eq!(r.status, "success", "{r:?}");
+    let input = message(
+        "new",
+        ("Credit".to_string(), "CRD".to_string(), 2u8, 1_000_000u128),
+    );
+    let r = send(
+        c,
+        &bank,
+        50_000_000,
+        Call::Instantiate {
+            code_hash: hash,
+            salt: b"t".to_vec(),
+            input,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "{r:?}");
+    let addr = contract_address(&bank.account(), &hash, b"t");
+    assert_eq!(r.output, to_hex(&addr.0));
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_transfer_query_receipt_and_verified_state_proof() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(dir.path());
+    let c = node.client();
+    let token = deploy_token(&c).await;
+    let (bank, alice) = (key("bank-a"), key("alice"));
+
+    let input = message("transfer", (alice.account(), 2_500u128));
+    let r = send(
+        &c,
+        &bank,
+        50_000_000,
+        Call::Call {
+            contract: token,
+            input,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success");
+    assert_eq!(r.events.len(), 1);
+    assert_eq!(r.events[0].topic, "Transfer");
+    assert_eq!(balance(&c, token, alice.account()).await, 2_500);
+    assert_eq!(balance(&c, token, bank.account()).await, 997_500);
+
+    // A failed call: its receipt says why, and balances stay.
+    let input = message("transfer", (bank.account(), 1_000_000u128));
+    let r = send(
+        &c,
+        &alice,
+        50_000_000,
+        Call::Call {
+            contract: token,
+            input,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "failed");
+    assert_eq!(r.error_code.as_deref(), Some("reverted"));
+    assert!(r
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("InsufficientBalance")));
+    assert_eq!(balance(&c, token, alice.account()).await, 2_500);
+
+    // Proof of Alice's token balance against a header the client fetched itself.
+    let mut slot = b"balances:".to_vec();
+    alice.account().encode_to(&mut slot);
+    let state_key = keys::storage(&token, &slot);
+    let proof = c.get_proof(to_hex(&state_key), None).await.expect("proof");
+    let header = c.get_block(Some(proof.height)).await.expect("block").header;
+    let root = Hash(hex32(&header.state_root).expect("root"));
+    let value = proof.value.as_ref().map(|v| from_hex(v).expect("hex"));
+    assert_eq!(
+        value
+            .as_deref()
+            .map(|v| u128::decode(&mut &v[..]).expect("u128")),
+        Some(2_500)
+    );
+    let state_proof = StateProof {
+        key: state_key.clone(),
+        value: value.clone(),
+        version: proof.height,
+        proof: from_hex(&proof.proof).expect("hex"),
+    };
+    verify_state_proof(&root, &state_proof).expect("proof verifies against the header");
+    let tampered = StateProof {
+        value: Some(1_000_000u128.encode()),
+        ..state_proof.clone()
+    };
+    assert!(
+        verify_state_proof(&root, &tampered).is_err(),
+        "a tampered value must not verify"
+    );
+
+    // Metadata embedded by the build is served with the code.
+    let meta = c.get_metadata(to_hex(&token.0)).await.expect("metadata");
+    assert_eq!(
+        meta.metadata.as_ref().and_then(|m| m["name"].as_str()),
+        Some("token")
+    );
+
+    // Dry-run: what a transfer would do, without doing it.
+    let n = nonce(&c, &bank).await;
+    let tx = Transaction {
+        chain_id: CHAIN.into(),
+        signer: bank.account(),
+        nonce: n,
+        fuel_limit: 50_000_000,
+        call: Call::Call {
+            contract: token,
+            input: message("transfer", (alice.account(), 1u128)),
+        },
+    };
+    let dry = c.dry_run(to_hex(&tx.encode())).await.expect("dry run");
+    assert!(dry.success && dry.fuel_used > 0 && !dry.storage_delta.is_empty());
+    assert_eq!(
+        balance(&c, token, alice.account()).await,
+        2_500,
+        "dry run changed nothing"
+    );
+    assert_eq!(nonce(&c, &bank).await, n);
+
+    // rpc.discover lists the methods.
+    let doc: serde_json::Value =
+        jsonrpsee::core::client::ClientT::request(&c, "rpc.discover", jsonrpsee::rpc_params![])
+            .await
+            .expect("discover");
+    let names: Vec<&str> = doc["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert!(names.contains(&"state_getProof") && names.contains(&"tx_submit"));
+    node.terminate();
+}
+
+fn rejection(e: ClientError) -> (i32, String, Option<String>) {
+    match e {
+        ClientError::Call(obj) => {
+            let reason = obj
+                .data()
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
+                .and_then(|v| v["code"].as_str().map(str::to_string));
+            (obj.code(), obj.message().to_string(), reason)
+        }
+        other => panic!("expected a JSON-RPC error, got {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_transactions_get_typed_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(dir.path());
+    let c = node.client();
+    let (bank, alice) = (key("bank-a"), key("alice"));
+    let r = send(
+        &c,
+        &bank,
+        100_000,
+        Call::Transfer {
+            to: alice.account(),
+            amount: 10,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success");
+    let head = c.get_head().await.expect("head");
+    let transfer = Call::Transfer {
+        to: alice.account(),
+        amount: 1,
+    };
+
+    let mut forged = sign(&bank, 1, 100_000, transfer.clone());
+    forged.tx.call = Call::Transfer {
+        to: alice.account(),
+        amount: 999_999,
+    };
+    let other_chain = bank.sign_tx(Transaction {
+        chain_id: "elsewhere".into(),
+        signer: bank.account(),
+        nonce: 1,
+        fuel_limit: 100_000,
+        call: transfer.clone(),
+    });
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (forged.encode(), "bad_signature"),
+        (other_chain.encode(), "wrong_chain_id"),
+        (
+            sign(&bank, 0, 100_000, transfer.clone()).encode(),
+            "stale_nonce",
+        ),
+        (
+            sign(&bank, 7, 100_000, transfer.clone()).encode(),
+            "nonce_gap",
+        ),
+        (
+            sign(&bank, 1, u64::MAX, transfer.clone()).encode(),
+            "fuel_limit_too_high",
+        ),
+        (
+            sign(
+                &bank,
+                1,
+                1_000_000,
+                Call::Call {
+                    contract: key("nobody").account(),
+                    input: vec![],
+                },
+            )
+            .encode(),
+            "unknown_contract",
+        ),
+        (
+            sign(
+                &alice,
+                0,
+                1_000_000,
+                Call::UploadCode { code: token_wasm() },
+            )
+            .encode(),
+            "not_permitted",
+        ),
+        (b"definitely not a transaction".to_vec(), "malformed"),
+        (vec![0u8; MAX_TX_BYTES + 1], "malformed"),
+    ];
+    for (bytes, reason) in cases {
+        let err = c.submit(to_hex(&bytes)).await.expect_err(reason);
+        let (code, message, data) = rejection(err);
+        assert_eq!(code, errors::TX_REJECTED, "{reason}: {message}");
+        assert_eq!(data.as_deref(), Some(reason), "{message}");
+    }
+    // A duplicate of a pending transaction, and parameters that are not hex.
+    let (code, _, _) = rejection(c.submit("0xzz".into()).await.expect_err("bad hex"));
+    assert_eq!(code, errors::INVALID_PARAMS);
+    let (code, message, _) = rejection(c.status("0x1234".into()).await.expect_err("short hash"));
+    assert_eq!(code, errors::INVALID_PARAMS);
+    assert!(message.contains("tx_hash"), "{message}");
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = c.get_head().await.expect("head");
+    assert_eq!(after, head, "no block, no state change");
+    assert_eq!(nonce(&c, &bank).await, 1);
+    assert_eq!(nonce(&c, &alice).await, 0);
+    let health = c.health().await.expect("health");
+    assert_eq!(health.pending, 0);
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_resumes_from_the_stored_head() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (bank, alice) = (key("bank-a"), key("alice"));
+    let node = DevNode::start(dir.path());
+    let c = node.client();
+    for _ in 0..3 {
+        send(
+            &c,
+            &bank,
+            100_000,
+            Call::Transfer {
+                to: alice.account(),
+                amount: 5,
+            },
+        )
+        .await;
+    }
+    let head = c.get_head().await.expect("head");
+    let account = c
+        .get_account(to_hex(&alice.account().0))
+        .await
+        .expect("account");
+    node.terminate();
+
+    let node = DevNode::start(dir.path());
+    let c = node.client();
+    assert_eq!(
+        c.get_head().await.expect("head"),
+        head,
+        "same head and state root after restart"
+    );
+    assert_eq!(
+        c.get_account(to_hex(&alice.account().0))
+            .await
+            .expect("account"),
+        account
+    );
+    let r = send(
+        &c,
+        &alice,
+        100_000,
+        Call::Transfer {
+            to: bank.account(),
+            amount: 1,
+        },
+    )
+    .await;
+    assert_eq!(
+        r.height,
+        head.height + 1,
+        "new blocks continue from the stored head"
+    );
+    let block = c.get_block(Some(r.height)).await.expect("block");
+    assert_eq!(block.header.parent_hash, head.block_hash);
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_under_load_the_head_is_always_a_complete_replayable_block() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let alice = key("alice");
+    let senders: Vec<Keypair> = ["bank-a", "bank-b", "insurer"]
+        .iter()
+        .map(|n| key(n))
+        .collect();
+    let mut last_height = 0;
+    for round in 0..4u64 {
+        let node = DevNode::start(dir.path());
+        let c = node.client();
+        let deadline = Instant::now() + Duration::from_millis(400 + 150 * round);
+        let mut nonces = Vec::new();
+        for s in &senders {
+            nonces.push(nonce(&c, s).await);
+        }
+        // Load: keep every sender's next transfer in flight until the kill.
+        while Instant::now() < deadline {
+            for (i, s) in senders.iter().enumerate() {
+                if submit(
+                    &c,
+                    &sign(
+                        s,
+                        nonces[i],
+                        100_000,
+                        Call::Transfer {
+                            to: alice.account(),
+                            amount: 1,
+                        },
+                    ),
+                )
+                .await
+                .is_ok()
+                {
+                    nonces[i] += 1;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        node.crash();
+        let (head, replayed) = tokio::task::spawn_blocking({
+            let d = dir.path().to_path_buf();
+            move || replay_with_stored_genesis(&d)
+        })
+        .await
+        .expect("replay");
+        assert_eq!(
+            head.state_root, replayed.state_root,
+            "round {round}: the stored head matches a replay of its blocks"
+        );
+        assert_eq!(head.block_hash, replayed.block_hash);
+        assert!(
+            head.height > last_height,
+            "round {round}: blocks were being committed when the node was killed"
+        );
+        last_height = head.height;
+    }
+    let node = DevNode::start(dir.path());
+    let c = node.client();
+    let health = c.health().await.expect("restarts after the last crash");
+    assert!(health.height > 0);
+    node.terminate();
+}
+
+/// Replays every stored block of the (crashed) node in `dir` into a fresh store, from the
+/// genesis document stored beside the chain; returns (stored head, replayed head).
+fn replay_with_stored_genesis(dir: &Path) -> (civitas_ledger::Head, civitas_ledger::Head) {
+    use civitas_ledger::{ChainParams, Executor, Store};
+    let crashed = Store::open(dir).expect("open crashed store");
+    let doc = crashed
+        .genesis_doc()
+        .expect("read")
+        .expect("genesis stored");
+    let genesis: civitas_ledger::Genesis = serde_json::from_slice(&doc).expect("genesis JSON");
+    let head = crashed.head().expect("read").expect("head");
+    let fresh_dir = tempfile::tempdir().expect("tmp");
+    let fresh = Executor::new(
+        Store::open(fresh_dir.path()).expect("fresh"),
+        civitas_runtime::Vm::new(civitas_runtime::VmConfig::default()).expect("vm"),
+        ChainParams::new(CHAIN),
+    );
+    let mut replayed = fresh.init_genesis(&genesis).expect("genesis");
+    for h in 1..=head.height {
+        let block = crashed
+            .block(h)
+            .expect("read")
+            .expect("every block up to the head is stored");
+        let cert = crashed
+            .certificate(h)
+            .expect("read")
+            .expect("certificate stored");
+        assert!(
+            crashed.receipts(h).expect("read").is_some(),
+            "receipts of block {h} stored"
+        );
+        let executed = fresh
+            .validate(&replayed, &block)
+            .expect("stored block re-executes");
+        replayed = fresh.commit(executed, cert).expect("commit");
+    }
+    (head, replayed)
+}
