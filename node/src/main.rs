@@ -4,7 +4,6 @@ mod chain_cmd;
 mod client;
 mod consensus;
 mod contract_cmd;
-mod demo;
 mod dev;
 mod keystore;
 mod mempool;
@@ -58,12 +57,6 @@ enum Command {
     /// Write, build and check WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract_cmd::ContractCommand),
-    /// Deploy the example contracts on an in-memory chain (real VM) and walk through them.
-    Demo {
-        /// Directory holding flipper.wasm, token.wasm and coupons.wasm.
-        #[arg(long, default_value = "target/civitas")]
-        wasm_dir: std::path::PathBuf,
-    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -84,7 +77,6 @@ fn main() -> std::process::ExitCode {
         Command::Account { account } => client::Client::new(&cli.rpc.rpc)
             .and_then(|c| chain_cmd::run_account(&account, &c, client::Output { json: cli.json })),
         Command::Contract(cmd) => contract_cmd::run(cmd, &cli.rpc.rpc, cli.json),
-        Command::Demo { wasm_dir } => demo::run(wasm_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

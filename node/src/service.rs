@@ -285,3 +285,139 @@ impl Application for Chain {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dev::{dev_genesis, dev_key};
+    use civitas_ledger::{ChainParams, Store};
+    use civitas_primitives::block::vote_message;
+    use civitas_primitives::tx::{Call, Transaction};
+    use civitas_runtime::{Vm, VmConfig};
+
+    fn chain(dir: &std::path::Path, limits: PoolLimits) -> Chain {
+        let store = Store::open(dir).expect("store");
+        let params = ChainParams::new(crate::dev::DEV_CHAIN_ID);
+        let a = Executor::new(
+            store.clone(),
+            Vm::new(VmConfig::default()).expect("vm"),
+            params.clone(),
+        );
+        let b = Executor::new(store, Vm::new(VmConfig::default()).expect("vm"), params);
+        a.init_genesis(&dev_genesis()).expect("genesis");
+        Chain::new(a, b, limits).expect("chain")
+    }
+
+    fn transfer(from: &str, nonce: u64) -> SignedTransaction {
+        let k = dev_key(from);
+        k.sign_tx(Transaction {
+            chain_id: crate::dev::DEV_CHAIN_ID.into(),
+            signer: k.account(),
+            nonce,
+            fuel_limit: 10_000,
+            call: Call::Transfer {
+                to: dev_key("bob").account(),
+                amount: 1,
+            },
+        })
+    }
+
+    fn produce(c: &Chain) {
+        let validator = dev_key("tax");
+        let height = c.start_height().expect("height");
+        let block = c
+            .propose(height, 1_800_000_000_000 + height, validator.account())
+            .expect("propose");
+        c.validate(&block).expect("validate");
+        let hash = block.header.hash();
+        let cert = CommitCertificate {
+            height,
+            block_hash: hash,
+            signatures: vec![(
+                validator.account(),
+                validator.sign_hash(&vote_message(height, &hash)),
+            )],
+        };
+        c.decided(block, cert).expect("decided");
+    }
+
+    #[test]
+    fn pool_orders_by_nonce_refuses_duplicates_and_gaps_and_prunes_on_commit() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = chain(
+            dir.path(),
+            PoolLimits {
+                max_count: 3,
+                max_bytes: 1 << 20,
+            },
+        );
+        c.submit(transfer("alice", 0)).expect("first");
+        c.submit(transfer("alice", 1)).expect("next pending nonce");
+        assert_eq!(
+            c.submit(transfer("alice", 1)),
+            Err(PoolError::Duplicate(transfer("alice", 1).hash()))
+        );
+        assert!(matches!(
+            c.submit(transfer("alice", 3)),
+            Err(PoolError::Invalid(civitas_ledger::TxError::NonceGap {
+                expected: 2,
+                got: 3
+            }))
+        ));
+        c.submit(transfer("bank-a", 0)).expect("third");
+        assert_eq!(
+            c.submit(transfer("bank-b", 0)),
+            Err(PoolError::Full("transaction count"))
+        );
+        assert_eq!(c.pending(), 3);
+        produce(&c);
+        assert_eq!(c.pending(), 0, "committed transactions leave the pool");
+        assert_eq!(c.head().height, 1);
+        assert!(matches!(
+            c.submit(transfer("alice", 1)),
+            Err(PoolError::Invalid(
+                civitas_ledger::TxError::StaleNonce { .. }
+            ))
+        ));
+        c.submit(transfer("alice", 2))
+            .expect("after commit the next nonce is 2");
+    }
+
+    #[test]
+    fn a_lagging_node_catches_up_through_sync_and_reaches_the_same_head() {
+        let (a_dir, b_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let a = chain(a_dir.path(), PoolLimits::default());
+        let b = chain(b_dir.path(), PoolLimits::default());
+        for n in 0..3 {
+            a.submit(transfer("alice", n)).expect("submit");
+            produce(&a);
+        }
+        for h in b.start_height().expect("h")..=a.head().height {
+            let (block, cert) = a.sync_serve(h).expect("serve").expect("stored");
+            b.sync_ingest(block, cert).expect("ingest");
+        }
+        assert_eq!(a.head(), b.head());
+        // A block with a forged certificate is refused.
+        a.submit(transfer("alice", 3)).expect("submit");
+        produce(&a);
+        let (block, mut cert) = a.sync_serve(4).expect("serve").expect("stored");
+        cert.signatures[0].1[0] ^= 1;
+        assert!(b.sync_ingest(block, cert).is_err());
+        assert_eq!(b.head().height, 3);
+    }
+
+    #[test]
+    fn openrpc_lists_exactly_the_served_methods() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = std::sync::Arc::new(chain(dir.path(), PoolLimits::default()));
+        let module = crate::rpc_server::module(c).expect("module");
+        let mut served: Vec<&str> = module.method_names().collect();
+        served.sort();
+        let mut documented: Vec<&str> = civitas_rpc::openrpc::METHODS.iter().map(|m| m.0).collect();
+        documented.sort();
+        assert_eq!(served, documented);
+    }
+}

@@ -2,8 +2,14 @@
 //! that it lists exactly the methods the server registers, so the two cannot drift apart.
 use serde_json::{json, Value};
 
-/// (method, summary, params as (name, JSON schema type, required), result schema type).
-pub const METHODS: &[(&str, &str, &[(&str, &str, bool)], &str)] = &[
+/// A parameter: name, JSON schema type, required.
+pub type Param = (&'static str, &'static str, bool);
+
+/// A method: name, summary, parameters, result schema type.
+pub type Method = (&'static str, &'static str, &'static [Param], &'static str);
+
+/// Every method the node serves.
+pub const METHODS: &[Method] = &[
     (
         "chain_getHead",
         "The newest committed block.",

@@ -1,0 +1,211 @@
+//! `scripts/bench node`: a load generator signs credit transfers and submits them over JSON-RPC
+//! to a dev node (the release binary, on a temporary directory); it reports committed tx/s and
+//! p50/p99 submit-to-commit latency, and in the same run the machine's single-core and batch
+//! ed25519 verification rates, with the ratio the goal is stated in.
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use civitas_primitives::crypto::{verify_tx, verify_tx_batch, Keypair};
+use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
+use civitas_rpc::{to_hex, ChainApiClient, SystemApiClient, TxApiClient};
+use jsonrpsee::http_client::HttpClientBuilder;
+use jsonrpsee::ws_client::WsClientBuilder;
+use parity_scale_codec::Encode;
+
+const SENDERS: &[&str] = &[
+    "bank-a",
+    "bank-b",
+    "insurer",
+    "hospital",
+    "regulator",
+    "alice",
+    "bob",
+    "tax",
+];
+
+fn signed_transfers(per_sender: usize) -> Vec<Vec<SignedTransaction>> {
+    let to = Keypair::dev("civil-affairs").account();
+    SENDERS
+        .iter()
+        .map(|name| {
+            let k = Keypair::dev(name);
+            (0..per_sender as u64)
+                .map(|nonce| {
+                    k.sign_tx(Transaction {
+                        chain_id: "civitas-dev".into(),
+                        signer: k.account(),
+                        nonce,
+                        fuel_limit: 10_000,
+                        call: Call::Transfer { to, amount: 1 },
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn verification_rates(txs: &[SignedTransaction]) -> (f64, f64) {
+    let n = txs.len().min(4_000);
+    let start = Instant::now();
+    for t in &txs[..n] {
+        assert!(verify_tx(t));
+    }
+    let single = n as f64 / start.elapsed().as_secs_f64();
+    let refs: Vec<&SignedTransaction> = txs[..n].iter().collect();
+    let start = Instant::now();
+    for chunk in refs.chunks(256) {
+        assert!(verify_tx_batch(chunk));
+    }
+    let batch = n as f64 / start.elapsed().as_secs_f64();
+    (single, batch)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let per_sender: usize = std::env::var("BENCH_TXS_PER_SENDER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500);
+    let batches = signed_transfers(per_sender);
+    let all: Vec<SignedTransaction> = batches.iter().flatten().cloned().collect();
+    let (single, batch) = verification_rates(&all);
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args([
+            "node",
+            "--dev",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--block-interval-ms",
+            "50",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the node");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = loop {
+        let line = lines.next().expect("node output").expect("read");
+        if let Some(rest) = line.strip_prefix("RPC      http://") {
+            break rest.split_whitespace().next().expect("addr").to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (committed, elapsed, latencies) = rt.block_on(async move {
+        let submitted: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+        let committed_at: Arc<Mutex<Vec<(String, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
+        let ws = WsClientBuilder::default()
+            .build(format!("ws://{addr}"))
+            .await
+            .expect("ws");
+        let http = HttpClientBuilder::default()
+            .build(format!("http://{addr}"))
+            .expect("http");
+        let mut heads = ws.subscribe_new_heads().await.expect("subscribe");
+        let total = all.len();
+        let watcher = {
+            let committed_at = committed_at.clone();
+            let http = http.clone();
+            tokio::spawn(async move {
+                let mut seen = 0usize;
+                while seen < total {
+                    let Some(Ok(head)) = heads.next().await else {
+                        break;
+                    };
+                    let now = Instant::now();
+                    let block = http.get_block(Some(head.height)).await.expect("block");
+                    seen += block.transactions.len();
+                    let mut c = committed_at.lock().expect("lock");
+                    c.extend(block.transactions.into_iter().map(|h| (h, now)));
+                }
+            })
+        };
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for txs in batches {
+            let http = http.clone();
+            let submitted = submitted.clone();
+            tasks.push(tokio::spawn(async move {
+                for t in txs {
+                    let hex = to_hex(&t.encode());
+                    let sent = Instant::now();
+                    loop {
+                        match http.submit(hex.clone()).await {
+                            Ok(h) => {
+                                submitted.lock().expect("lock").insert(h, sent);
+                                break;
+                            }
+                            Err(e) if e.to_string().contains("pool is full") => {
+                                tokio::time::sleep(Duration::from_millis(5)).await
+                            }
+                            Err(e) => panic!("submit failed: {e}"),
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("sender");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(120), watcher).await;
+        let elapsed = start.elapsed();
+        let submitted = submitted.lock().expect("lock").clone();
+        let committed = committed_at.lock().expect("lock").clone();
+        let mut latencies: Vec<Duration> = committed
+            .iter()
+            .filter_map(|(h, at)| submitted.get(h).map(|s| at.saturating_duration_since(*s)))
+            .collect();
+        latencies.sort();
+        let last = committed.iter().map(|(_, at)| *at).max().unwrap_or(start);
+        let health = http.health().await.expect("health");
+        assert_eq!(health.pending, 0, "everything submitted was committed");
+        (
+            committed.len(),
+            last.duration_since(start).min(elapsed),
+            latencies,
+        )
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let tps = committed as f64 / elapsed.as_secs_f64();
+    println!(
+        "scripts/bench node  ({} senders, {committed} transfers over JSON-RPC, one dev node)\n",
+        SENDERS.len()
+    );
+    println!("ed25519 verify_strict, one core:   {single:>10.0} sig/s");
+    println!("ed25519 verify_batch (256), one core: {batch:>7.0} sig/s");
+    println!(
+        "committed transfers:               {tps:>10.0} tx/s   ({committed} in {:.2} s)",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "submit-to-commit latency:          p50 {:?}   p99 {:?}",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "committed tx/s ÷ batch verification rate: {:.1}% (goal ≥ 40%)",
+        100.0 * tps / batch
+    );
+}
