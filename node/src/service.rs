@@ -100,11 +100,18 @@ impl Chain {
             .block_exec
             .head_view()
             .map_err(|e| PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string())))?;
+        // Verify outside the pool lock, so submissions on different threads verify in parallel.
+        if !civitas_primitives::crypto::verify_tx(&tx) {
+            self.metrics.txs_refused.inc();
+            return Err(PoolError::Invalid(civitas_ledger::TxError::BadSignature(
+                tx.tx.signer,
+            )));
+        }
         let mut pool = self
             .pool
             .lock()
             .map_err(|_| PoolError::Full("pool lock poisoned"))?;
-        let result = pool.admit(&self.block_exec, &view, tx, false);
+        let result = pool.admit(&self.block_exec, &view, tx, true);
         match &result {
             Ok(_) => {
                 self.metrics.txs_admitted.inc();

@@ -143,3 +143,71 @@ fn help_explains_the_commands() {
         "{text}"
     );
 }
+
+#[test]
+fn keys_are_created_encrypted_listed_and_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str], password: &str| {
+        civitas()
+            .args(args)
+            .env("CIVITAS_KEYSTORE", dir.path())
+            .env("CIVITAS_KEY_PASSWORD", password)
+            .output()
+            .expect("run")
+    };
+    let out = run(&["key", "new", "treasury", "--json"], "correct horse");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let account = created["account"].as_str().expect("account").to_string();
+    let file = std::fs::read_to_string(dir.path().join("treasury.json")).expect("key file");
+    assert!(file.contains("argon2id") && file.contains(&account));
+    assert!(
+        !run(&["key", "new", "treasury"], "x").status.success(),
+        "no overwrite"
+    );
+    let listed = String::from_utf8(run(&["key", "list"], "").stdout).expect("utf8");
+    assert!(
+        listed.contains("treasury") && listed.contains(&account),
+        "{listed}"
+    );
+    let shown = String::from_utf8(run(&["key", "show", "treasury"], "").stdout).expect("utf8");
+    assert_eq!(shown.trim(), account);
+    // Signing with a wrong password fails clearly (before any network use).
+    let out = run(
+        &[
+            "tx",
+            "transfer",
+            "--from",
+            "treasury",
+            "--to",
+            "alice",
+            "--amount",
+            "1",
+            "--rpc",
+            "http://127.0.0.1:9",
+        ],
+        "wrong",
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wrong password"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn node_without_dev_or_config_explains_itself() {
+    let out = civitas().args(["node"]).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dev"));
+    let out = civitas()
+        .args(["node", "--config", "/nonexistent/node.toml"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/node.toml"));
+}

@@ -21,6 +21,18 @@ const CHAIN: &str = "civitas-dev";
 struct DevNode {
     child: Child,
     url: String,
+    metrics: String,
+}
+
+/// GET /metrics over a plain socket.
+fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(addr).expect("metrics socket");
+    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut body = String::new();
+    sock.read_to_string(&mut body).expect("read");
+    body
 }
 
 impl DevNode {
@@ -55,9 +67,22 @@ impl DevNode {
                 break format!("http://{addr}");
             }
         };
+        let metrics = loop {
+            let line = lines
+                .next()
+                .expect("node exited before printing its metrics address")
+                .expect("read");
+            if let Some(rest) = line.strip_prefix("metrics  http://") {
+                break rest.trim_end_matches("/metrics").to_string();
+            }
+        };
         // Keep draining stdout so the node never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        DevNode { child, url }
+        DevNode {
+            child,
+            url,
+            metrics,
+        }
     }
 
     fn client(&self) -> HttpClient {
@@ -467,6 +492,15 @@ async fn restart_resumes_from_the_stored_head() {
     );
     let block = c.get_block(Some(r.height)).await.expect("block");
     assert_eq!(block.header.parent_hash, head.block_hash);
+    let metrics = scrape(&node.metrics);
+    assert!(
+        metrics.contains(&format!("civitas_height {}", r.height)),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("civitas_txs_committed_total 1"),
+        "{metrics}"
+    );
     node.terminate();
 }
 

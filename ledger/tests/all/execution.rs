@@ -305,3 +305,78 @@ fn contracts_upload_instantiate_and_run_through_blocks() {
     );
     let _ = Store::open;
 }
+
+#[test]
+fn only_the_admin_upgrades_and_the_contract_then_runs_the_new_code() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut node = Node::open(dir.path());
+    let v1 = wat::parse_str(COUNTER).expect("wat");
+    let v2 = wat::parse_str(COUNTER.replace("(i64.const 2)", "(i64.const 100)")).expect("wat");
+    let (h1, h2) = (
+        civitas_primitives::sha3_256(&v1),
+        civitas_primitives::sha3_256(&v2),
+    );
+    node.produce(vec![
+        tx("bank", 0, Call::UploadCode { code: v1 }),
+        tx("bank", 1, Call::UploadCode { code: v2 }),
+        tx(
+            "bank",
+            2,
+            Call::Instantiate {
+                code_hash: h1,
+                salt: vec![],
+                input: vec![],
+            },
+        ),
+    ]);
+    let addr = contract_address(&key("bank").account(), &h1, b"");
+    node.produce(vec![
+        tx(
+            "alice",
+            0,
+            Call::Upgrade {
+                contract: addr,
+                code_hash: h2,
+            },
+        ),
+        tx(
+            "bank",
+            3,
+            Call::Upgrade {
+                contract: addr,
+                code_hash: h2,
+            },
+        ),
+        tx(
+            "alice",
+            1,
+            Call::Call {
+                contract: addr,
+                input: vec![],
+            },
+        ),
+    ]);
+    let r = node.receipts(2);
+    assert_eq!(
+        r[0].error.as_ref().map(|e| e.code.as_str()),
+        Some("not_admin")
+    );
+    assert_eq!(r[1].status, ReceiptStatus::Success);
+    assert_eq!(
+        r[2].output,
+        140u64.to_le_bytes().to_vec(),
+        "the upgraded code adds 100"
+    );
+    let (_, view) = node.exec.head_view().expect("view");
+    let refs = |h| {
+        view.get_decoded::<civitas_ledger::state::CodeInfo>(&civitas_ledger::state::keys::code(h))
+            .expect("read")
+            .expect("stored")
+            .refcount
+    };
+    assert_eq!(
+        (refs(&h1), refs(&h2)),
+        (0, 1),
+        "refcounts follow the contract"
+    );
+}
