@@ -146,20 +146,31 @@ fn main() {
             let http = http.clone();
             let submitted = submitted.clone();
             tasks.push(tokio::spawn(async move {
-                for t in txs {
-                    let hex = to_hex(&t.encode());
-                    let sent = Instant::now();
-                    loop {
-                        match http.submit(hex.clone()).await {
-                            Ok(h) => {
-                                submitted.lock().expect("lock").insert(h, sent);
-                                break;
+                // Batches of 100 per request: signatures are verified as a batch at admission.
+                for chunk in txs.chunks(100) {
+                    let hexes: Vec<String> = chunk.iter().map(|t| to_hex(&t.encode())).collect();
+                    let mut pending: Vec<usize> = (0..chunk.len()).collect();
+                    while !pending.is_empty() {
+                        let sent = Instant::now();
+                        let batch: Vec<String> =
+                            pending.iter().map(|i| hexes[*i].clone()).collect();
+                        let outcomes = http.submit_batch(batch).await.expect("submit batch");
+                        let mut retry = Vec::new();
+                        for (i, o) in pending.iter().zip(outcomes) {
+                            match (o.tx_hash, o.reason.as_deref()) {
+                                (Some(h), _) => {
+                                    submitted.lock().expect("lock").insert(h, sent);
+                                }
+                                (None, Some("pool_full")) => retry.push(*i),
+                                // Later nonces of a sender wait for an earlier one that had to retry.
+                                (None, Some("nonce_gap")) if !retry.is_empty() => retry.push(*i),
+                                (None, r) => panic!("transaction refused: {r:?} {:?}", o.message),
                             }
-                            Err(e) if e.to_string().contains("pool is full") => {
-                                tokio::time::sleep(Duration::from_millis(5)).await
-                            }
-                            Err(e) => panic!("submit failed: {e}"),
                         }
+                        if !retry.is_empty() {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        pending = retry;
                     }
                 }
             }));

@@ -125,6 +125,44 @@ impl Chain {
         result
     }
 
+    /// Admits many transactions: signatures are verified as one batch (singly only when the
+    /// batch fails, to find the bad ones), then each is admitted in order under one pool lock.
+    pub fn submit_batch(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, PoolError>> {
+        let refs: Vec<&SignedTransaction> = txs.iter().collect();
+        let all_valid = civitas_primitives::crypto::verify_tx_batch(&refs);
+        let (_, view) = match self.block_exec.head_view() {
+            Ok(v) => v,
+            Err(e) => {
+                let err = PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string()));
+                return txs.iter().map(|_| Err(err.clone())).collect();
+            }
+        };
+        let Ok(mut pool) = self.pool.lock() else {
+            return txs
+                .iter()
+                .map(|_| Err(PoolError::Full("pool lock poisoned")))
+                .collect();
+        };
+        let mut results = Vec::with_capacity(txs.len());
+        for tx in txs {
+            let result = if all_valid || civitas_primitives::crypto::verify_tx(&tx) {
+                pool.admit(&self.block_exec, &view, tx, true)
+            } else {
+                Err(PoolError::Invalid(civitas_ledger::TxError::BadSignature(
+                    tx.tx.signer,
+                )))
+            };
+            match &result {
+                Ok(_) => self.metrics.txs_admitted.inc(),
+                Err(_) => self.metrics.txs_refused.inc(),
+            };
+            results.push(result);
+        }
+        self.metrics.mempool_size.set(pool.len() as i64);
+        self.work.notify_all();
+        results
+    }
+
     fn commit(
         &self,
         executed: ExecutedBlock,

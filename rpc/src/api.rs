@@ -32,6 +32,11 @@ pub trait TxApi {
     #[method(name = "submit")]
     async fn submit(&self, tx: String) -> RpcResult<String>;
 
+    /// Submits up to 1000 signed transactions at once (signatures verified as a batch); one
+    /// outcome per transaction, in order.
+    #[method(name = "submitBatch")]
+    async fn submit_batch(&self, txs: Vec<String>) -> RpcResult<Vec<SubmitOutcome>>;
+
     /// Pending, committed (with height and index) or unknown.
     #[method(name = "status")]
     async fn status(&self, tx_hash: String) -> RpcResult<TxStatus>;

@@ -47,6 +47,12 @@ pub const METHODS: &[Method] = &[
         "string",
     ),
     (
+        "tx_submitBatch",
+        "Submit up to 1000 signed transactions; one outcome each.",
+        &[("txs", "array", true)],
+        "array",
+    ),
+    (
         "tx_status",
         "Pending, committed or unknown.",
         &[("tx_hash", "string", true)],

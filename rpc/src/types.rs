@@ -96,6 +96,22 @@ impl BlockInfo {
     }
 }
 
+/// The outcome of one transaction of a batch submission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitOutcome {
+    /// Hash, when admitted.
+    pub tx_hash: Option<String>,
+    /// JSON-RPC error code, when refused (as `tx_submit` would return).
+    pub error_code: Option<i32>,
+    /// Stable reason, when refused (e.g. `nonce_gap`).
+    pub reason: Option<String>,
+    /// Explanation, when refused.
+    pub message: Option<String>,
+}
+
+/// Largest batch `tx_submitBatch` accepts.
+pub const MAX_SUBMIT_BATCH: usize = 1000;
+
 /// Where a transaction is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
