@@ -435,6 +435,14 @@ impl Executor {
         expect(h.chain_id == self.params.chain_id, "chain id")?;
         expect(h.height == parent.height + 1, "height")?;
         expect(h.parent_hash == parent.block_hash, "parent hash")?;
+        let parent_time = match self.store.block(parent.height)? {
+            Some(b) => b.header.time_ms,
+            None => 0,
+        };
+        expect(
+            h.time_ms > parent_time,
+            "block time must be after the parent's",
+        )?;
         expect(
             block.txs.len() <= self.params.max_block_txs,
             "transaction count",

@@ -17,6 +17,9 @@ use crate::consensus::{AppError, Application};
 use crate::mempool::{Mempool, PoolError, PoolLimits};
 use crate::metrics::Metrics;
 
+/// How far a proposed block's time may run ahead of a validator's clock.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+
 /// The chain as this node runs it.
 pub struct Chain {
     /// Executes blocks (one lane: only the engine thread uses it).
@@ -256,6 +259,18 @@ impl Application for Chain {
     }
 
     fn validate(&self, block: &Block) -> Result<(), AppError> {
+        // A vote, not a state transition: the proposer's time may not run ahead of this
+        // validator's clock by more than the allowed drift.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        if block.header.time_ms > now + MAX_CLOCK_DRIFT_MS {
+            return Err(AppError(format!(
+                "block time {} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock",
+                block.header.time_ms
+            )));
+        }
         let hash = block.header.hash();
         if self
             .proposed
@@ -371,7 +386,7 @@ mod tests {
         let validator = dev_key("tax");
         let height = c.start_height().expect("height");
         let block = c
-            .propose(height, 1_800_000_000_000 + height, validator.account())
+            .propose(height, 1_700_000_000_000 + height, validator.account())
             .expect("propose");
         c.validate(&block).expect("validate");
         let hash = block.header.hash();

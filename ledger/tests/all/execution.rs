@@ -164,6 +164,13 @@ fn another_node_validates_the_block_and_refuses_a_tampered_one() {
         validator.exec.validate(&validator.head, &tampered),
         Err(ExecError::Mismatch(_))
     ));
+    // The proposer path itself keeps block time after the parent's; a validator checks it.
+    let mut stale_time = block.clone();
+    stale_time.header.time_ms = 0;
+    assert!(matches!(
+        validator.exec.validate(&validator.head, &stale_time),
+        Err(ExecError::Mismatch(m)) if m.contains("block time")
+    ));
 
     let mut forged = block.clone();
     forged.txs[0].tx.call = Call::Transfer {
