@@ -558,9 +558,46 @@ impl Executor {
         }
     }
 
-    /// The validator set recorded in `view`, sorted.
-    pub fn validators(view: &StateView) -> Result<Vec<AccountId>, StateError> {
+    /// The validator schedule: (activation height, sorted set), oldest first.
+    fn validator_schedule(view: &StateView) -> Result<Vec<(u64, Vec<AccountId>)>, StateError> {
         Ok(view.get_decoded(keys::VALIDATORS)?.unwrap_or_default())
+    }
+
+    /// The newest validator set, including a change that is not active yet.
+    pub fn validators(view: &StateView) -> Result<Vec<AccountId>, StateError> {
+        Ok(Self::validator_schedule(view)?
+            .pop()
+            .map(|(_, set)| set)
+            .unwrap_or_default())
+    }
+
+    /// The validators who decide block `height`: a pure function of committed state. A change
+    /// committed in block `h` takes effect at `h + 2`.
+    pub fn validator_set_at(view: &StateView, height: u64) -> Result<Vec<AccountId>, StateError> {
+        Ok(Self::validator_schedule(view)?
+            .into_iter()
+            .rev()
+            .find(|(activation, _)| *activation <= height)
+            .map(|(_, set)| set)
+            .unwrap_or_default())
+    }
+
+    /// Schedules `set` to take effect two blocks after `height`, dropping entries no longer
+    /// needed to answer for heights from `height` on.
+    fn schedule_validators(
+        view: &StateView,
+        height: u64,
+        set: Vec<AccountId>,
+    ) -> Result<(), StateError> {
+        let activation = height + 2;
+        let mut schedule = Self::validator_schedule(view)?;
+        schedule.retain(|(a, _)| *a != activation);
+        schedule.push((activation, set));
+        schedule.sort_by_key(|(a, _)| *a);
+        while schedule.len() > 1 && schedule[1].0 <= height {
+            schedule.remove(0);
+        }
+        view.put_encoded(keys::VALIDATORS.to_vec(), &schedule)
     }
 
     /// Writes an executed block with its certificate; returns the new head.
@@ -895,7 +932,7 @@ impl Executor {
                     approvals: vec![tx.signer],
                     executed: false,
                 };
-                let mut result = self.settle_proposal(view, proposal)?;
+                let mut result = self.settle_proposal(view, ctx.height, proposal)?;
                 result.output = id.to_le_bytes().to_vec();
                 Ok(result)
             }
@@ -925,13 +962,18 @@ impl Executor {
                     ));
                 }
                 p.approvals.push(tx.signer);
-                self.settle_proposal(view, p)
+                self.settle_proposal(view, ctx.height, p)
             }
         }
     }
 
     /// Stores a proposal, executing it once it has enough approvals from current validators.
-    fn settle_proposal(&self, view: &StateView, mut p: Proposal) -> Result<CallResult, ExecError> {
+    fn settle_proposal(
+        &self,
+        view: &StateView,
+        height: u64,
+        mut p: Proposal,
+    ) -> Result<CallResult, ExecError> {
         let threshold: u32 = view.get_decoded(keys::THRESHOLD)?.unwrap_or(1);
         let mut valid = 0u32;
         for a in &p.approvals {
@@ -952,7 +994,7 @@ impl Executor {
                             set.push(*account);
                             set.sort();
                         }
-                        view.put_encoded(keys::VALIDATORS.to_vec(), &set)?;
+                        Self::schedule_validators(view, height, set)?;
                     }
                 }
                 GovernanceAction::RevokeRole { account, role } => {
@@ -962,7 +1004,7 @@ impl Executor {
                     if *role == Role::Validator {
                         let mut set = Self::validators(view)?;
                         set.retain(|v| v != account);
-                        view.put_encoded(keys::VALIDATORS.to_vec(), &set)?;
+                        Self::schedule_validators(view, height, set)?;
                     }
                 }
                 GovernanceAction::SetDeployPolicy {

@@ -146,7 +146,7 @@ impl Genesis {
             }
         }
         validators.sort();
-        view.put_encoded(keys::VALIDATORS.to_vec(), &validators)?;
+        view.put_encoded(keys::VALIDATORS.to_vec(), &vec![(0u64, validators)])?;
         let policy = DeployPolicy {
             upload: role_set(&self.upload_roles)
                 .map_err(|e| crate::ExecError::Genesis(e.to_string()))?,

@@ -205,9 +205,9 @@ impl Application for Chain {
         Ok(self.head().height + 1)
     }
 
-    fn validator_set(&self, _height: u64) -> Result<Vec<AccountId>, AppError> {
+    fn validator_set(&self, height: u64) -> Result<Vec<AccountId>, AppError> {
         let (_, view) = self.block_exec.head_view().map_err(app_err)?;
-        Executor::validators(&view).map_err(app_err)
+        Executor::validator_set_at(&view, height).map_err(app_err)
     }
 
     fn propose(&self, height: u64, time_ms: u64, proposer: AccountId) -> Result<Block, AppError> {

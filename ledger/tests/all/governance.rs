@@ -51,3 +51,25 @@ fn a_role_is_granted_after_two_of_three_departments_approve() {
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].code(), "not_permitted");
 }
+
+#[test]
+fn a_new_validator_takes_part_two_blocks_after_the_change_commits() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut node = Node::open(dir.path());
+    let grant = GovernanceAction::GrantRole {
+        account: key("bank").account(),
+        role: Role::Validator,
+    };
+    node.produce(vec![tx("tax", 0, Call::Propose { action: grant })]);
+    node.produce(vec![tx("civil", 0, Call::Approve { proposal: 1 })]);
+    let decided_at = node.head.height; // the change committed in this block
+    let (_, view) = node.exec.head_view().expect("view");
+    let set = |h| civitas_ledger::Executor::validator_set_at(&view, h).expect("set");
+    assert_eq!(set(decided_at).len(), 3);
+    assert_eq!(set(decided_at + 1).len(), 3, "not yet for the next block");
+    assert_eq!(set(decided_at + 2).len(), 4, "from h + 2 on");
+    assert!(set(decided_at + 2).contains(&key("bank").account()));
+    assert!(civitas_ledger::Executor::validators(&view)
+        .expect("newest")
+        .contains(&key("bank").account()));
+}
