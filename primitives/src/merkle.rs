@@ -22,6 +22,18 @@ fn node_hash(left: &Hash, right: &Hash) -> Hash {
     Hash(h.finalize().into())
 }
 
+/// The level above `level`: pairs hashed together, an odd last node promoted unchanged.
+fn parent_level(level: &[Hash]) -> Vec<Hash> {
+    level
+        .chunks(2)
+        .map(|pair| match pair {
+            [l, r] => node_hash(l, r),
+            [single] => *single,
+            _ => Hash::default(),
+        })
+        .collect()
+}
+
 /// The root of `leaves` (each hashed as a leaf). The empty tree's root is all zeros.
 pub fn merkle_root<T: AsRef<[u8]>>(leaves: &[T]) -> Hash {
     let mut level: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l.as_ref())).collect();
@@ -29,14 +41,7 @@ pub fn merkle_root<T: AsRef<[u8]>>(leaves: &[T]) -> Hash {
         return Hash::default();
     }
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node_hash(l, r),
-                [single] => *single,
-                _ => Hash::default(),
-            })
-            .collect();
+        level = parent_level(&level);
     }
     level[0]
 }
@@ -65,14 +70,7 @@ pub fn merkle_proof<T: AsRef<[u8]>>(leaves: &[T], index: usize) -> Option<Merkle
         if sibling < level.len() {
             siblings.push(level[sibling]);
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node_hash(l, r),
-                [single] => *single,
-                _ => Hash::default(),
-            })
-            .collect();
+        level = parent_level(&level);
         pos /= 2;
     }
     Some(MerkleProof {

@@ -225,14 +225,7 @@ impl Coupons {
     pub fn redeem(&mut self, id: u64) -> Result<u128, Error> {
         let mut coupon = self.usable(id)?;
         coupon.status = Status::Redeemed;
-        self.holdings.insert(
-            &coupon.holder,
-            &self
-                .holdings
-                .get_or_default(&coupon.holder)
-                .saturating_sub(coupon.value),
-        );
-        self.coupons.insert(&id, &coupon);
+        self.close(&coupon);
         env::emit(&Redeemed {
             id,
             holder: coupon.holder,
@@ -252,14 +245,7 @@ impl Coupons {
             return Err(Error::NotActive);
         }
         coupon.status = Status::Revoked;
-        self.holdings.insert(
-            &coupon.holder,
-            &self
-                .holdings
-                .get_or_default(&coupon.holder)
-                .saturating_sub(coupon.value),
-        );
-        self.coupons.insert(&id, &coupon);
+        self.close(&coupon);
         env::emit(&Revoked { id });
         Ok(())
     }
@@ -284,6 +270,16 @@ impl Coupons {
 }
 
 impl Coupons {
+    /// Stores a coupon that has left the active state and removes it from its holder's total.
+    fn close(&mut self, coupon: &Coupon) {
+        let remaining = self
+            .holdings
+            .get_or_default(&coupon.holder)
+            .saturating_sub(coupon.value);
+        self.holdings.insert(&coupon.holder, &remaining);
+        self.coupons.insert(&coupon.id, coupon);
+    }
+
     /// The coupon, if the caller holds it and it is active and unexpired.
     fn usable(&self, id: u64) -> Result<Coupon, Error> {
         let coupon = self.coupons.get(&id).ok_or(Error::NotFound)?;
