@@ -655,3 +655,92 @@ async fn batch_submission_reports_each_transaction_and_admits_the_good_ones() {
     assert_eq!(code, errors::INVALID_PARAMS);
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let validator = key("ministry");
+    let citizen = key("carol");
+    let genesis = civitas_ledger::Genesis {
+        chain_id: "civitas-configured".into(),
+        genesis_time_ms: 1_767_225_600_000,
+        accounts: vec![
+            civitas_ledger::GenesisAccount {
+                name: "ministry".into(),
+                account: validator.account().to_hex(),
+                balance: 1_000,
+                roles: vec!["validator".into()],
+            },
+            civitas_ledger::GenesisAccount {
+                name: "carol".into(),
+                account: citizen.account().to_hex(),
+                balance: 50,
+                roles: vec![],
+            },
+        ],
+        upload_roles: vec!["institution".into()],
+        instantiate_roles: vec!["institution".into()],
+        governance_threshold: 1,
+    };
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(
+        &genesis_file,
+        serde_json::to_vec_pretty(&genesis).expect("json"),
+    )
+    .expect("write");
+    let key_file = dir.path().join("validator.key");
+    std::fs::write(&key_file, hex::encode(validator.seed())).expect("write");
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\ngenesis_file = {:?}\nvalidator_key_file = {:?}\nrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = \"127.0.0.1:0\"\nblock_interval_ms = 20\n",
+            dir.path().join("data"),
+            genesis_file,
+            key_file
+        ),
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["node", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let url = loop {
+        let line = lines.next().expect("node output").expect("read");
+        if let Some(rest) = line.strip_prefix("RPC      http://") {
+            break format!("http://{}", rest.split_whitespace().next().expect("addr"));
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let c = HttpClientBuilder::default().build(&url).expect("client");
+    assert_eq!(
+        c.health().await.expect("health").chain_id,
+        "civitas-configured"
+    );
+    let tx = citizen.sign_tx(Transaction {
+        chain_id: "civitas-configured".into(),
+        signer: citizen.account(),
+        nonce: 0,
+        fuel_limit: 10_000,
+        call: Call::Transfer {
+            to: validator.account(),
+            amount: 20,
+        },
+    });
+    let hash = submit(&c, &tx).await.expect("admitted");
+    let r = wait(&c, &hash).await;
+    assert_eq!(r.status, "success");
+    let block = c.get_block(Some(r.height)).await.expect("block");
+    assert_eq!(
+        block.signed_by,
+        vec![to_hex(&validator.account().0)],
+        "blocks are signed by the configured validator key"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
