@@ -79,8 +79,7 @@ impl Client {
             .chain_id)
     }
 
-    /// The next nonce of `who`, counting what waits in the pool is the node's job: this is the
-    /// committed nonce.
+    /// The committed next nonce of `who` (transactions still in the pool are not counted).
     pub fn nonce(&self, who: &AccountId) -> Result<u64> {
         Ok(self.call(self.rpc.get_account(to_hex(&who.0)))?.nonce)
     }

@@ -36,20 +36,27 @@ fn scrape(addr: &str) -> String {
 }
 
 impl DevNode {
+    /// `civitas node --dev` on `dir`, with free ports.
     fn start(dir: &Path) -> DevNode {
+        let dir = dir.to_str().expect("utf-8 path");
+        Self::spawn(&[
+            "node",
+            "--dev",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--block-interval-ms",
+            "20",
+            "--data-dir",
+            dir,
+        ])
+    }
+
+    /// Starts `civitas ARGS` and waits until it prints its RPC and metrics addresses.
+    fn spawn(args: &[&str]) -> DevNode {
         let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
-            .args([
-                "node",
-                "--dev",
-                "--rpc-addr",
-                "127.0.0.1:0",
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--block-interval-ms",
-                "20",
-            ])
-            .arg("--data-dir")
-            .arg(dir)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -701,23 +708,8 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
         ),
     )
     .expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["node", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let url = loop {
-        let line = lines.next().expect("node output").expect("read");
-        if let Some(rest) = line.strip_prefix("RPC      http://") {
-            break format!("http://{}", rest.split_whitespace().next().expect("addr"));
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let c = HttpClientBuilder::default().build(&url).expect("client");
+    let node = DevNode::spawn(&["node", "--config", config.to_str().expect("utf-8 path")]);
+    let c = node.client();
     assert_eq!(
         c.health().await.expect("health").chain_id,
         "civitas-configured"
@@ -741,6 +733,5 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
         vec![to_hex(&validator.account().0)],
         "blocks are signed by the configured validator key"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    node.terminate();
 }
