@@ -10,18 +10,24 @@ use civitas_primitives::block::{
     ReceiptStatus,
 };
 use civitas_primitives::crypto::{verify_tx, verify_tx_batch};
-use civitas_primitives::tx::{Call, GovernanceAction, Role, SignedTransaction};
+use civitas_primitives::tx::{Call, GovernanceAction, Role, RoleSet, SignedTransaction};
+use civitas_primitives::vault::{
+    sealed_output_hash, AccessKind, AccessOutcome, AuditEntry, ConsentAction, ConsentArtefact,
+    ConsentChange, ConsentMode, ConsentStatus, Dataset, RefusalReason, SealedResult,
+};
 use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, Entry, StateError, Vm, VmError};
 use jmt::storage::TreeUpdateBatch;
 use jmt::JellyfishMerkleTree;
 use thiserror::Error;
 
+use crate::access::{CodeApproval, Disclosure, LedgerSealedSource, StoredRecord};
 use crate::genesis::Genesis;
 use crate::state::{
     key_hash, keys, CodeInfo, ContractInfo, DeployPolicy, Proposal, Sha3Hasher, StateView,
 };
 use crate::store::{BlockWrite, Head, Store, StoreError};
+use crate::vault::{StoredSealedOutput, Vault};
 
 /// Chain-wide execution parameters (consensus: every node uses the same).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +63,12 @@ pub mod fuel {
     pub const INSTANTIATE: u64 = 20_000;
     /// Upgrade.
     pub const UPGRADE: u64 = 10_000;
+    /// Identity binding, dataset registration, code approval, consent filing and answers.
+    pub const REGISTRY: u64 = 5_000;
+    /// A record commitment (includes verifying the department's signature).
+    pub const RECORD: u64 = 70_000;
+    /// A disclosure, before per-dataset work.
+    pub const DISCLOSE: u64 = 20_000;
 }
 
 /// Why a transaction was refused before execution: it changes nothing and consumes no nonce.
@@ -104,6 +116,15 @@ pub enum TxError {
     /// A call to an address with no contract.
     #[error("no contract at {0}")]
     UnknownContract(AccountId),
+    /// Sealed calls and disclosures run only in committed blocks (they count consent uses and
+    /// write the audit trail).
+    #[error("{0} cannot be dry-run: it counts consent uses and writes the audit trail")]
+    NotDryRunnable(&'static str),
+    /// A record commitment whose payload this node has not received (`vault_putRecords`).
+    #[error(
+        "this node holds no payload for record {0}: send the record with vault_putRecords first"
+    )]
+    PayloadMissing(Hash),
     /// The signer's roles do not allow this call.
     #[error("{action} needs one of the roles {needs}; account {signer} has none of them")]
     NotPermitted {
@@ -128,6 +149,8 @@ impl TxError {
             TxError::FuelLimitTooHigh { .. } => "fuel_limit_too_high",
             TxError::NotPermitted { .. } => "not_permitted",
             TxError::UnknownContract(_) => "unknown_contract",
+            TxError::NotDryRunnable(_) => "not_dry_runnable",
+            TxError::PayloadMissing(_) => "payload_missing",
         }
     }
 }
@@ -172,6 +195,7 @@ pub struct ExecutedBlock {
     /// The state root after the block.
     pub state_root: Hash,
     tree: TreeUpdateBatch,
+    private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
 /// Executes blocks against the store.
@@ -180,6 +204,7 @@ pub struct Executor {
     store: Store,
     vm: Vm,
     params: ChainParams,
+    vault: Option<Vault>,
 }
 
 fn receipt_error(code: &str, message: impl Into<String>) -> Option<ReceiptError> {
@@ -209,6 +234,10 @@ struct CallResult {
     events: Vec<EventRecord>,
     output: Vec<u8>,
     error: Option<ReceiptError>,
+    /// Audit entries that stay even when the call fails (refused disclosures).
+    audit: Vec<AuditEntry>,
+    /// A sealed call's private result.
+    sealed: Option<(Hash, StoredSealedOutput)>,
 }
 
 impl CallResult {
@@ -218,14 +247,14 @@ impl CallResult {
             events: Vec::new(),
             output: Vec::new(),
             error: None,
+            audit: Vec::new(),
+            sealed: None,
         }
     }
     fn fail(fuel_used: u64, code: &str, message: impl Into<String>) -> Self {
         CallResult {
-            fuel_used,
-            events: Vec::new(),
-            output: Vec::new(),
             error: receipt_error(code, message),
+            ..CallResult::ok(fuel_used)
         }
     }
 }
@@ -233,7 +262,23 @@ impl CallResult {
 impl Executor {
     /// An executor over `store`.
     pub fn new(store: Store, vm: Vm, params: ChainParams) -> Self {
-        Executor { store, vm, params }
+        Executor {
+            store,
+            vm,
+            params,
+            vault: None,
+        }
+    }
+
+    /// The executor with this node's vault: it can serve sealed reads and keep sealed results.
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    /// This node's vault, if it holds one.
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.as_ref()
     }
 
     /// The store.
@@ -319,7 +364,7 @@ impl Executor {
                 got: tx.nonce,
             });
         }
-        if let Call::Call { contract, .. } = &tx.call {
+        if let Call::Call { contract, .. } | Call::SealedCall { contract, .. } = &tx.call {
             let exists = view
                 .get(&keys::contract(contract))
                 .map_err(|e| TxError::Format(e.to_string()))?
@@ -343,9 +388,15 @@ impl Executor {
                     policy.instantiate
                 })
             }
-            Call::Propose { .. } | Call::Approve { .. } => {
-                Some(civitas_primitives::tx::RoleSet::of(&[Role::Validator]))
+            Call::Propose { .. } | Call::Approve { .. } => Some(RoleSet::of(&[Role::Validator])),
+            Call::BindIdentity { .. } => Some(RoleSet::of(&[Role::Identity])),
+            Call::RegisterDataset { .. } | Call::CommitRecord { .. } => {
+                Some(RoleSet::of(&[Role::Custodian]))
             }
+            Call::RequestConsent { .. } | Call::SealedCall { .. } | Call::Disclose { .. } => {
+                Some(RoleSet::of(&[Role::Institution]))
+            }
+            Call::ApproveCode { .. } => Some(RoleSet::of(&[Role::Regulator])),
             _ => None,
         };
         if let Some(needs) = needs {
@@ -385,6 +436,7 @@ impl Executor {
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut rejected = Vec::new();
+        let mut private = Vec::new();
         let mut fuel_budget = self.params.block_fuel_limit;
         for stx in candidates {
             if included.len() >= self.params.max_block_txs {
@@ -395,7 +447,7 @@ impl Executor {
                 Ok(()) if stx.tx.fuel_limit > fuel_budget => continue,
                 Ok(()) => {
                     fuel_budget -= stx.tx.fuel_limit;
-                    receipts.push(self.apply(&view, ctx, &stx)?);
+                    receipts.push(self.apply(&view, ctx, &stx, &mut private)?);
                     included.push(stx);
                 }
                 Err(e) => rejected.push((stx.hash(), e)),
@@ -418,6 +470,7 @@ impl Executor {
                 txs: included,
             },
             receipts,
+            private,
         )?;
         Ok((executed, rejected))
     }
@@ -472,10 +525,11 @@ impl Executor {
             time_ms: h.time_ms,
         };
         let mut receipts = Vec::with_capacity(block.txs.len());
+        let mut private = Vec::new();
         for (index, stx) in block.txs.iter().enumerate() {
             self.check_tx(&view, stx, false)
                 .map_err(|error| ExecError::InvalidTx { index, error })?;
-            receipts.push(self.apply(&view, ctx, stx)?);
+            receipts.push(self.apply(&view, ctx, stx, &mut private)?);
         }
         expect(h.receipts_root == receipts_root(&receipts), "receipts root")?;
         let executed = self.finish(
@@ -485,6 +539,7 @@ impl Executor {
                 txs: block.txs.clone(),
             },
             receipts,
+            private,
         )?;
         if executed.state_root != h.state_root {
             return Err(ExecError::Mismatch(format!(
@@ -511,11 +566,14 @@ impl Executor {
         if let Err(e) = self.check_tx(&view, &stx, false) {
             return Ok(Err(e));
         }
+        if matches!(tx.call, Call::SealedCall { .. } | Call::Disclose { .. }) {
+            return Ok(Err(TxError::NotDryRunnable(tx.call.kind())));
+        }
         let ctx = BlockContext {
             height: head.height + 1,
             time_ms,
         };
-        let receipt = self.apply(&view, ctx, &stx)?;
+        let receipt = self.apply(&view, ctx, &stx, &mut Vec::new())?;
         Ok(Ok((receipt, view.block_writes()?.into_iter().collect())))
     }
 
@@ -617,6 +675,7 @@ impl Executor {
             receipts: executed.receipts,
             tree: executed.tree,
             head: head.clone(),
+            private: executed.private,
         })?;
         Ok(head)
     }
@@ -626,6 +685,7 @@ impl Executor {
         view: StateView,
         mut block: Block,
         receipts: Vec<Receipt>,
+        private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
     ) -> Result<ExecutedBlock, ExecError> {
         view.put_encoded(keys::HEIGHT.to_vec(), &block.header.height)?;
         view.commit_tx()?;
@@ -636,6 +696,7 @@ impl Executor {
             receipts,
             state_root,
             tree,
+            private,
         })
     }
 
@@ -660,6 +721,7 @@ impl Executor {
         view: &StateView,
         ctx: BlockContext,
         stx: &SignedTransaction,
+        private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
     ) -> Result<Receipt, ExecError> {
         let tx = &stx.tx;
         let mut account = view.account(&tx.signer)?;
@@ -672,6 +734,26 @@ impl Executor {
             view.abort_tx()?;
         } else {
             view.commit_tx()?;
+        }
+        for entry in result.audit {
+            view.append_audit(entry)?;
+        }
+        view.commit_tx()?;
+        if let Some((output_hash, stored)) = result.sealed {
+            // The public receipt of a sealed call is the same whatever the data: success, the
+            // whole fuel budget, no events, no output, and a salted hash of the padded result.
+            if let Some(vault) = &self.vault {
+                private.push(vault.sealed_output_write(&stx.hash(), &stored));
+            }
+            return Ok(Receipt {
+                tx_hash: stx.hash(),
+                status: ReceiptStatus::Success,
+                fuel_used: tx.fuel_limit,
+                events: Vec::new(),
+                output_hash,
+                output: Vec::new(),
+                error: None,
+            });
         }
         let fuel_used = result.fuel_used.min(tx.fuel_limit);
         Ok(Receipt {
@@ -721,7 +803,7 @@ impl Executor {
                         })
                         .collect(),
                     output: out.output,
-                    error: None,
+                    ..CallResult::ok(0)
                 })
             }
             Err(e) if e.error.is_node_failure() => Err(ExecError::Vm(e.error.to_string())),
@@ -936,6 +1018,240 @@ impl Executor {
                 result.output = id.to_le_bytes().to_vec();
                 Ok(result)
             }
+            Call::BindIdentity { subject, account } => {
+                if let Some(r) = flat(fuel::REGISTRY) {
+                    return Ok(r);
+                }
+                if let Some(old) = view.identity(subject)? {
+                    view.put(keys::identity_of(&old), None)?;
+                }
+                if let Some(previous) = view.subject_of(account)? {
+                    if previous != *subject {
+                        return Ok(CallResult::fail(
+                            fuel::REGISTRY,
+                            "account_bound",
+                            format!("account {account} is already bound to another subject"),
+                        ));
+                    }
+                }
+                view.put_encoded(keys::identity(subject), account)?;
+                view.put_encoded(keys::identity_of(account), subject)?;
+                Ok(CallResult::ok(fuel::REGISTRY))
+            }
+            Call::RegisterDataset { id, fields, price } => {
+                if let Some(r) = flat(fuel::REGISTRY) {
+                    return Ok(r);
+                }
+                if view.dataset(id)?.is_some() {
+                    return Ok(CallResult::fail(
+                        fuel::REGISTRY,
+                        "dataset_exists",
+                        format!("dataset `{id}` is already registered"),
+                    ));
+                }
+                let mut names = std::collections::BTreeSet::new();
+                if fields.is_empty() || !fields.iter().all(|f| names.insert(f.name.as_str())) {
+                    return Ok(CallResult::fail(
+                        fuel::REGISTRY,
+                        "bad_schema",
+                        "a dataset needs at least one field and unique field names",
+                    ));
+                }
+                view.put_dataset(&Dataset {
+                    id: id.clone(),
+                    custodian: tx.signer,
+                    fields: fields.clone(),
+                    price: *price,
+                })?;
+                Ok(CallResult::ok(fuel::REGISTRY))
+            }
+            Call::CommitRecord {
+                subject,
+                dataset,
+                version,
+                record_hash,
+                signature,
+            } => {
+                if let Some(r) = flat(fuel::RECORD) {
+                    return Ok(r);
+                }
+                let fail = |code: &str, msg: String| Ok(CallResult::fail(fuel::RECORD, code, msg));
+                let Some(ds) = view.dataset(dataset)? else {
+                    return fail("unknown_dataset", format!("no dataset `{dataset}`"));
+                };
+                if ds.custodian != tx.signer {
+                    return fail(
+                        "not_custodian",
+                        format!("dataset `{dataset}` is held by {}", ds.custodian),
+                    );
+                }
+                let mut versions = view.records(subject, dataset)?;
+                let expected = versions.last().map_or(1, |r| r.version + 1);
+                if *version != expected {
+                    return fail(
+                        "bad_version",
+                        format!("the next version of this record is {expected}, not {version}"),
+                    );
+                }
+                if !civitas_primitives::crypto::verify_hash(&tx.signer, record_hash, signature) {
+                    return fail(
+                        "bad_record_signature",
+                        "the record signature does not verify for the custodian".into(),
+                    );
+                }
+                versions.push(StoredRecord {
+                    version: *version,
+                    record_hash: *record_hash,
+                    custodian: tx.signer,
+                    signature: *signature,
+                    height: ctx.height,
+                });
+                view.put_encoded(keys::records(subject, dataset), &versions)?;
+                let reward: u128 = view.get_decoded(keys::RECORD_REWARD)?.unwrap_or(0);
+                let mut me = view.account(&tx.signer)?;
+                me.balance = me.balance.saturating_add(reward);
+                view.set_account(&tx.signer, &me)?;
+                Ok(CallResult::ok(fuel::RECORD))
+            }
+            Call::RequestConsent { request } => {
+                if let Some(r) = flat(fuel::REGISTRY) {
+                    return Ok(r);
+                }
+                let fail =
+                    |code: &str, msg: String| Ok(CallResult::fail(fuel::REGISTRY, code, msg));
+                if request.datasets.is_empty() {
+                    return fail(
+                        "bad_request",
+                        "a consent request names at least one dataset".into(),
+                    );
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for d in &request.datasets {
+                    if !seen.insert(d.as_str()) {
+                        return fail("bad_request", format!("dataset `{d}` is named twice"));
+                    }
+                    if view.dataset(d)?.is_none() {
+                        return fail("unknown_dataset", format!("no dataset `{d}`"));
+                    }
+                }
+                match (request.mode, request.code_hash) {
+                    (ConsentMode::Compute, None) => {
+                        return fail(
+                            "bad_request",
+                            "a compute consent names the contract code hash".into(),
+                        )
+                    }
+                    (ConsentMode::Disclose, Some(_)) => {
+                        return fail(
+                            "bad_request",
+                            "a disclose consent names no contract code".into(),
+                        )
+                    }
+                    _ => {}
+                }
+                if request.expires_ms <= ctx.time_ms {
+                    return fail("bad_request", "the expiry is not in the future".into());
+                }
+                if request.max_uses == 0 {
+                    return fail("bad_request", "max uses must be at least 1".into());
+                }
+                let id: u64 = view.get_decoded(keys::NEXT_CONSENT)?.unwrap_or(1);
+                view.put_encoded(keys::NEXT_CONSENT.to_vec(), &(id + 1))?;
+                let artefact = ConsentArtefact {
+                    id,
+                    grantee: tx.signer,
+                    request: request.clone(),
+                    uses: 0,
+                    status: ConsentStatus::Pending,
+                    history: vec![ConsentChange {
+                        status: ConsentStatus::Pending,
+                        height: ctx.height,
+                        time_ms: ctx.time_ms,
+                    }],
+                };
+                view.put_encoded(keys::consent(id), &artefact)?;
+                for list in [
+                    keys::consents_of_subject(&request.subject),
+                    keys::consents_of_grantee(&tx.signer),
+                ] {
+                    let mut ids = view.id_list(&list)?;
+                    ids.push(id);
+                    view.put_encoded(list, &ids)?;
+                }
+                Ok(CallResult {
+                    output: id.to_le_bytes().to_vec(),
+                    ..CallResult::ok(fuel::REGISTRY)
+                })
+            }
+            Call::Consent { id, action } => {
+                if let Some(r) = flat(fuel::REGISTRY) {
+                    return Ok(r);
+                }
+                let fail =
+                    |code: &str, msg: String| Ok(CallResult::fail(fuel::REGISTRY, code, msg));
+                let Some(mut c) = view.consent(*id)? else {
+                    return fail("consent_not_found", format!("no consent {id}"));
+                };
+                if view.identity(&c.request.subject)? != Some(tx.signer) {
+                    return fail(
+                        "not_subject",
+                        "only the citizen the consent is about may answer it (from her bound wallet key)"
+                            .into(),
+                    );
+                }
+                let now = c.status_at(ctx.time_ms);
+                use ConsentAction as A;
+                use ConsentStatus as S;
+                let next = match (action, now) {
+                    (A::Approve, S::Pending) => S::Active,
+                    (A::Reject, S::Pending) => S::Rejected,
+                    (A::Pause, S::Active) => S::Paused,
+                    (A::Resume, S::Paused) => S::Active,
+                    (A::Revoke, S::Pending | S::Active | S::Paused | S::Exhausted) => S::Revoked,
+                    _ => {
+                        return fail(
+                            "bad_transition",
+                            format!("cannot {} a consent that is {}", action.name(), now.name()),
+                        )
+                    }
+                };
+                c.status = next;
+                c.history.push(ConsentChange {
+                    status: next,
+                    height: ctx.height,
+                    time_ms: ctx.time_ms,
+                });
+                view.put_encoded(keys::consent(*id), &c)?;
+                Ok(CallResult::ok(fuel::REGISTRY))
+            }
+            Call::ApproveCode {
+                code_hash,
+                approved,
+            } => {
+                if let Some(r) = flat(fuel::REGISTRY) {
+                    return Ok(r);
+                }
+                if view.get(&keys::code(code_hash))?.is_none() {
+                    return Ok(CallResult::fail(
+                        fuel::REGISTRY,
+                        "code_not_found",
+                        format!("no code stored under {code_hash}"),
+                    ));
+                }
+                view.put_encoded(
+                    keys::code_approval(code_hash),
+                    &CodeApproval {
+                        approved: *approved,
+                        regulator: tx.signer,
+                        height: ctx.height,
+                    },
+                )?;
+                Ok(CallResult::ok(fuel::REGISTRY))
+            }
+            Call::SealedCall { contract, input } => {
+                self.sealed_call(view, ctx, stx, *contract, input)
+            }
+            Call::Disclose { consent } => self.disclose(view, ctx, stx, *consent),
             Call::Approve { proposal } => {
                 if let Some(r) = flat(fuel::GOVERNANCE) {
                     return Ok(r);
@@ -965,6 +1281,193 @@ impl Executor {
                 self.settle_proposal(view, ctx.height, p)
             }
         }
+    }
+
+    /// Runs a sealed call. Whatever happens inside, the public result is uniform; the real
+    /// result is padded, committed to by a salted hash, and kept for the institution and the
+    /// subjects.
+    fn sealed_call(
+        &self,
+        view: &StateView,
+        ctx: BlockContext,
+        stx: &SignedTransaction,
+        contract: AccountId,
+        input: &[u8],
+    ) -> Result<CallResult, ExecError> {
+        let tx = &stx.tx;
+        let tx_hash = stx.hash();
+        let source = Arc::new(LedgerSealedSource::new(
+            view.clone(),
+            self.vault.clone(),
+            tx.signer,
+            tx_hash,
+            ctx,
+        ));
+        let result = match view.get_decoded::<ContractInfo>(&keys::contract(&contract))? {
+            None => SealedResult {
+                ok: false,
+                output: Vec::new(),
+                error_code: "contract_not_found".into(),
+                error_message: format!("no contract at {contract}"),
+            },
+            Some(info) => match self.vm.execute_sealed(
+                Arc::new(view.clone()),
+                source.clone(),
+                ctx,
+                CallRequest {
+                    code_hash: info.code_hash,
+                    contract,
+                    caller: tx.signer,
+                    input: input.to_vec(),
+                    fuel_limit: tx.fuel_limit,
+                    entry: Entry::Call,
+                    read_only: true,
+                },
+            ) {
+                Ok(out) => SealedResult {
+                    ok: true,
+                    output: out.output,
+                    error_code: String::new(),
+                    error_message: String::new(),
+                },
+                Err(e) if e.error.is_node_failure() => {
+                    return Err(ExecError::Vm(e.error.to_string()))
+                }
+                Err(e) => SealedResult {
+                    ok: false,
+                    output: Vec::new(),
+                    error_code: vm_error_code(&e.error).into(),
+                    error_message: e.error.to_string(),
+                },
+            },
+        };
+        let reads = source.finish();
+        let salt = LedgerSealedSource::output_salt(&tx_hash, &reads);
+        let padded = result.padded();
+        let output_hash = sealed_output_hash(&salt, &padded);
+        Ok(CallResult {
+            sealed: Some((
+                output_hash,
+                StoredSealedOutput {
+                    institution: tx.signer,
+                    subjects: reads.subjects.into_iter().collect(),
+                    salt,
+                    padded,
+                },
+            )),
+            ..CallResult::ok(tx.fuel_limit)
+        })
+    }
+
+    /// Uses a disclose-mode consent. A refusal fails the transaction but stays on the trail.
+    fn disclose(
+        &self,
+        view: &StateView,
+        ctx: BlockContext,
+        stx: &SignedTransaction,
+        consent_id: u64,
+    ) -> Result<CallResult, ExecError> {
+        let tx = &stx.tx;
+        if tx.fuel_limit < fuel::DISCLOSE {
+            return Ok(CallResult::fail(
+                tx.fuel_limit,
+                "out_of_fuel",
+                format!(
+                    "needs {} fuel; the limit is {}",
+                    fuel::DISCLOSE,
+                    tx.fuel_limit
+                ),
+            ));
+        }
+        let Some(mut c) = view.consent(consent_id)? else {
+            return Ok(CallResult::fail(
+                fuel::DISCLOSE,
+                "consent_not_found",
+                format!("no consent {consent_id}"),
+            ));
+        };
+        let entry = |c: &ConsentArtefact, dataset: &str, outcome: AccessOutcome| AuditEntry {
+            seq: 0,
+            subject: c.request.subject,
+            accessor: tx.signer,
+            contract: None,
+            code_hash: None,
+            dataset: dataset.into(),
+            purpose: c.request.purpose.clone(),
+            consent: Some(c.id),
+            uses_left: Some(c.uses_left()),
+            kind: AccessKind::Disclosure,
+            outcome,
+            tx_hash: stx.hash(),
+            height: ctx.height,
+            time_ms: ctx.time_ms,
+        };
+        let refuse = |c: &ConsentArtefact, reason: RefusalReason| {
+            let mut r = CallResult::fail(
+                fuel::DISCLOSE,
+                reason.code(),
+                format!("disclosure refused: {}", reason.code()),
+            );
+            r.audit = c
+                .request
+                .datasets
+                .iter()
+                .map(|d| entry(c, d, AccessOutcome::Refused(reason)))
+                .collect();
+            r
+        };
+        if c.grantee != tx.signer {
+            return Ok(refuse(&c, RefusalReason::NoConsent));
+        }
+        if c.request.mode != ConsentMode::Disclose {
+            return Ok(refuse(&c, RefusalReason::WrongMode));
+        }
+        if let Some(reason) = RefusalReason::for_status(c.status_at(ctx.time_ms)) {
+            return Ok(refuse(&c, reason));
+        }
+        let mut records = Vec::new();
+        let mut price: u128 = 0;
+        let mut custodians = Vec::new();
+        for d in &c.request.datasets {
+            let Some(ds) = view.dataset(d)? else {
+                return Ok(refuse(&c, RefusalReason::UnknownDataset));
+            };
+            let Some(r) = view.records(&c.request.subject, d)?.pop() else {
+                return Ok(refuse(&c, RefusalReason::NoRecord));
+            };
+            records.push((d.clone(), r.version, r.record_hash));
+            price = price.saturating_add(ds.price);
+            custodians.push((ds.custodian, ds.price));
+        }
+        if view.account(&tx.signer)?.balance < price {
+            return Ok(refuse(&c, RefusalReason::InsufficientCredits));
+        }
+        for (custodian, p) in custodians {
+            if !view.move_credits(&tx.signer, &custodian, p)? {
+                view.abort_tx()?;
+                return Ok(refuse(&c, RefusalReason::InsufficientCredits));
+            }
+        }
+        c.uses += 1;
+        view.put_encoded(keys::consent(c.id), &c)?;
+        view.put_encoded(
+            keys::disclosure(&stx.hash()),
+            &Disclosure {
+                consent: c.id,
+                grantee: tx.signer,
+                subject: c.request.subject,
+                records,
+                height: ctx.height,
+            },
+        )?;
+        let mut result = CallResult::ok(fuel::DISCLOSE);
+        result.audit = c
+            .request
+            .datasets
+            .iter()
+            .map(|d| entry(&c, d, AccessOutcome::Granted))
+            .collect();
+        Ok(result)
     }
 
     /// Stores a proposal, executing it once it has enough approvals from current validators.

@@ -1,6 +1,7 @@
 //! Genesis: the chain id, the first accounts with their credits and roles, the deploy policy and
 //! the governance threshold. Written once as version 0 of the state.
 use civitas_primitives::tx::{Role, RoleSet};
+use civitas_primitives::vault::{valid_dataset_id, Dataset, Field, FieldType};
 use civitas_primitives::AccountId;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -17,7 +18,7 @@ pub struct GenesisAccount {
     /// Initial credits.
     #[serde(default)]
     pub balance: u128,
-    /// Roles: validator, custodian, institution, regulator.
+    /// Roles: validator, custodian, institution, regulator, identity.
     #[serde(default)]
     pub roles: Vec<String>,
 }
@@ -37,6 +38,77 @@ pub struct Genesis {
     pub instantiate_roles: Vec<String>,
     /// Department approvals a governance proposal needs.
     pub governance_threshold: u32,
+    /// Credits a custodian earns per committed record.
+    #[serde(default = "default_record_reward")]
+    pub record_reward: u128,
+    /// Datasets registered from the start.
+    #[serde(default)]
+    pub datasets: Vec<GenesisDataset>,
+}
+
+fn default_record_reward() -> u128 {
+    10
+}
+
+/// A dataset registered at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisDataset {
+    /// Id such as `tax.annual_income`.
+    pub id: String,
+    /// Custodian account, 64 hex digits.
+    pub custodian: String,
+    /// Fields as `name:type` (types u32, u64, u128, i64, bool, text).
+    pub fields: Vec<String>,
+    /// Credits per sealed read or disclosure.
+    pub price: u128,
+}
+
+impl GenesisDataset {
+    /// The dataset this entry describes.
+    pub fn parse(&self) -> Result<Dataset, GenesisError> {
+        let bad = |why: String| GenesisError::Dataset {
+            id: self.id.clone(),
+            why,
+        };
+        if !valid_dataset_id(&self.id) {
+            return Err(bad("not a valid dataset id".into()));
+        }
+        let custodian = AccountId::from_hex(&self.custodian).ok_or_else(|| {
+            bad(format!(
+                "custodian `{}` is not 64 hex digits",
+                self.custodian
+            ))
+        })?;
+        let fields = self
+            .fields
+            .iter()
+            .map(|f| parse_field(f).map_err(&bad))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Dataset {
+            id: self.id.clone(),
+            custodian,
+            fields,
+            price: self.price,
+        })
+    }
+}
+
+/// Parses `name:type` (types u32, u64, u128, i64, bool, text).
+pub fn parse_field(spec: &str) -> Result<Field, String> {
+    let (name, ty) = spec
+        .split_once(':')
+        .ok_or_else(|| format!("field `{spec}` is not `name:type`"))?;
+    let ty = FieldType::parse(ty.trim()).ok_or_else(|| {
+        format!("field `{name}`: unknown type `{ty}` (u32, u64, u128, i64, bool, text)")
+    })?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("field `{spec}` has no name"));
+    }
+    Ok(Field {
+        name: name.into(),
+        ty,
+    })
 }
 
 /// A genesis document that does not make sense.
@@ -51,7 +123,7 @@ pub enum GenesisError {
         account: String,
     },
     /// An unknown role name.
-    #[error("unknown role `{0}`: use validator, custodian, institution or regulator")]
+    #[error("unknown role `{0}`: use validator, custodian, institution, regulator or identity")]
     UnknownRole(String),
     /// No validator, or a threshold no set of validators can reach.
     #[error("governance threshold {threshold} with {validators} validators: need 1 ≤ threshold ≤ validators")]
@@ -67,6 +139,14 @@ pub enum GenesisError {
     /// An empty or overlong chain id.
     #[error("chain id must be 1 to 64 bytes")]
     ChainId,
+    /// A dataset entry that does not make sense.
+    #[error("genesis dataset `{id}`: {why}")]
+    Dataset {
+        /// Dataset id.
+        id: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// Parses a role name.
@@ -117,6 +197,9 @@ impl Genesis {
         }
         let accounts = self.parsed_accounts()?;
         role_set(&self.upload_roles)?;
+        for d in &self.datasets {
+            d.parse()?;
+        }
         role_set(&self.instantiate_roles)?;
         let validators = accounts
             .iter()
@@ -158,6 +241,13 @@ impl Genesis {
         view.put_encoded(keys::NEXT_PROPOSAL.to_vec(), &1u64)?;
         view.put_encoded(keys::HEIGHT.to_vec(), &0u64)?;
         view.put_encoded(keys::CHAIN_ID.to_vec(), &self.chain_id)?;
+        view.put_encoded(keys::RECORD_REWARD.to_vec(), &self.record_reward)?;
+        for d in &self.datasets {
+            let dataset = d
+                .parse()
+                .map_err(|e| crate::ExecError::Genesis(e.to_string()))?;
+            view.put_dataset(&dataset)?;
+        }
         view.commit_tx()?;
         Ok(())
     }

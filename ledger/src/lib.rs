@@ -6,16 +6,21 @@
 //! - [`executor`]: transaction checks, calls, governance, block proposal and validation.
 //! - [`genesis`]: the genesis document.
 //! - [`proof`]: state proofs and their client-side verification.
+//! - [`access`]: identities, datasets, records, consents, code approvals, the audit trail and
+//!   the sealed-read decision.
+//! - [`vault`]: this node's encrypted record and sealed-result store (off the state root).
 //!
 //! The ledger knows nothing of networking or consensus: a consensus adapter drives
 //! [`executor::Executor::propose`], [`executor::Executor::validate`] and
 //! [`executor::Executor::commit`].
 
+pub mod access;
 pub mod executor;
 pub mod genesis;
 pub mod proof;
 pub mod state;
 pub mod store;
+pub mod vault;
 
 pub use executor::{ChainParams, ExecError, ExecutedBlock, Executor, TxError};
 pub use genesis::{Genesis, GenesisAccount};

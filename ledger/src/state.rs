@@ -81,6 +81,74 @@ pub mod keys {
     pub const HEIGHT: &[u8] = b"m/height";
     /// Chain id.
     pub const CHAIN_ID: &[u8] = b"m/chain_id";
+    /// Credits per committed record.
+    pub const RECORD_REWARD: &[u8] = b"g/reward";
+
+    /// The wallet account bound to a subject.
+    pub fn identity(subject: &Hash) -> Vec<u8> {
+        join(b"i/s/", &[&subject.0])
+    }
+    /// The subject bound to a wallet account.
+    pub fn identity_of(account: &AccountId) -> Vec<u8> {
+        join(b"i/a/", &[&account.0])
+    }
+    /// Ids of every registered dataset, in registration order.
+    pub const DATASET_INDEX: &[u8] = b"d/index";
+    /// A dataset.
+    pub fn dataset(id: &str) -> Vec<u8> {
+        join(b"d/", &[id.as_bytes()])
+    }
+    /// Every committed version of a subject's record in a dataset.
+    pub fn records(subject: &Hash, dataset: &str) -> Vec<u8> {
+        join(
+            b"r/",
+            &[
+                &subject.0,
+                &civitas_primitives::sha3_256(dataset.as_bytes()).0,
+            ],
+        )
+    }
+    /// A regulator's decision on a code hash.
+    pub fn code_approval(code_hash: &Hash) -> Vec<u8> {
+        join(b"p/", &[&code_hash.0])
+    }
+    /// Next consent id.
+    pub const NEXT_CONSENT: &[u8] = b"n/next";
+    /// A consent artefact.
+    pub fn consent(id: u64) -> Vec<u8> {
+        join(b"n/c/", &[&id.to_be_bytes()])
+    }
+    /// Ids of the consents about a subject.
+    pub fn consents_of_subject(subject: &Hash) -> Vec<u8> {
+        join(b"n/s/", &[&subject.0])
+    }
+    /// Ids of the consents filed by an institution.
+    pub fn consents_of_grantee(grantee: &AccountId) -> Vec<u8> {
+        join(b"n/g/", &[&grantee.0])
+    }
+    /// Number of audit entries of a subject.
+    pub fn audit_len(subject: &Hash) -> Vec<u8> {
+        join(b"u/n/", &[&subject.0])
+    }
+    /// A subject's audit entry.
+    pub fn audit(subject: &Hash, seq: u64) -> Vec<u8> {
+        join(b"u/e/", &[&subject.0, &seq.to_be_bytes()])
+    }
+    /// Number of audit entries about an institution.
+    pub fn institution_audit_len(institution: &AccountId) -> Vec<u8> {
+        join(b"v/n/", &[&institution.0])
+    }
+    /// Pointer from an institution's trail to a subject's entry: `(subject, seq)`.
+    pub fn institution_audit(institution: &AccountId, n: u64) -> Vec<u8> {
+        join(b"v/e/", &[&institution.0, &n.to_be_bytes()])
+    }
+    /// A committed disclosure, by transaction hash.
+    pub fn disclosure(tx_hash: &Hash) -> Vec<u8> {
+        join(b"x/", &[&tx_hash.0])
+    }
+    /// Key prefixes holding data about people's use of their data: served only through
+    /// signed requests, never by the public proof method.
+    pub const PRIVATE_PREFIXES: [&[u8]; 4] = [b"n/", b"u/", b"v/", b"x/"];
 }
 
 /// An account.

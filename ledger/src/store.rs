@@ -25,7 +25,13 @@ const CF_CERTS: &str = "certificates";
 const CF_RECEIPTS: &str = "receipts";
 const CF_TX_INDEX: &str = "tx_index";
 const CF_META: &str = "meta";
-const COLUMN_FAMILIES: [&str; 7] = [
+/// Encrypted record payloads (custodian nodes only), by record hash.
+pub(crate) const CF_VAULT: &str = "vault_records";
+/// Encrypted sealed-call results, by transaction hash.
+pub(crate) const CF_SEALED: &str = "sealed_outputs";
+const COLUMN_FAMILIES: [&str; 9] = [
+    CF_VAULT,
+    CF_SEALED,
     CF_NODES,
     CF_VALUES,
     CF_BLOCKS,
@@ -87,6 +93,8 @@ pub struct BlockWrite {
     pub tree: TreeUpdateBatch,
     /// The new head.
     pub head: Head,
+    /// Node-local encrypted writes that belong to this block: `(column family, key, value)`.
+    pub private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
 /// The RocksDB store. Cheap to clone.
@@ -240,7 +248,29 @@ impl Store {
             };
             batch.put_cf(index_cf, tx.hash().0, loc.encode());
         }
+        for (cf, k, v) in &w.private {
+            batch.put_cf(self.cf(cf)?, k, v);
+        }
         batch.put_cf(self.cf(CF_META)?, HEAD_KEY, w.head.encode());
+        self.write_synced(batch)
+    }
+
+    /// A node-local value (vault column families).
+    pub(crate) fn get_private(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(cf)?, key)?)
+    }
+
+    /// Writes node-local values durably.
+    pub(crate) fn put_private(
+        &self,
+        cf: &str,
+        entries: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        let handle = self.cf(cf)?;
+        for (k, v) in entries {
+            batch.put_cf(handle, k, v);
+        }
         self.write_synced(batch)
     }
 

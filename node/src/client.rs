@@ -85,6 +85,28 @@ impl Client {
     }
 }
 
+/// Milliseconds since the Unix epoch (this machine's clock).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Signs, submits and waits for `call` as `key` without a dry run; returns the receipt.
+pub fn send(client: &Client, key: &Keypair, call: Call, fuel: u64) -> Result<ReceiptInfo> {
+    let tx = Transaction {
+        chain_id: client.chain_id()?,
+        signer: key.account(),
+        nonce: client.nonce(&key.account())?,
+        fuel_limit: fuel,
+        call,
+    };
+    let stx = key.sign_tx(tx);
+    let hash = client.call(client.rpc().submit(to_hex(&stx.encode())))?;
+    wait_receipt(client, &hash, Duration::from_secs(60))
+}
+
 /// Resolves `--from NAME`: a key in the encrypted keystore, else a dev account name.
 pub fn signing_key(name: &str) -> Result<Keypair> {
     if let Some(k) = crate::keystore::load(name)? {

@@ -4,12 +4,15 @@ mod chain_cmd;
 mod client;
 mod consensus;
 mod contract_cmd;
+mod data_cmd;
 mod dev;
 mod keystore;
 mod mempool;
 mod metrics;
 mod node_cmd;
+mod records;
 mod rpc_server;
+mod rpc_vault;
 mod scale_json;
 mod service;
 
@@ -57,6 +60,48 @@ enum Command {
     /// Write, build and check WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract_cmd::ContractCommand),
+    /// Citizens' subject ids and wallet bindings.
+    #[command(subcommand)]
+    Identity(data_cmd::IdentityCommand),
+    /// Register and list datasets.
+    #[command(subcommand)]
+    Dataset(data_cmd::DatasetCommand),
+    /// Upload signed records (custodians) and read their public commitments.
+    #[command(subcommand)]
+    Vault(data_cmd::VaultCommand),
+    /// Consent requests (institutions) and answers (citizens).
+    #[command(subcommand)]
+    Consent(data_cmd::ConsentCommand),
+    /// Approve contract code for sealed data access (regulators).
+    #[command(subcommand)]
+    Code(data_cmd::CodeCommand),
+    /// Run contracts over consented records without seeing them (institutions).
+    #[command(subcommand)]
+    Sealed(data_cmd::SealedCommand),
+    /// Use a disclose consent: commit the disclosure, download and verify the records.
+    Disclose {
+        /// Consent id.
+        consent: u64,
+        /// Institution key.
+        #[arg(long)]
+        from: String,
+        /// Also write each record (SCALE, verbatim with its signature) into this directory.
+        #[arg(long)]
+        out_dir: Option<std::path::PathBuf>,
+    },
+    /// A citizen's audit trail (or an institution's, for regulators), with Merkle proofs.
+    Audit(data_cmd::AuditArgs),
+    /// Credit balances and transfers.
+    #[command(subcommand)]
+    Credits(data_cmd::CreditsCommand),
+}
+
+fn with_client(
+    url: &str,
+    json: bool,
+    f: impl FnOnce(&client::Client, client::Output) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    f(&client::Client::new(url)?, client::Output { json })
 }
 
 fn main() -> std::process::ExitCode {
@@ -77,6 +122,37 @@ fn main() -> std::process::ExitCode {
         Command::Account { account } => client::Client::new(&cli.rpc.rpc)
             .and_then(|c| chain_cmd::run_account(&account, &c, client::Output { json: cli.json })),
         Command::Contract(cmd) => contract_cmd::run(cmd, &cli.rpc.rpc, cli.json),
+        Command::Identity(cmd) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_identity(cmd, c, o)
+        }),
+        Command::Dataset(cmd) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_dataset(cmd, c, o)
+        }),
+        Command::Vault(cmd) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_vault(cmd, c, o)
+        }),
+        Command::Consent(cmd) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_consent(cmd, c, o)
+        }),
+        Command::Code(cmd) => {
+            with_client(&cli.rpc.rpc, cli.json, |c, o| data_cmd::run_code(cmd, c, o))
+        }
+        Command::Sealed(cmd) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_sealed(cmd, c, o)
+        }),
+        Command::Disclose {
+            consent,
+            from,
+            out_dir,
+        } => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_disclose(consent, &from, out_dir, c, o)
+        }),
+        Command::Audit(args) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_audit(args, c, o)
+        }),
+        Command::Credits(cmd) => with_client(&cli.rpc.rpc, cli.json, |c, o| {
+            data_cmd::run_credits(cmd, c, o)
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

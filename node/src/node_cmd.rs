@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use civitas_ledger::vault::Vault;
 use civitas_ledger::{ChainParams, Executor, Genesis, Store};
 use civitas_primitives::crypto::Keypair;
 use civitas_runtime::{Vm, VmConfig};
@@ -136,8 +137,11 @@ pub fn run(args: NodeArgs) -> Result<()> {
     let store = Store::open(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let params = ChainParams::new(&genesis.chain_id);
-    let block_exec = Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone());
-    let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params);
+    let vault_key = Vault::load_or_create_key(&config.data_dir.join("vault.key"))?;
+    let vault = Vault::new(store.clone(), vault_key);
+    let block_exec = Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone())
+        .with_vault(vault.clone());
+    let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
     let head = block_exec.init_genesis(&genesis)?;
     let chain = Arc::new(Chain::new(block_exec, query_exec, PoolLimits::default())?);
 

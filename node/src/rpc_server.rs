@@ -84,9 +84,12 @@ impl ChainApiServer for Api {
         })?;
         let cert = store.certificate(height).map_err(internal)?;
         let signers = cert
+            .as_ref()
             .map(|c| c.signatures.iter().map(|(v, _)| to_hex(&v.0)).collect())
             .unwrap_or_default();
-        Ok(BlockInfo::new(&block, signers))
+        let mut info = BlockInfo::new(&block, signers);
+        info.certificate = cert.map(|c| to_hex(&parity_scale_codec::Encode::encode(&c)));
+        Ok(info)
     }
 
     async fn get_account(&self, account: String) -> RpcResult<AccountInfoJson> {
@@ -211,11 +214,26 @@ impl TxApiServer for Api {
                 index: loc.index,
             });
         }
-        Ok(if self.chain.is_pending(&hash) {
-            TxStatus::Pending
-        } else {
-            TxStatus::Unknown
-        })
+        if self.chain.is_pending(&hash) {
+            return Ok(TxStatus::Pending);
+        }
+        // A block may have committed between the two reads: the pool drops its transactions
+        // right after the store has them, so look again before saying unknown.
+        Ok(
+            match self
+                .chain
+                .query_exec
+                .store()
+                .tx_location(&hash)
+                .map_err(internal)?
+            {
+                Some(loc) => TxStatus::Committed {
+                    height: loc.height,
+                    index: loc.index,
+                },
+                None => TxStatus::Unknown,
+            },
+        )
     }
 
     async fn get_receipt(&self, tx_hash: String) -> RpcResult<ReceiptInfo> {
@@ -329,6 +347,13 @@ impl ContractApiServer for Api {
 impl StateApiServer for Api {
     async fn get_proof(&self, key: String, height: Option<u64>) -> RpcResult<ProofInfo> {
         let key = from_hex(&key).map_err(|e| invalid_param("key", e))?;
+        if keys::PRIVATE_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            return Err(error(
+                errors::UNAUTHORIZED,
+                "consents, disclosures and audit entries are served only to signed requests (consent_list, audit_listBySubject, audit_listByInstitution)",
+                Some("private_key"),
+            ));
+        }
         let head = self.chain.head();
         let height = height.unwrap_or(head.height);
         if height > head.height {
@@ -427,7 +452,15 @@ pub fn module(chain: Arc<Chain>) -> anyhow::Result<RpcModule<()>> {
     module.merge(StateApiServer::into_rpc(Api {
         chain: chain.clone(),
     }))?;
-    module.merge(SystemApiServer::into_rpc(Api { chain }))?;
+    module.merge(SystemApiServer::into_rpc(Api {
+        chain: chain.clone(),
+    }))?;
+    let guard = Arc::new(crate::rpc_vault::ReplayGuard::default());
+    let private = || crate::rpc_vault::PrivateApi::new(chain.clone(), guard.clone());
+    module.merge(VaultApiServer::into_rpc(private()))?;
+    module.merge(ConsentApiServer::into_rpc(private()))?;
+    module.merge(AuditApiServer::into_rpc(private()))?;
+    module.merge(CreditsApiServer::into_rpc(private()))?;
     module.register_method("rpc.discover", |_, _, _| {
         civitas_rpc::openrpc::document(env!("CARGO_PKG_VERSION"))
     })?;

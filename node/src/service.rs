@@ -97,6 +97,25 @@ impl Chain {
         self.pool.lock().map(|p| p.contains(hash)).unwrap_or(false)
     }
 
+    /// A record commitment is admitted only once this node holds its payload, so a committed
+    /// record can always be served to sealed reads and disclosures.
+    fn custody_check(&self, tx: &SignedTransaction) -> Result<(), PoolError> {
+        if let civitas_primitives::tx::Call::CommitRecord { record_hash, .. } = &tx.tx.call {
+            let held = match self.block_exec.vault() {
+                Some(v) => v.has_record(record_hash).map_err(|e| {
+                    PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string()))
+                })?,
+                None => false,
+            };
+            if !held {
+                return Err(PoolError::Invalid(civitas_ledger::TxError::PayloadMissing(
+                    *record_hash,
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Admits a transaction to the pool.
     pub fn submit(&self, tx: SignedTransaction) -> Result<Hash, PoolError> {
         let (_, view) = self
@@ -109,6 +128,10 @@ impl Chain {
             return Err(PoolError::Invalid(civitas_ledger::TxError::BadSignature(
                 tx.tx.signer,
             )));
+        }
+        if let Err(e) = self.custody_check(&tx) {
+            self.metrics.txs_refused.inc();
+            return Err(e);
         }
         let mut pool = self
             .pool
@@ -148,7 +171,9 @@ impl Chain {
         };
         let mut results = Vec::with_capacity(txs.len());
         for tx in txs {
-            let result = if all_valid || civitas_primitives::crypto::verify_tx(&tx) {
+            let result = if let Err(e) = self.custody_check(&tx) {
+                Err(e)
+            } else if all_valid || civitas_primitives::crypto::verify_tx(&tx) {
                 pool.admit(&self.block_exec, &view, tx, true)
             } else {
                 Err(PoolError::Invalid(civitas_ledger::TxError::BadSignature(

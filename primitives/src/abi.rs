@@ -23,6 +23,14 @@ pub const REENTRANT_MARKER_EXPORT: &str = "civitas_reentrant";
 /// `storage_read` returns this when the key is absent.
 pub const STORAGE_ABSENT: i32 = -1;
 
+/// Status codes returned by `sealed_read`.
+pub mod sealed_status {
+    /// The record's payload is in the result buffer.
+    pub const OK: i32 = 0;
+    /// Refused (no approval, no usable consent, no record, …: the audit trail says which).
+    pub const REFUSED: i32 = 1;
+}
+
 /// Status codes returned by `call_contract`.
 pub mod call_status {
     /// The callee returned normally; its output is in the result buffer.
@@ -77,7 +85,7 @@ macro_rules! for_each_host_fn {
             fn ed25519_verify(pk_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32;
             /// Writes a UTF-8 message to the node's debug log. Off-consensus: never affects state or receipts.
             fn debug_log(ptr: i32, len: i32);
-            /// Reserved: reads a citizen's record of a dataset inside a sealed call (32-byte subject id at `subject_ptr`, dataset id at `dataset_ptr`). Not enabled yet: it traps.
+            /// Reads the latest record of a citizen (32-byte subject id at `subject_ptr`) in a dataset (UTF-8 id at `dataset_ptr`) inside a sealed call; returns a `sealed_status` code and leaves the payload in the result buffer. After the first successful read, storage writes, events and outgoing calls trap.
             fn sealed_read(subject_ptr: i32, dataset_ptr: i32, dataset_len: i32) -> i32;
         }
     };

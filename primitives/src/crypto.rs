@@ -4,6 +4,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use crate::block::{vote_message, CommitCertificate};
 use crate::tx::{SignedTransaction, Transaction};
+use crate::vault::{Envelope, SignedRequest};
 use crate::AccountId;
 
 /// A key pair that signs for an account.
@@ -86,10 +87,99 @@ pub fn verify_certificate(cert: &CommitCertificate) -> bool {
             .all(|(v, sig)| verify_hash(v, &msg, sig))
 }
 
+impl Keypair {
+    /// Signs a request for personal data (`method`, SCALE `body`) with a fresh nonce and the
+    /// current time.
+    pub fn sign_request(
+        &self,
+        method: &str,
+        body: alloc::vec::Vec<u8>,
+        issued_ms: u64,
+    ) -> SignedRequest {
+        let mut nonce = [0u8; 8];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
+        let mut req = SignedRequest {
+            method: method.into(),
+            body,
+            signer: self.account(),
+            issued_ms,
+            nonce: u64::from_le_bytes(nonce),
+            signature: [0; 64],
+        };
+        req.signature = self.sign_hash(&req.signing_hash());
+        req
+    }
+}
+
+/// Whether a signed request's signature is valid for its signer.
+pub fn verify_request(req: &SignedRequest) -> bool {
+    verify_hash(&req.signer, &req.signing_hash(), &req.signature)
+}
+
+/// A one-time x25519 key pair for receiving an [`Envelope`].
+pub struct ReplyKey(crypto_box::SecretKey);
+
+impl ReplyKey {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        ReplyKey(crypto_box::SecretKey::generate(&mut rand_core::OsRng))
+    }
+    /// The public half, to put in a request.
+    pub fn public(&self) -> [u8; 32] {
+        *self.0.public_key().as_bytes()
+    }
+    /// Decrypts an envelope sent to this key.
+    pub fn open(&self, env: &Envelope) -> Option<alloc::vec::Vec<u8>> {
+        use crypto_box::aead::Aead;
+        let sender = crypto_box::PublicKey::from(env.sender_key);
+        let b = crypto_box::ChaChaBox::new(&sender, &self.0);
+        b.decrypt(&env.nonce.into(), &env.ciphertext[..]).ok()
+    }
+}
+
+/// Encrypts `plaintext` to the x25519 key `recipient` with a one-time sender key
+/// (XChaCha20-Poly1305 box).
+pub fn seal_to(recipient: &[u8; 32], plaintext: &[u8]) -> Option<Envelope> {
+    use crypto_box::aead::{Aead, AeadCore};
+    let sender = crypto_box::SecretKey::generate(&mut rand_core::OsRng);
+    let b = crypto_box::ChaChaBox::new(&crypto_box::PublicKey::from(*recipient), &sender);
+    let nonce = crypto_box::ChaChaBox::generate_nonce(&mut rand_core::OsRng);
+    let ciphertext = b.encrypt(&nonce, plaintext).ok()?;
+    Some(Envelope {
+        sender_key: *sender.public_key().as_bytes(),
+        nonce: nonce.into(),
+        ciphertext,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tx::Call;
+
+    #[test]
+    fn envelopes_open_only_with_the_reply_key() {
+        let key = ReplyKey::generate();
+        let env = seal_to(&key.public(), b"secret record").expect("seal");
+        assert_eq!(key.open(&env).as_deref(), Some(&b"secret record"[..]));
+        assert!(ReplyKey::generate().open(&env).is_none());
+        let mut tampered = env.clone();
+        tampered.ciphertext[0] ^= 1;
+        assert!(key.open(&tampered).is_none());
+    }
+
+    #[test]
+    fn requests_are_bound_to_signer_and_body() {
+        let alice = Keypair::dev("alice");
+        let req = alice.sign_request("audit_listBySubject", alloc::vec![1, 2], 5);
+        assert!(verify_request(&req));
+        let mut other = req.clone();
+        other.body = alloc::vec![1, 3];
+        assert!(!verify_request(&other));
+        other = req.clone();
+        other.method = "vault_fetchDisclosed".into();
+        assert!(!verify_request(&other));
+    }
 
     fn tx(nonce: u64) -> Transaction {
         Transaction {

@@ -16,6 +16,7 @@ pub mod decimal;
 pub mod hash;
 pub mod merkle;
 pub mod tx;
+pub mod vault;
 
 pub use decimal::{Decimal, DecimalError};
 pub use hash::{contract_address, selector, sha3_256, AccountId, Hash, Selector};

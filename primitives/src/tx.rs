@@ -7,6 +7,10 @@ use alloc::vec::Vec;
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 use scale_info::TypeInfo;
 
+use crate::vault::{
+    valid_dataset_id, ConsentAction, ConsentRequest, Field, SubjectId, MAX_CONSENT_DATASETS,
+    MAX_FIELDS, MAX_FIELD_NAME, MAX_PURPOSE,
+};
 use crate::{sha3_256, AccountId, Hash};
 
 /// Signing domain of transactions.
@@ -33,15 +37,18 @@ pub enum Role {
     Institution,
     /// Approves contract code for sealed data access; reads the aggregate audit trail.
     Regulator,
+    /// A department that binds citizens' wallet keys to their subject ids.
+    Identity,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Validator,
         Role::Custodian,
         Role::Institution,
         Role::Regulator,
+        Role::Identity,
     ];
 
     /// The bit of this role in a role set.
@@ -56,6 +63,7 @@ impl Role {
             Role::Custodian => "custodian",
             Role::Institution => "institution",
             Role::Regulator => "regulator",
+            Role::Identity => "identity",
         }
     }
 }
@@ -166,6 +174,69 @@ pub enum Call {
         /// Proposal id.
         proposal: u64,
     },
+    /// Binds a citizen's wallet key to her subject id (identity departments only).
+    BindIdentity {
+        /// The citizen.
+        subject: SubjectId,
+        /// Her wallet key.
+        account: AccountId,
+    },
+    /// Registers a dataset held by the signing custodian.
+    RegisterDataset {
+        /// Id such as `tax.annual_income`.
+        id: String,
+        /// Field schema.
+        fields: Vec<Field>,
+        /// Credits per sealed read or disclosure.
+        price: u128,
+    },
+    /// Commits a record the signing custodian holds: only its salted hash and signature go on
+    /// chain; the payload reaches custodian nodes through `vault_putRecords`.
+    CommitRecord {
+        /// Whose record.
+        subject: SubjectId,
+        /// Dataset id.
+        dataset: String,
+        /// Version: one more than the last committed.
+        version: u32,
+        /// Salted record hash.
+        record_hash: Hash,
+        /// The custodian's signature over `record_hash`.
+        signature: [u8; 64],
+    },
+    /// Files a consent request (institutions only).
+    RequestConsent {
+        /// What is asked.
+        request: ConsentRequest,
+    },
+    /// The citizen's answer to a consent (her bound wallet key only).
+    Consent {
+        /// Consent id.
+        id: u64,
+        /// What she does.
+        action: ConsentAction,
+    },
+    /// Approves or withdraws a code hash for sealed data access (regulators only).
+    ApproveCode {
+        /// Code hash.
+        code_hash: Hash,
+        /// `true` approves, `false` withdraws.
+        approved: bool,
+    },
+    /// Calls a contract in sealed mode (institutions only): it may read consented records;
+    /// it writes no state, emits nothing, and its result reaches only the institution and the
+    /// subjects.
+    SealedCall {
+        /// Contract address.
+        contract: AccountId,
+        /// Selector + arguments.
+        input: Vec<u8>,
+    },
+    /// Uses a disclose-mode consent: once committed, the institution may download the records.
+    Disclose {
+        /// Consent id.
+        consent: u64,
+    },
 }
 
 impl Call {
@@ -179,6 +250,14 @@ impl Call {
             Call::Transfer { .. } => "transfer",
             Call::Propose { .. } => "propose",
             Call::Approve { .. } => "approve",
+            Call::BindIdentity { .. } => "bind_identity",
+            Call::RegisterDataset { .. } => "register_dataset",
+            Call::CommitRecord { .. } => "commit_record",
+            Call::RequestConsent { .. } => "request_consent",
+            Call::Consent { .. } => "consent",
+            Call::ApproveCode { .. } => "approve_code",
+            Call::SealedCall { .. } => "sealed_call",
+            Call::Disclose { .. } => "disclose",
         }
     }
 }
@@ -226,6 +305,8 @@ pub enum TxFormatError {
     },
     /// Not a SCALE-encoded signed transaction (or trailing bytes).
     Undecodable,
+    /// A dataset id that is empty, too long, or not lower-case letters, digits, `_-.`.
+    BadDatasetId,
     /// A field over its limit.
     FieldTooLarge {
         /// Field name.
@@ -249,6 +330,9 @@ impl core::fmt::Display for TxFormatError {
             TxFormatError::Undecodable => {
                 f.write_str("bytes are not a SCALE-encoded signed transaction")
             }
+            TxFormatError::BadDatasetId => f.write_str(
+                "a dataset id must be 1-64 characters of lower-case letters, digits, `_`, `-`, `.`",
+            ),
             TxFormatError::FieldTooLarge { field, size, max } => {
                 write!(f, "{field} is {size} bytes; the limit is {max}")
             }
@@ -261,6 +345,14 @@ fn limit(field: &'static str, size: usize, max: usize) -> Result<(), TxFormatErr
         return Err(TxFormatError::FieldTooLarge { field, size, max });
     }
     Ok(())
+}
+
+fn dataset_id(id: &str) -> Result<(), TxFormatError> {
+    if valid_dataset_id(id) {
+        Ok(())
+    } else {
+        Err(TxFormatError::BadDatasetId)
+    }
 }
 
 impl SignedTransaction {
@@ -289,7 +381,23 @@ impl SignedTransaction {
                 limit("salt", salt.len(), MAX_SALT)?;
                 limit("input", input.len(), MAX_INPUT)
             }
-            Call::Call { input, .. } => limit("input", input.len(), MAX_INPUT),
+            Call::Call { input, .. } | Call::SealedCall { input, .. } => {
+                limit("input", input.len(), MAX_INPUT)
+            }
+            Call::RegisterDataset { id, fields, .. } => {
+                dataset_id(id)?;
+                limit("fields", fields.len(), MAX_FIELDS)?;
+                for f in fields {
+                    limit("field name", f.name.len(), MAX_FIELD_NAME)?;
+                }
+                Ok(())
+            }
+            Call::CommitRecord { dataset, .. } => dataset_id(dataset),
+            Call::RequestConsent { request } => {
+                limit("purpose", request.purpose.len(), MAX_PURPOSE)?;
+                limit("datasets", request.datasets.len(), MAX_CONSENT_DATASETS)?;
+                request.datasets.iter().try_for_each(|d| dataset_id(d))
+            }
             _ => Ok(()),
         }
     }

@@ -83,3 +83,72 @@ pub trait SystemApi {
     #[method(name = "version")]
     async fn version(&self) -> RpcResult<VersionInfo>;
 }
+
+/// Datasets and records. Record payloads go to custodian nodes only; downloads and sealed
+/// results need a signed request (hex of a SCALE `SignedRequest`) and come back encrypted to
+/// the request's one-time x25519 key.
+#[rpc(server, client, namespace = "vault")]
+pub trait VaultApi {
+    /// Hands this node the verbatim records (hex of SCALE `Record`s, at most 1000) whose
+    /// commitments the custodian is about to submit; checks signature, dataset, custodian and
+    /// schema; stores them encrypted. Returns the record hashes.
+    #[method(name = "putRecords")]
+    async fn put_records(&self, records: Vec<String>) -> RpcResult<Vec<String>>;
+
+    /// A registered dataset.
+    #[method(name = "getDataset")]
+    async fn get_dataset(&self, id: String) -> RpcResult<DatasetInfo>;
+
+    /// Every registered dataset.
+    #[method(name = "listDatasets")]
+    async fn list_datasets(&self) -> RpcResult<Vec<DatasetInfo>>;
+
+    /// The public commitments (hash + signature) of a subject's records in a dataset.
+    #[method(name = "getCommitments")]
+    async fn get_commitments(
+        &self,
+        subject: String,
+        dataset: String,
+    ) -> RpcResult<Vec<RecordCommitmentInfo>>;
+
+    /// The records of a committed disclosure, for its grantee (signed `SealedFetch` body);
+    /// returns hex of an `Envelope` holding SCALE `DisclosedRecords`.
+    #[method(name = "fetchDisclosed")]
+    async fn fetch_disclosed(&self, request: String) -> RpcResult<String>;
+
+    /// A sealed call's result, for the institution that made it or a subject it read (signed
+    /// `SealedFetch` body); returns hex of an `Envelope` holding SCALE `SealedOutputReply`.
+    #[method(name = "getSealedOutput")]
+    async fn get_sealed_output(&self, request: String) -> RpcResult<String>;
+}
+
+/// Consent artefacts, shown only to the citizen they are about and the institution they name.
+#[rpc(server, client, namespace = "consent")]
+pub trait ConsentApi {
+    /// The consents of the signer: about her (if her key is bound to a subject) or filed by
+    /// it (institutions). Signed request with an empty body.
+    #[method(name = "list")]
+    async fn list(&self, request: String) -> RpcResult<Vec<ConsentInfo>>;
+}
+
+/// The audit trail.
+#[rpc(server, client, namespace = "audit")]
+pub trait AuditApi {
+    /// A citizen's entries (signed by her bound key, `SubjectAuditQuery` body), each with a
+    /// Merkle proof against the state root of a committed header.
+    #[method(name = "listBySubject")]
+    async fn list_by_subject(&self, request: String) -> RpcResult<AuditPage>;
+
+    /// An institution's entries, for regulators or the institution itself
+    /// (`InstitutionAuditQuery` body), with proofs.
+    #[method(name = "listByInstitution")]
+    async fn list_by_institution(&self, request: String) -> RpcResult<AuditPage>;
+}
+
+/// Credits.
+#[rpc(server, client, namespace = "credits")]
+pub trait CreditsApi {
+    /// An account's credit balance.
+    #[method(name = "getBalance")]
+    async fn get_balance(&self, account: String) -> RpcResult<CreditsInfo>;
+}

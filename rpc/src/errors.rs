@@ -16,6 +16,9 @@ pub const EXECUTION_FAILED: i32 = 1003;
 pub const POOL_FULL: i32 = 1004;
 /// The transaction is already in the pool.
 pub const DUPLICATE: i32 = 1005;
+/// A signed request that is malformed, stale, replayed, or signed by a key not allowed to see
+/// the data.
+pub const UNAUTHORIZED: i32 = 1006;
 
 /// An error object with a stable `data.code` reason.
 pub fn error(code: i32, message: impl Into<String>, reason: Option<&str>) -> ErrorObjectOwned {

@@ -11,6 +11,66 @@ pub type Method = (&'static str, &'static str, &'static [Param], &'static str);
 /// Every method the node serves.
 pub const METHODS: &[Method] = &[
     (
+        "vault_putRecords",
+        "Hand this custodian node verbatim signed records (hex SCALE Record) before committing them.",
+        &[("records", "array", true)],
+        "array",
+    ),
+    (
+        "vault_getDataset",
+        "A registered dataset: custodian, schema, price.",
+        &[("id", "string", true)],
+        "object",
+    ),
+    (
+        "vault_listDatasets",
+        "Every registered dataset.",
+        &[],
+        "array",
+    ),
+    (
+        "vault_getCommitments",
+        "Public commitments (salted hash + department signature) of a subject's records.",
+        &[("subject", "string", true), ("dataset", "string", true)],
+        "array",
+    ),
+    (
+        "vault_fetchDisclosed",
+        "Download disclosed records (signed request; reply encrypted to the request's key).",
+        &[("request", "string", true)],
+        "string",
+    ),
+    (
+        "vault_getSealedOutput",
+        "A sealed call's result (signed request; reply encrypted to the request's key).",
+        &[("request", "string", true)],
+        "string",
+    ),
+    (
+        "consent_list",
+        "The signer's consents, as subject or grantee (signed request).",
+        &[("request", "string", true)],
+        "array",
+    ),
+    (
+        "audit_listBySubject",
+        "A citizen's audit trail with Merkle proofs (signed by her bound key).",
+        &[("request", "string", true)],
+        "object",
+    ),
+    (
+        "audit_listByInstitution",
+        "An institution's audit trail with proofs (regulators or the institution; signed).",
+        &[("request", "string", true)],
+        "object",
+    ),
+    (
+        "credits_getBalance",
+        "An account's credit balance.",
+        &[("account", "string", true)],
+        "object",
+    ),
+    (
         "chain_getHead",
         "The newest committed block.",
         &[],

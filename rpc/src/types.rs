@@ -81,6 +81,9 @@ pub struct BlockInfo {
     pub signed_by: Vec<String>,
     /// The SCALE-encoded block, hex (for light clients that check roots themselves).
     pub raw: String,
+    /// The SCALE-encoded commit certificate, hex (validators' signatures over the header).
+    #[serde(default)]
+    pub certificate: Option<String>,
 }
 
 impl BlockInfo {
@@ -92,6 +95,7 @@ impl BlockInfo {
             transactions: block.txs.iter().map(|t| to_hex(&t.hash().0)).collect(),
             signed_by,
             raw: to_hex(&block.encode()),
+            certificate: None,
         }
     }
 }
@@ -157,6 +161,9 @@ pub struct ReceiptInfo {
     pub events: Vec<EventInfo>,
     /// Output, hex.
     pub output: String,
+    /// sha3-256 of the output, or for a sealed call the salted hash of its private result.
+    #[serde(default)]
+    pub output_hash: String,
     /// Stable error code, when failed.
     pub error_code: Option<String>,
     /// Error explanation, when failed.
@@ -193,6 +200,7 @@ impl ReceiptInfo {
                 })
                 .collect(),
             output: to_hex(&r.output),
+            output_hash: to_hex(&r.output_hash.0),
             error_code: r.error.as_ref().map(|e| e.code.clone()),
             error: r.error.as_ref().map(|e| e.message.clone()),
         }
@@ -314,4 +322,137 @@ pub fn parse_hash(name: &str, s: &str) -> Result<Hash, jsonrpsee::types::ErrorOb
     hex32(s)
         .map(Hash)
         .map_err(|e| crate::errors::invalid_param(name, e))
+}
+
+/// A dataset in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    /// Id.
+    pub id: String,
+    /// Custodian account.
+    pub custodian: String,
+    /// Fields as `name:type`.
+    pub fields: Vec<String>,
+    /// Credits per use (decimal string).
+    pub price: String,
+}
+
+impl From<&civitas_primitives::vault::Dataset> for DatasetInfo {
+    fn from(d: &civitas_primitives::vault::Dataset) -> Self {
+        DatasetInfo {
+            id: d.id.clone(),
+            custodian: to_hex(&d.custodian.0),
+            fields: d
+                .fields
+                .iter()
+                .map(|f| format!("{}:{}", f.name, f.ty.name()))
+                .collect(),
+            price: d.price.to_string(),
+        }
+    }
+}
+
+/// A record commitment in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCommitmentInfo {
+    /// Version.
+    pub version: u32,
+    /// Salted record hash.
+    pub record_hash: String,
+    /// Custodian.
+    pub custodian: String,
+    /// Signature over the record hash.
+    pub signature: String,
+    /// Height committed.
+    pub height: u64,
+}
+
+/// A consent artefact in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentInfo {
+    /// Id.
+    pub id: u64,
+    /// Institution.
+    pub grantee: String,
+    /// Subject.
+    pub subject: String,
+    /// Datasets.
+    pub datasets: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// `compute` or `disclose`.
+    pub mode: String,
+    /// Contract code hash (compute).
+    pub code_hash: Option<String>,
+    /// Expiry (block time, ms).
+    pub expires_ms: u64,
+    /// Uses allowed.
+    pub max_uses: u32,
+    /// Uses spent.
+    pub uses: u32,
+    /// Status now (expiry and exhaustion applied).
+    pub status: String,
+    /// History: `status@height`.
+    pub history: Vec<String>,
+}
+
+/// One audit entry with its proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryInfo {
+    /// Position in the subject's trail.
+    pub seq: u64,
+    /// Subject.
+    pub subject: String,
+    /// Institution.
+    pub accessor: String,
+    /// Contract (sealed reads).
+    pub contract: Option<String>,
+    /// Code hash (sealed reads).
+    pub code_hash: Option<String>,
+    /// Dataset.
+    pub dataset: String,
+    /// Purpose.
+    pub purpose: String,
+    /// Consent id.
+    pub consent: Option<u64>,
+    /// Uses left afterwards.
+    pub uses_left: Option<u32>,
+    /// `sealed_read` or `disclosure`.
+    pub kind: String,
+    /// `granted` or `refused: <reason>`.
+    pub outcome: String,
+    /// Transaction.
+    pub tx_hash: String,
+    /// Height.
+    pub height: u64,
+    /// Block time.
+    pub time_ms: u64,
+    /// The state key, hex.
+    pub key: String,
+    /// The SCALE-encoded entry as stored, hex (what the proof covers).
+    pub value: String,
+    /// Proof bytes, hex, against `AuditPage::state_root`.
+    pub proof: String,
+}
+
+/// A page of audit entries, proven against one committed header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// Height of the header the proofs are against.
+    pub height: u64,
+    /// Its state root.
+    pub state_root: String,
+    /// Entries in the trail (subject) or entries listed so far (institution).
+    pub total: u64,
+    /// The entries.
+    pub entries: Vec<AuditEntryInfo>,
+}
+
+/// A credit balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditsInfo {
+    /// Account.
+    pub account: String,
+    /// Balance (decimal string).
+    pub balance: String,
 }

@@ -125,7 +125,24 @@ pub enum HostError {
     /// Debug log text that is not UTF-8.
     #[error("debug_log text is not UTF-8")]
     NotUtf8,
-    /// `sealed_read` is declared in the ABI but not yet enabled.
-    #[error("sealed_read is not enabled on this chain")]
+    /// `sealed_read` outside a sealed call (a plain call, a query or a dry run).
+    #[error("sealed_read is only available in a sealed call transaction")]
     SealedReadUnavailable,
+    /// `sealed_read` from a contract called by another contract.
+    #[error("sealed_read is only available to the contract the sealed call names, not to contracts it calls")]
+    SealedReadNested,
+    /// A side effect after sealed data was read: it could carry the data out.
+    #[error("{function} is not allowed after a sealed read: sealed data may only leave through the return value")]
+    SealedSideEffect {
+        /// Host function.
+        function: &'static str,
+    },
+    /// A sealed call's return value over the cap.
+    #[error("a sealed call may return at most {max} bytes; this one returned {size}")]
+    SealedOutputTooLarge {
+        /// Size.
+        size: usize,
+        /// Limit.
+        max: usize,
+    },
 }

@@ -16,6 +16,9 @@ pub mod validate;
 pub mod vm;
 
 pub use error::{HostError, VmError};
-pub use state::{MemoryState, StateBackend, StateError, StorageChange};
+pub use state::{
+    MemoryState, SealedRead, SealedReadRequest, SealedSource, StateBackend, StateError,
+    StorageChange,
+};
 pub use validate::{validate_module, ModuleInfo, ValidationError, ValidationLimits};
 pub use vm::{BlockContext, CallError, CallOutcome, CallRequest, Entry, Event, Vm, VmConfig};

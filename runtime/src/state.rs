@@ -24,6 +24,36 @@ pub trait StateBackend: Send + Sync {
     fn code(&self, code_hash: &Hash) -> Result<Option<Arc<[u8]>>, StateError>;
 }
 
+/// A contract's request to read a citizen's record inside a sealed call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedReadRequest {
+    /// The contract reading.
+    pub contract: AccountId,
+    /// The code it runs.
+    pub code_hash: Hash,
+    /// The citizen.
+    pub subject: Hash,
+    /// Dataset id.
+    pub dataset: String,
+}
+
+/// The answer to a [`SealedReadRequest`]. A refusal carries no reason: the contract sees one
+/// uniform error; the reason goes to the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SealedRead {
+    /// The record's payload.
+    Granted(Vec<u8>),
+    /// Refused.
+    Refused,
+}
+
+/// Where a sealed call's reads go: the ledger checks approval and consent, charges, counts the
+/// use, writes the audit entry and decrypts the record.
+pub trait SealedSource: Send + Sync {
+    /// Decides and serves one read.
+    fn sealed_read(&self, request: &SealedReadRequest) -> Result<SealedRead, StateError>;
+}
+
 /// One storage write of a call: `value: None` removes the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageChange {

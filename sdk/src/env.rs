@@ -91,6 +91,14 @@ pub fn call<A: Encode, R: Decode>(
     R::decode(&mut &out[..]).map_err(|_| CallFailure::Decode)
 }
 
+/// Reads the latest record of `subject` in `dataset` inside a sealed call: its payload (the
+/// fields SCALE-encoded in schema order), or `None` when refused (no approval, no usable
+/// consent, no record, …; the audit trail records why). After the first successful read,
+/// storage writes, events and calls to other contracts trap.
+pub fn sealed_read_raw(subject: &Hash, dataset: &str) -> Option<Vec<u8>> {
+    backend::sealed_read_raw(subject, dataset)
+}
+
 /// sha3-256 of `data`.
 pub fn sha3_256(data: &[u8]) -> Hash {
     backend::sha3_256(data)
@@ -186,6 +194,16 @@ mod backend {
             call_status::REVERTED => Err(CallFailure::Reverted(out)),
             _ => Err(CallFailure::Trapped(out)),
         }
+    }
+    pub fn sealed_read_raw(subject: &Hash, dataset: &str) -> Option<Vec<u8>> {
+        let d = dataset.as_bytes();
+        let status = unsafe { sys::sealed_read(ptr(&subject.0), ptr(d), len(d)) };
+        if status != civitas_primitives::abi::sealed_status::OK {
+            return None;
+        }
+        let mut out = vec![0u8; unsafe { sys::result_len() } as usize];
+        unsafe { sys::result_read(out.as_mut_ptr() as i32) };
+        Some(out)
     }
     pub fn sha3_256(data: &[u8]) -> Hash {
         let mut out = [0u8; 32];

@@ -18,6 +18,7 @@ extern crate alloc;
 
 pub mod dispatch;
 pub mod env;
+pub mod sealed;
 pub mod storage;
 
 #[cfg(target_arch = "wasm32")]
@@ -50,6 +51,7 @@ pub trait ContractError {
 /// Everything a contract usually imports.
 pub mod prelude {
     pub use crate::env;
+    pub use crate::sealed;
     pub use crate::storage::{Mapping, Value};
     pub use crate::{contract, storage, AccountId, ContractError, Decimal, Event, Hash};
     pub use alloc::string::String;

@@ -11,7 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use parity_scale_codec::Decode;
 
 use crate::env::CallFailure;
-use crate::{AccountId, Event};
+use crate::{AccountId, Event, Hash};
 
 /// An event recorded by the mock host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +37,8 @@ struct MockHost {
     events: Vec<RecordedEvent>,
     logs: Vec<String>,
     contracts: BTreeMap<AccountId, Handler>,
+    sealed: BTreeMap<(Hash, String), Vec<u8>>,
+    sealed_reads: Vec<(Hash, String)>,
 }
 
 impl Default for MockHost {
@@ -53,6 +55,8 @@ impl Default for MockHost {
             events: Vec::new(),
             logs: Vec::new(),
             contracts: BTreeMap::new(),
+            sealed: BTreeMap::new(),
+            sealed_reads: Vec::new(),
         }
     }
 }
@@ -63,6 +67,19 @@ thread_local! {
 
 fn with<R>(f: impl FnOnce(&mut MockHost) -> R) -> R {
     HOST.with(|h| f(&mut h.borrow_mut()))
+}
+
+/// Makes `payload` the record of `subject` in `dataset` for `sealed_read` (a record without an
+/// entry is refused).
+pub fn set_sealed_record(subject: Hash, dataset: &str, payload: Vec<u8>) {
+    with(|h| {
+        h.sealed.insert((subject, dataset.to_string()), payload);
+    });
+}
+
+/// The (subject, dataset) pairs read so far, granted or refused, in order.
+pub fn sealed_reads() -> Vec<(Hash, String)> {
+    with(|h| h.sealed_reads.clone())
 }
 
 /// Named test accounts with fixed ids.
@@ -237,6 +254,12 @@ pub(crate) mod host {
             h.contracts.insert(*contract, handler);
         });
         result
+    }
+    pub fn sealed_read_raw(subject: &Hash, dataset: &str) -> Option<Vec<u8>> {
+        with(|h| {
+            h.sealed_reads.push((*subject, dataset.to_string()));
+            h.sealed.get(&(*subject, dataset.to_string())).cloned()
+        })
     }
     pub fn sha3_256(data: &[u8]) -> Hash {
         civitas_primitives::sha3_256(data)

@@ -25,14 +25,27 @@ pub fn genesis() -> Genesis {
         genesis_time_ms: 1_700_000_000_000,
         accounts: vec![
             acct("tax", 1_000_000, &["validator", "custodian"]),
-            acct("civil", 1_000_000, &["validator", "custodian"]),
+            acct("civil", 1_000_000, &["validator", "custodian", "identity"]),
             acct("land", 1_000_000, &["validator", "custodian"]),
             acct("bank", 500_000, &["institution"]),
             acct("alice", 1_000, &[]),
+            acct("bank2", 500_000, &["institution"]),
+            acct("reg", 0, &["regulator"]),
+            acct("bob", 1_000, &[]),
         ],
         upload_roles: vec!["institution".into()],
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 2,
+        record_reward: 10,
+        datasets: ["ds.a", "ds.b"]
+            .iter()
+            .map(|id| civitas_ledger::genesis::GenesisDataset {
+                id: (*id).into(),
+                custodian: key("tax").account().to_hex(),
+                fields: vec!["value:u32".into()],
+                price: 7,
+            })
+            .collect(),
     }
 }
 
@@ -46,10 +59,11 @@ impl Node {
     pub fn open(dir: &Path) -> Node {
         let store = Store::open(dir).expect("open store");
         let exec = Executor::new(
-            store,
+            store.clone(),
             Vm::new(VmConfig::default()).expect("vm"),
             ChainParams::new(CHAIN),
-        );
+        )
+        .with_vault(civitas_ledger::vault::Vault::new(store, [42; 32]));
         let head = exec.init_genesis(&genesis()).expect("genesis");
         Node {
             exec,

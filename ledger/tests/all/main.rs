@@ -3,3 +3,4 @@ mod common;
 mod execution;
 mod governance;
 mod proofs;
+mod sealed;

@@ -1,7 +1,8 @@
 //! The host functions behind the `civitas` import module. The linker is generated from the
 //! ABI table in `civitas_primitives::abi`, so a function declared there without an
 //! implementation here (or with another signature) does not compile.
-use civitas_primitives::abi::{call_status, HOST_MODULE, STORAGE_ABSENT};
+use civitas_primitives::abi::{call_status, sealed_status, HOST_MODULE, STORAGE_ABSENT};
+use civitas_primitives::vault::{MAX_DATASET_ID, SEALED_OUTPUT_MAX};
 use civitas_primitives::AccountId;
 use ed25519_dalek::{Signature, VerifyingKey};
 use wasmtime::{Caller, Linker, Trap};
@@ -145,8 +146,17 @@ fn check_size(what: &'static str, len: i32, max: usize) -> HostResult<()> {
 }
 
 fn deny_read_only(c: &Ctx<'_>, function: &'static str) -> HostResult<()> {
+    deny_after_sealed_read(c, function)?;
     if c.data().frame.read_only {
         return Err(host_err(HostError::ReadOnly { function }));
+    }
+    Ok(())
+}
+
+/// Traps once sealed data has been read in this call tree.
+fn deny_after_sealed_read(c: &Ctx<'_>, function: &'static str) -> HostResult<()> {
+    if shared_ref(c)?.sealed_reads > 0 {
+        return Err(host_err(HostError::SealedSideEffect { function }));
     }
     Ok(())
 }
@@ -172,6 +182,13 @@ fn input_read(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
 fn set_return(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
     base(c)?;
     check_size("return value", len, vm(c).inner.config.limits.max_output)?;
+    let size = len as u32 as usize;
+    if shared_ref(c)?.sealed.is_some() && size > SEALED_OUTPUT_MAX {
+        return Err(host_err(HostError::SealedOutputTooLarge {
+            size,
+            max: SEALED_OUTPUT_MAX,
+        }));
+    }
     let out = read(c, "set_return", ptr, len)?;
     c.data_mut().frame.output = out;
     Ok(())
@@ -318,6 +335,7 @@ fn call_contract(
         c,
         v.inner.config.costs.host_call + v.inner.config.costs.call_contract,
     )?;
+    deny_after_sealed_read(c, "call_contract")?;
     check_size("call input", input_len, v.inner.config.limits.max_input)?;
     let callee = AccountId(read32(c, "call_contract", addr_ptr)?);
     let input = read(c, "call_contract", input_ptr, input_len)?;
@@ -345,6 +363,7 @@ fn call_contract(
     };
     let frame = Frame {
         contract: callee,
+        code_hash,
         caller: c.data().frame.contract,
         input,
         output: Vec::new(),
@@ -431,6 +450,10 @@ fn ed25519_verify(
 fn debug_log(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
     base(c)?;
     check_size("debug log message", len, vm(c).inner.config.limits.max_log)?;
+    if shared_ref(c)?.sealed.is_some() {
+        // A sealed call's messages could carry record content into the node's log.
+        return Ok(());
+    }
     let bytes = read(c, "debug_log", ptr, len)?;
     let text = String::from_utf8(bytes).map_err(|_| host_err(HostError::NotUtf8))?;
     let contract = c.data().frame.contract;
@@ -441,10 +464,53 @@ fn debug_log(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
 
 fn sealed_read(
     c: &mut Ctx<'_>,
-    _subject_ptr: i32,
-    _dataset_ptr: i32,
-    _dataset_len: i32,
+    subject_ptr: i32,
+    dataset_ptr: i32,
+    dataset_len: i32,
 ) -> HostResult<i32> {
-    base(c)?;
-    Err(host_err(HostError::SealedReadUnavailable))
+    let v = vm(c);
+    charge(
+        c,
+        v.inner.config.costs.host_call + v.inner.config.costs.sealed_read,
+    )?;
+    let (source, top_level) = {
+        let shared = shared_ref(c)?;
+        (shared.sealed.clone(), shared.stack.len() == 1)
+    };
+    let source = source.ok_or_else(|| host_err(HostError::SealedReadUnavailable))?;
+    if !top_level {
+        return Err(host_err(HostError::SealedReadNested));
+    }
+    check_size("dataset id", dataset_len, MAX_DATASET_ID)?;
+    let subject = civitas_primitives::Hash(read32(c, "sealed_read", subject_ptr)?);
+    let dataset = read(c, "sealed_read", dataset_ptr, dataset_len)?;
+    let dataset = String::from_utf8(dataset).map_err(|_| host_err(HostError::NotUtf8))?;
+    let request = crate::state::SealedReadRequest {
+        contract: c.data().frame.contract,
+        code_hash: c.data().frame.code_hash,
+        subject,
+        dataset,
+    };
+    match source
+        .sealed_read(&request)
+        .map_err(|e| node_err(VmError::State(e)))?
+    {
+        crate::state::SealedRead::Granted(payload) => {
+            charge(
+                c,
+                v.inner
+                    .config
+                    .costs
+                    .per_byte
+                    .saturating_mul(payload.len() as u64),
+            )?;
+            shared_mut(c)?.sealed_reads += 1;
+            c.data_mut().frame.result_buf = payload;
+            Ok(sealed_status::OK)
+        }
+        crate::state::SealedRead::Refused => {
+            c.data_mut().frame.result_buf = Vec::new();
+            Ok(sealed_status::REFUSED)
+        }
+    }
 }

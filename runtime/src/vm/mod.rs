@@ -18,7 +18,7 @@ use wasmtime::{
 };
 
 use crate::error::VmError;
-use crate::state::{Overlay, StateBackend, StorageChange};
+use crate::state::{Overlay, SealedSource, StateBackend, StorageChange};
 use crate::validate::{validate_module, ModuleInfo, ValidationError, ValidationLimits};
 
 /// Fuel charged by host functions, on top of the one unit per wasm instruction that wasmtime
@@ -47,6 +47,8 @@ pub struct FuelCosts {
     pub sha3_per_byte: u64,
     /// An ed25519 verification.
     pub ed25519_verify: u64,
+    /// A sealed read (consent check, audit entry, decryption), before per-byte costs.
+    pub sealed_read: u64,
 }
 
 impl Default for FuelCosts {
@@ -63,6 +65,7 @@ impl Default for FuelCosts {
             sha3: 200,
             sha3_per_byte: 4,
             ed25519_verify: 60_000,
+            sealed_read: 50_000,
         }
     }
 }
@@ -283,6 +286,10 @@ impl ResourceLimiter for MemoryLimiter {
 /// State shared by every frame of one call tree.
 struct Shared {
     backend: Arc<dyn StateBackend>,
+    /// Set for a sealed call: where `sealed_read` goes.
+    sealed: Option<Arc<dyn SealedSource>>,
+    /// Successful sealed reads so far: after the first, side effects trap.
+    sealed_reads: u32,
     block: BlockContext,
     overlay: Overlay,
     events: Vec<Event>,
@@ -293,6 +300,7 @@ struct Shared {
 /// One frame: a contract executing.
 struct Frame {
     contract: AccountId,
+    code_hash: Hash,
     caller: AccountId,
     input: Vec<u8>,
     output: Vec<u8>,
@@ -431,8 +439,34 @@ impl Vm {
         block: BlockContext,
         request: CallRequest,
     ) -> Result<CallOutcome, CallError> {
+        self.execute_with(backend, None, block, request)
+    }
+
+    /// Runs a sealed call: the top-level contract may read records through `source`; after
+    /// the first successful read, storage writes, events and outgoing calls trap; the return
+    /// value is capped at [`civitas_primitives::vault::SEALED_OUTPUT_MAX`] bytes and debug
+    /// messages are dropped.
+    pub fn execute_sealed(
+        &self,
+        backend: Arc<dyn StateBackend>,
+        source: Arc<dyn SealedSource>,
+        block: BlockContext,
+        request: CallRequest,
+    ) -> Result<CallOutcome, CallError> {
+        self.execute_with(backend, Some(source), block, request)
+    }
+
+    fn execute_with(
+        &self,
+        backend: Arc<dyn StateBackend>,
+        sealed: Option<Arc<dyn SealedSource>>,
+        block: BlockContext,
+        request: CallRequest,
+    ) -> Result<CallOutcome, CallError> {
         let shared = Box::new(Shared {
             backend,
+            sealed,
+            sealed_reads: 0,
             block,
             overlay: Overlay::default(),
             events: Vec::new(),
@@ -453,6 +487,7 @@ impl Vm {
         }
         let frame = Frame {
             contract: request.contract,
+            code_hash: request.code_hash,
             caller: request.caller,
             input: request.input,
             output: Vec::new(),
@@ -530,6 +565,8 @@ impl Vm {
             return FrameRun {
                 shared: Box::new(Shared {
                     backend: Arc::new(crate::state::MemoryState::new()),
+                    sealed: None,
+                    sealed_reads: 0,
                     block: BlockContext::default(),
                     overlay: Overlay::default(),
                     events: Vec::new(),

@@ -1,0 +1,391 @@
+//! Sealed loan scoring: scores per second through the executor (consent checks, charges, audit
+//! entries, vault decryption, the state tree and the block commit included), and where the time
+//! goes: the contract's own execution (the same call in the VM with records served from memory,
+//! minus an empty call) against the runtime around it.
+//! Run with `scripts/bench sealed` (it builds `target/civitas/loan-scoring.wasm` first).
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use civitas_ledger::genesis::GenesisDataset;
+use civitas_ledger::vault::Vault;
+use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store};
+use civitas_primitives::block::{vote_message, CommitCertificate};
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
+use civitas_primitives::vault::{ConsentAction, ConsentMode, ConsentRequest, Record};
+use civitas_primitives::{contract_address, selector, sha3_256, AccountId, Hash};
+use civitas_runtime::{
+    BlockContext, CallRequest, Entry, SealedRead, SealedReadRequest, SealedSource, StateError, Vm,
+    VmConfig,
+};
+use parity_scale_codec::Encode;
+
+const CHAIN: &str = "bench";
+const SUBJECTS: usize = 200;
+const ROUNDS: usize = 5;
+const FUEL: u64 = 50_000_000;
+
+struct Chain {
+    exec: Executor,
+    head: Head,
+    time: u64,
+    nonces: BTreeMap<AccountId, u64>,
+}
+
+impl Chain {
+    fn tx(&mut self, k: &Keypair, call: Call) -> SignedTransaction {
+        let n = self.nonces.entry(k.account()).or_insert(0);
+        let t = k.sign_tx(Transaction {
+            chain_id: CHAIN.into(),
+            signer: k.account(),
+            nonce: *n,
+            fuel_limit: FUEL,
+            call,
+        });
+        *n += 1;
+        t
+    }
+    fn block(&mut self, txs: Vec<SignedTransaction>) -> Vec<civitas_primitives::block::Receipt> {
+        self.time += 1_000;
+        let p = Keypair::dev("tax");
+        let (ex, rejected) = self
+            .exec
+            .propose(&self.head, self.time, p.account(), txs)
+            .expect("propose");
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let receipts = ex.receipts.clone();
+        let hash = ex.block.header.hash();
+        let h = ex.block.header.height;
+        let cert = CommitCertificate {
+            height: h,
+            block_hash: hash,
+            signatures: vec![(p.account(), p.sign_hash(&vote_message(h, &hash)))],
+        };
+        self.head = self.exec.commit(ex, cert).expect("commit");
+        for r in &receipts {
+            assert!(r.error.is_none(), "{:?}", r.error);
+        }
+        receipts
+    }
+}
+
+struct MemorySource(BTreeMap<String, Vec<u8>>);
+
+impl SealedSource for MemorySource {
+    fn sealed_read(&self, r: &SealedReadRequest) -> Result<SealedRead, StateError> {
+        Ok(match self.0.get(&r.dataset) {
+            Some(p) => SealedRead::Granted(p.clone()),
+            None => SealedRead::Refused,
+        })
+    }
+}
+
+fn payloads(i: usize) -> [(String, Vec<u8>); 3] {
+    let income = 30_000 + (i as u64 % 50) * 2_000;
+    [
+        (
+            "tax.annual_income".into(),
+            (2025u32, income, income / 5).encode(),
+        ),
+        (
+            "social_security.employment".into(),
+            (
+                "Employer".to_string(),
+                true,
+                12 + (i as u32 % 48),
+                income / 12,
+            )
+                .encode(),
+        ),
+        (
+            "real_estate.holdings".into(),
+            ((i % 2) as u32, 200_000u64, false).encode(),
+        ),
+    ]
+}
+
+fn main() {
+    let wasm_path = std::env::var("CIVITAS_LOAN_WASM").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/civitas/loan-scoring.wasm"
+        )
+        .into()
+    });
+    let code = std::fs::read(&wasm_path)
+        .unwrap_or_else(|e| panic!("{wasm_path}: {e} (run scripts/bench sealed)"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path()).expect("store");
+    let names = [
+        "tax",
+        "social-security",
+        "real-estate",
+        "civil",
+        "bank",
+        "reg",
+    ];
+    let roles: [&[&str]; 6] = [
+        &["validator", "custodian"],
+        &["custodian"],
+        &["custodian"],
+        &["identity"],
+        &["institution"],
+        &["regulator"],
+    ];
+    let mut accounts: Vec<GenesisAccount> = names
+        .iter()
+        .zip(roles)
+        .map(|(n, r)| GenesisAccount {
+            name: n.to_string(),
+            account: Keypair::dev(n).account().to_hex(),
+            balance: 1_000_000_000,
+            roles: r.iter().map(|s| s.to_string()).collect(),
+        })
+        .collect();
+    let citizens: Vec<Keypair> = (0..SUBJECTS)
+        .map(|i| Keypair::dev(&format!("citizen-{i}")))
+        .collect();
+    for (i, c) in citizens.iter().enumerate() {
+        accounts.push(GenesisAccount {
+            name: format!("citizen-{i}"),
+            account: c.account().to_hex(),
+            balance: 0,
+            roles: vec![],
+        });
+    }
+    let ds = |id: &str, custodian: &str, fields: &[&str]| GenesisDataset {
+        id: id.into(),
+        custodian: Keypair::dev(custodian).account().to_hex(),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        price: 1,
+    };
+    let genesis = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 1_700_000_000_000,
+        accounts,
+        upload_roles: vec!["institution".into()],
+        instantiate_roles: vec!["institution".into()],
+        governance_threshold: 1,
+        record_reward: 1,
+        datasets: vec![
+            ds(
+                "tax.annual_income",
+                "tax",
+                &["year:u32", "gross_income:u64", "tax_paid:u64"],
+            ),
+            ds(
+                "social_security.employment",
+                "social-security",
+                &[
+                    "employer:text",
+                    "employed:bool",
+                    "months_employed:u32",
+                    "monthly_salary:u64",
+                ],
+            ),
+            ds(
+                "real_estate.holdings",
+                "real-estate",
+                &["properties:u32", "total_value:u64", "mortgaged:bool"],
+            ),
+        ],
+    };
+    let vault = Vault::new(store.clone(), [1; 32]);
+    let exec = Executor::new(
+        store,
+        Vm::new(VmConfig::default()).expect("vm"),
+        ChainParams::new(CHAIN),
+    )
+    .with_vault(vault.clone());
+    let head = exec.init_genesis(&genesis).expect("genesis");
+    let mut chain = Chain {
+        exec,
+        head,
+        time: 1_700_000_000_000,
+        nonces: BTreeMap::new(),
+    };
+    let (bank, reg, civil) = (
+        Keypair::dev("bank"),
+        Keypair::dev("reg"),
+        Keypair::dev("civil"),
+    );
+    let code_hash = sha3_256(&code);
+    let contract = contract_address(&bank.account(), &code_hash, b"s");
+    let policy = (30_000u64, 5u32, 500_000u64, 12u32, 450u32, 50u32);
+    let ctor = [selector("new").to_vec(), policy.encode()].concat();
+    let txs = vec![
+        chain.tx(&bank, Call::UploadCode { code }),
+        chain.tx(
+            &bank,
+            Call::Instantiate {
+                code_hash,
+                salt: b"s".to_vec(),
+                input: ctor,
+            },
+        ),
+        chain.tx(
+            &reg,
+            Call::ApproveCode {
+                code_hash,
+                approved: true,
+            },
+        ),
+    ];
+    chain.block(txs);
+    let subjects: Vec<Hash> = (0..SUBJECTS)
+        .map(|i| sha3_256(format!("s{i}").as_bytes()))
+        .collect();
+    let mut setup = Vec::new();
+    let mut records = Vec::new();
+    for (i, s) in subjects.iter().enumerate() {
+        setup.push(chain.tx(
+            &civil,
+            Call::BindIdentity {
+                subject: *s,
+                account: citizens[i].account(),
+            },
+        ));
+        for (dataset, payload) in payloads(i) {
+            let custodian = Keypair::dev(match dataset.as_str() {
+                "tax.annual_income" => "tax",
+                "social_security.employment" => "social-security",
+                _ => "real-estate",
+            });
+            let mut r = Record {
+                subject: *s,
+                dataset: dataset.clone(),
+                version: 1,
+                salt: [i as u8; 32],
+                payload,
+                custodian: custodian.account(),
+                signature: [0; 64],
+            };
+            r.signature = custodian.sign_hash(&r.hash());
+            setup.push(chain.tx(
+                &custodian,
+                Call::CommitRecord {
+                    subject: *s,
+                    dataset,
+                    version: 1,
+                    record_hash: r.hash(),
+                    signature: r.signature,
+                },
+            ));
+            records.push(r);
+        }
+        setup.push(chain.tx(
+            &bank,
+            Call::RequestConsent {
+                request: ConsentRequest {
+                    subject: *s,
+                    datasets: payloads(0).iter().map(|(d, _)| d.clone()).collect(),
+                    purpose: "mortgage".into(),
+                    mode: ConsentMode::Compute,
+                    code_hash: Some(code_hash),
+                    expires_ms: u64::MAX,
+                    max_uses: 1_000,
+                },
+            },
+        ));
+    }
+    vault.put_records(&records).expect("vault");
+    chain.block(setup);
+    let answers = (0..SUBJECTS)
+        .map(|i| {
+            chain.tx(
+                &citizens[i],
+                Call::Consent {
+                    id: i as u64 + 1,
+                    action: ConsentAction::Approve,
+                },
+            )
+        })
+        .collect();
+    chain.block(answers);
+
+    let score = |s: &Hash| [selector("score").to_vec(), (s, 250_000u64).encode()].concat();
+    // Through the executor: one block of SUBJECTS sealed calls per round.
+    let mut total = std::time::Duration::ZERO;
+    for _ in 0..ROUNDS {
+        let txs: Vec<_> = subjects
+            .iter()
+            .map(|s| {
+                chain.tx(
+                    &bank,
+                    Call::SealedCall {
+                        contract,
+                        input: score(s),
+                    },
+                )
+            })
+            .collect();
+        let t = Instant::now();
+        chain.block(txs);
+        total += t.elapsed();
+    }
+    let n = (ROUNDS * SUBJECTS) as f64;
+    let per_score = total.as_secs_f64() / n;
+
+    // The contract alone: the same calls in the VM, records from memory, no ledger.
+    let vm = chain.exec.vm().clone();
+    let (_, view) = chain.exec.head_view().expect("view");
+    let view = Arc::new(view);
+    let block = BlockContext {
+        height: 1,
+        time_ms: 1,
+    };
+    let req = |input: Vec<u8>| CallRequest {
+        code_hash,
+        contract,
+        caller: bank.account(),
+        input,
+        fuel_limit: FUEL,
+        entry: Entry::Call,
+        read_only: true,
+    };
+    let sources: Vec<Arc<MemorySource>> = (0..SUBJECTS)
+        .map(|i| Arc::new(MemorySource(payloads(i).into_iter().collect())))
+        .collect();
+    let t = Instant::now();
+    let mut fuel = 0u64;
+    for _ in 0..ROUNDS {
+        for (i, s) in subjects.iter().enumerate() {
+            let out = vm
+                .execute_sealed(view.clone(), sources[i].clone(), block, req(score(s)))
+                .expect("score");
+            fuel += out.fuel_used;
+        }
+    }
+    let vm_per = t.elapsed().as_secs_f64() / n;
+    // An empty call (unknown selector → revert) on the same cached module: instantiation cost.
+    let t = Instant::now();
+    for _ in 0..(ROUNDS * SUBJECTS) {
+        let _ = vm.execute_sealed(
+            view.clone(),
+            sources[0].clone(),
+            block,
+            req(vec![0, 0, 0, 0]),
+        );
+    }
+    let empty_per = t.elapsed().as_secs_f64() / n;
+    let contract_per = (vm_per - empty_per).max(0.0);
+    println!("sealed loan scoring, {SUBJECTS} subjects x {ROUNDS} blocks, 3 datasets each");
+    println!(
+        "  through the executor (consent, charges, audit, vault, state tree, commit): {:.0} scores/s ({:.1} µs each)",
+        1.0 / per_score,
+        per_score * 1e6
+    );
+    println!(
+        "  contract in the VM, records from memory: {:.1} µs ({} fuel avg); empty call: {:.1} µs",
+        vm_per * 1e6,
+        fuel / (ROUNDS * SUBJECTS) as u64,
+        empty_per * 1e6
+    );
+    println!(
+        "  share of a score: contract {:.0} %, VM instantiation {:.0} %, ledger runtime {:.0} %",
+        100.0 * contract_per / per_score,
+        100.0 * empty_per / per_score,
+        100.0 * (per_score - vm_per).max(0.0) / per_score
+    );
+}

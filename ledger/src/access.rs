@@ -1,0 +1,394 @@
+//! Who may use whose data: identity bindings, datasets, record commitments, consent artefacts,
+//! regulators' code approvals, the audit trail, and the sealed-read decision that ties them
+//! together. Every rule here is deterministic and reads only committed state and the block
+//! context, so every node reaches the same decision.
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use civitas_primitives::vault::{
+    AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode, ConsentStatus, Dataset,
+    RefusalReason, SubjectId,
+};
+use civitas_primitives::{sha3_256, AccountId, Hash};
+use civitas_runtime::{BlockContext, SealedRead, SealedReadRequest, SealedSource, StateError};
+use parity_scale_codec::{Decode, Encode};
+
+use crate::state::{keys, StateView};
+use crate::vault::Vault;
+
+/// One committed version of a record.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct StoredRecord {
+    /// Version.
+    pub version: u32,
+    /// Salted record hash.
+    pub record_hash: Hash,
+    /// Signing custodian.
+    pub custodian: AccountId,
+    /// The custodian's signature over `record_hash`.
+    pub signature: [u8; 64],
+    /// Height it was committed at.
+    pub height: u64,
+}
+
+/// A regulator's decision on a code hash.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct CodeApproval {
+    /// Approved (true) or withdrawn (false).
+    pub approved: bool,
+    /// The regulator.
+    pub regulator: AccountId,
+    /// Height of the decision.
+    pub height: u64,
+}
+
+/// A committed disclosure: what the grantee may download.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Disclosure {
+    /// The consent used.
+    pub consent: u64,
+    /// The institution.
+    pub grantee: AccountId,
+    /// The citizen.
+    pub subject: SubjectId,
+    /// Disclosed records: (dataset, version, record hash).
+    pub records: Vec<(String, u32, Hash)>,
+    /// Height.
+    pub height: u64,
+}
+
+/// An audit entry before it gets its sequence number.
+#[derive(Clone, Debug)]
+pub struct PendingAudit {
+    /// The entry (its `seq` is assigned when written).
+    pub entry: AuditEntry,
+}
+
+impl StateView {
+    /// Registers a dataset and adds it to the index.
+    pub fn put_dataset(&self, dataset: &Dataset) -> Result<(), StateError> {
+        let mut index: Vec<String> = self.get_decoded(keys::DATASET_INDEX)?.unwrap_or_default();
+        if !index.contains(&dataset.id) {
+            index.push(dataset.id.clone());
+        }
+        self.put_encoded(keys::DATASET_INDEX.to_vec(), &index)?;
+        self.put_encoded(keys::dataset(&dataset.id), dataset)
+    }
+
+    /// Every registered dataset id.
+    pub fn dataset_ids(&self) -> Result<Vec<String>, StateError> {
+        Ok(self.get_decoded(keys::DATASET_INDEX)?.unwrap_or_default())
+    }
+
+    /// A registered dataset.
+    pub fn dataset(&self, id: &str) -> Result<Option<Dataset>, StateError> {
+        self.get_decoded(&keys::dataset(id))
+    }
+
+    /// Every committed version of a subject's record in a dataset, oldest first.
+    pub fn records(
+        &self,
+        subject: &SubjectId,
+        dataset: &str,
+    ) -> Result<Vec<StoredRecord>, StateError> {
+        Ok(self
+            .get_decoded(&keys::records(subject, dataset))?
+            .unwrap_or_default())
+    }
+
+    /// The wallet account bound to a subject.
+    pub fn identity(&self, subject: &SubjectId) -> Result<Option<AccountId>, StateError> {
+        self.get_decoded(&keys::identity(subject))
+    }
+
+    /// The subject bound to a wallet account.
+    pub fn subject_of(&self, account: &AccountId) -> Result<Option<SubjectId>, StateError> {
+        self.get_decoded(&keys::identity_of(account))
+    }
+
+    /// A consent artefact.
+    pub fn consent(&self, id: u64) -> Result<Option<ConsentArtefact>, StateError> {
+        self.get_decoded(&keys::consent(id))
+    }
+
+    /// Ids stored under a list key.
+    pub fn id_list(&self, key: &[u8]) -> Result<Vec<u64>, StateError> {
+        Ok(self.get_decoded(key)?.unwrap_or_default())
+    }
+
+    /// Whether a regulator has approved the code hash (and not withdrawn it).
+    pub fn code_approved(&self, code_hash: &Hash) -> Result<bool, StateError> {
+        Ok(self
+            .get_decoded::<CodeApproval>(&keys::code_approval(code_hash))?
+            .is_some_and(|a| a.approved))
+    }
+
+    /// Number of audit entries of a subject.
+    pub fn audit_len(&self, subject: &SubjectId) -> Result<u64, StateError> {
+        Ok(self.get_decoded(&keys::audit_len(subject))?.unwrap_or(0))
+    }
+
+    /// Appends an entry to the subject's trail (and the institution's index); returns its seq.
+    pub fn append_audit(&self, mut entry: AuditEntry) -> Result<u64, StateError> {
+        let seq = self.audit_len(&entry.subject)?;
+        entry.seq = seq;
+        self.put_encoded(keys::audit(&entry.subject, seq), &entry)?;
+        self.put_encoded(keys::audit_len(&entry.subject), &(seq + 1))?;
+        let ilen_key = keys::institution_audit_len(&entry.accessor);
+        let n: u64 = self.get_decoded(&ilen_key)?.unwrap_or(0);
+        self.put_encoded(
+            keys::institution_audit(&entry.accessor, n),
+            &(entry.subject, seq),
+        )?;
+        self.put_encoded(ilen_key, &(n + 1))?;
+        Ok(seq)
+    }
+
+    /// Moves `amount` credits; `false` (and no change) if `from` cannot pay.
+    pub fn move_credits(
+        &self,
+        from: &AccountId,
+        to: &AccountId,
+        amount: u128,
+    ) -> Result<bool, StateError> {
+        if amount == 0 || from == to {
+            return Ok(true);
+        }
+        let mut a = self.account(from)?;
+        if a.balance < amount {
+            return Ok(false);
+        }
+        let mut b = self.account(to)?;
+        let Some(nb) = b.balance.checked_add(amount) else {
+            return Ok(false);
+        };
+        a.balance -= amount;
+        b.balance = nb;
+        self.set_account(from, &a)?;
+        self.set_account(to, &b)?;
+        Ok(true)
+    }
+}
+
+/// An access to decide: who wants which record of whom, how.
+pub struct AccessQuery<'a> {
+    /// The institution.
+    pub institution: &'a AccountId,
+    /// The citizen.
+    pub subject: &'a SubjectId,
+    /// Dataset id.
+    pub dataset: &'a str,
+    /// Compute or disclose.
+    pub mode: ConsentMode,
+    /// The running code (compute).
+    pub code_hash: Option<&'a Hash>,
+}
+
+/// Picks the consent that governs `q` at block time `now_ms`.
+///
+/// Returns the usable consent, or the most specific refusal with the consent it concerns: a
+/// consent that matches in everything but its status explains the refusal better than one for
+/// another dataset or code. Consents already used by this call (`used`) stay usable for its
+/// further reads even if that use exhausted them.
+pub fn choose_consent(
+    view: &StateView,
+    q: &AccessQuery<'_>,
+    now_ms: u64,
+    used: &BTreeSet<u64>,
+) -> Result<Result<ConsentArtefact, (RefusalReason, Option<ConsentArtefact>)>, StateError> {
+    let AccessQuery {
+        institution,
+        subject,
+        dataset,
+        mode,
+        code_hash,
+    } = *q;
+    let mut best: Option<(u8, RefusalReason, ConsentArtefact)> = None;
+    for id in view.id_list(&keys::consents_of_subject(subject))? {
+        let Some(c) = view.consent(id)? else { continue };
+        if c.grantee != *institution {
+            continue;
+        }
+        let (rank, reason) = if c.request.mode != mode {
+            (1, RefusalReason::WrongMode)
+        } else if !c.request.datasets.iter().any(|d| d == dataset) {
+            (2, RefusalReason::DatasetNotConsented)
+        } else if mode == ConsentMode::Compute && c.request.code_hash.as_ref() != code_hash {
+            (3, RefusalReason::WrongCodeHash)
+        } else {
+            let status = c.status_at(now_ms);
+            let reusable = used.contains(&c.id)
+                && status == ConsentStatus::Exhausted
+                && c.status == ConsentStatus::Active;
+            match RefusalReason::for_status(status) {
+                None => return Ok(Ok(c)),
+                Some(_) if reusable => return Ok(Ok(c)),
+                Some(r) => (4, r),
+            }
+        };
+        if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+            best = Some((rank, reason, c));
+        }
+    }
+    Ok(Err(match best {
+        Some((_, reason, c)) => (reason, Some(c)),
+        None => (RefusalReason::NoConsent, None),
+    }))
+}
+
+/// Serves a sealed call's reads: checks, charges, counts uses, audits and decrypts.
+pub struct LedgerSealedSource {
+    view: StateView,
+    vault: Option<Vault>,
+    institution: AccountId,
+    tx_hash: Hash,
+    block: BlockContext,
+    seen: Mutex<SealedReads>,
+}
+
+/// What a sealed call has read so far.
+#[derive(Default)]
+pub struct SealedReads {
+    /// Consents that already counted a use in this call.
+    pub used: BTreeSet<u64>,
+    /// Salts of the records read, in read order.
+    pub salts: Vec<[u8; 32]>,
+    /// Subjects whose records were read.
+    pub subjects: BTreeSet<SubjectId>,
+}
+
+impl LedgerSealedSource {
+    /// A source for one sealed call transaction.
+    pub fn new(
+        view: StateView,
+        vault: Option<Vault>,
+        institution: AccountId,
+        tx_hash: Hash,
+        block: BlockContext,
+    ) -> Self {
+        LedgerSealedSource {
+            view,
+            vault,
+            institution,
+            tx_hash,
+            block,
+            seen: Mutex::new(SealedReads::default()),
+        }
+    }
+
+    /// What the call read.
+    pub fn finish(&self) -> SealedReads {
+        self.seen
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+
+    /// The salt of the call's output hash: the transaction hash and the salts of every record
+    /// read, hashed.
+    pub fn output_salt(tx_hash: &Hash, reads: &SealedReads) -> Hash {
+        let mut bytes = tx_hash.0.to_vec();
+        for s in &reads.salts {
+            bytes.extend_from_slice(s);
+        }
+        sha3_256(&bytes)
+    }
+
+    fn audit(
+        &self,
+        request: &SealedReadRequest,
+        consent: Option<&ConsentArtefact>,
+        outcome: AccessOutcome,
+    ) -> Result<(), StateError> {
+        self.view.append_audit(AuditEntry {
+            seq: 0,
+            subject: request.subject,
+            accessor: self.institution,
+            contract: Some(request.contract),
+            code_hash: Some(request.code_hash),
+            dataset: request.dataset.clone(),
+            purpose: consent
+                .map(|c| c.request.purpose.clone())
+                .unwrap_or_default(),
+            consent: consent.map(|c| c.id),
+            uses_left: consent.map(|c| c.uses_left()),
+            kind: AccessKind::SealedRead,
+            outcome,
+            tx_hash: self.tx_hash,
+            height: self.block.height,
+            time_ms: self.block.time_ms,
+        })?;
+        Ok(())
+    }
+
+    fn refuse(
+        &self,
+        request: &SealedReadRequest,
+        reason: RefusalReason,
+        consent: Option<&ConsentArtefact>,
+    ) -> Result<SealedRead, StateError> {
+        self.audit(request, consent, AccessOutcome::Refused(reason))?;
+        Ok(SealedRead::Refused)
+    }
+}
+
+impl SealedSource for LedgerSealedSource {
+    fn sealed_read(&self, request: &SealedReadRequest) -> Result<SealedRead, StateError> {
+        let view = &self.view;
+        if !view.code_approved(&request.code_hash)? {
+            return self.refuse(request, RefusalReason::CodeNotApproved, None);
+        }
+        let Some(dataset) = view.dataset(&request.dataset)? else {
+            return self.refuse(request, RefusalReason::UnknownDataset, None);
+        };
+        let used = self
+            .seen
+            .lock()
+            .map_err(|_| StateError("sealed read state poisoned".into()))?
+            .used
+            .clone();
+        let query = AccessQuery {
+            institution: &self.institution,
+            subject: &request.subject,
+            dataset: &request.dataset,
+            mode: ConsentMode::Compute,
+            code_hash: Some(&request.code_hash),
+        };
+        let mut consent = match choose_consent(view, &query, self.block.time_ms, &used)? {
+            Ok(c) => c,
+            Err((reason, c)) => return self.refuse(request, reason, c.as_ref()),
+        };
+        let Some(record) = view.records(&request.subject, &request.dataset)?.pop() else {
+            return self.refuse(request, RefusalReason::NoRecord, Some(&consent));
+        };
+        if !view.move_credits(&self.institution, &dataset.custodian, dataset.price)? {
+            return self.refuse(request, RefusalReason::InsufficientCredits, Some(&consent));
+        }
+        let first_use = !used.contains(&consent.id);
+        if first_use {
+            consent.uses += 1;
+            view.put_encoded(keys::consent(consent.id), &consent)?;
+        }
+        let vault = self.vault.as_ref().ok_or_else(|| {
+            StateError("this node holds no vault: it cannot execute sealed reads".into())
+        })?;
+        let full = vault
+            .record(&record.record_hash)
+            .map_err(|e| StateError(e.to_string()))?
+            .ok_or_else(|| {
+                StateError(format!(
+                    "the vault lacks the payload of committed record {}",
+                    record.record_hash
+                ))
+            })?;
+        self.audit(request, Some(&consent), AccessOutcome::Granted)?;
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| StateError("sealed read state poisoned".into()))?;
+        seen.used.insert(consent.id);
+        seen.salts.push(full.salt);
+        seen.subjects.insert(request.subject);
+        Ok(SealedRead::Granted(full.payload))
+    }
+}
