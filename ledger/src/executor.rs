@@ -1444,7 +1444,7 @@ impl Executor {
         }
         for (custodian, p) in custodians {
             if !view.move_credits(&tx.signer, &custodian, p)? {
-                view.abort_tx()?;
+                // The failed receipt drops the transfers made so far.
                 return Ok(refuse(&c, RefusalReason::InsufficientCredits));
             }
         }

@@ -95,15 +95,32 @@ pub fn now_ms() -> u64 {
 
 /// Signs, submits and waits for `call` as `key` without a dry run; returns the receipt.
 pub fn send(client: &Client, key: &Keypair, call: Call, fuel: u64) -> Result<ReceiptInfo> {
-    let tx = Transaction {
+    let tx = next_tx(client, key, call, fuel)?;
+    submit_and_wait(client, key, tx, false)
+}
+
+/// `call` as `key`'s next transaction on the node's chain.
+fn next_tx(client: &Client, key: &Keypair, call: Call, fuel: u64) -> Result<Transaction> {
+    Ok(Transaction {
         chain_id: client.chain_id()?,
         signer: key.account(),
         nonce: client.nonce(&key.account())?,
         fuel_limit: fuel,
         call,
-    };
-    let stx = key.sign_tx(tx);
-    let hash = client.call(client.rpc().submit(to_hex(&stx.encode())))?;
+    })
+}
+
+/// Signs and submits `tx` (saying so on stderr with `progress`), then waits for its receipt.
+fn submit_and_wait(
+    client: &Client,
+    key: &Keypair,
+    tx: Transaction,
+    progress: bool,
+) -> Result<ReceiptInfo> {
+    let hash = client.call(client.rpc().submit(to_hex(&key.sign_tx(tx).encode())))?;
+    if progress {
+        eprintln!("submitted {hash}; waiting for inclusion…");
+    }
     wait_receipt(client, &hash, Duration::from_secs(60))
 }
 
@@ -145,13 +162,7 @@ pub fn transact(
     send: bool,
     out: Output,
 ) -> Result<Option<ReceiptInfo>> {
-    let tx = Transaction {
-        chain_id: client.chain_id()?,
-        signer: key.account(),
-        nonce: client.nonce(&key.account())?,
-        fuel_limit: fuel,
-        call,
-    };
+    let tx = next_tx(client, key, call, fuel)?;
     let dry: DryRunResult = client.call(client.rpc().dry_run(to_hex(&tx.encode())))?;
     if !send {
         if out.json {
@@ -168,12 +179,7 @@ pub fn transact(
             dry.error.clone().unwrap_or_default()
         );
     }
-    let stx = key.sign_tx(tx);
-    let hash = client.call(client.rpc().submit(to_hex(&stx.encode())))?;
-    if !out.json {
-        eprintln!("submitted {hash}; waiting for inclusion…");
-    }
-    let receipt = wait_receipt(client, &hash, Duration::from_secs(60))?;
+    let receipt = submit_and_wait(client, key, tx, !out.json)?;
     if out.json {
         println!("{}", serde_json::to_string(&receipt)?);
     } else {

@@ -118,7 +118,7 @@ pub enum ContractCommand {
 }
 
 /// Fetches the metadata the chain holds for a contract or code hash.
-fn chain_metadata(client: &Client, id: &str) -> Result<serde_json::Value> {
+pub fn chain_metadata(client: &Client, id: &str) -> Result<serde_json::Value> {
     let info = client.call(civitas_rpc::ContractApiClient::get_metadata(
         client.rpc(),
         id.to_string(),

@@ -25,6 +25,7 @@ use rand_core::{OsRng, RngCore};
 use serde_json::{json, Map, Value};
 
 use crate::client::{account_arg, now_ms, print_receipt, send, signing_key, Client, Output};
+use crate::contract_cmd::chain_metadata;
 use crate::{dev, records, scale_json};
 
 /// Fuel for registry transactions.
@@ -792,14 +793,8 @@ fn show_sealed(
     let r = &reply.result;
     let value = match (r.ok, decode) {
         (true, Some((address, method))) => {
-            let meta = client.call(client.rpc().get_metadata(resolve_address(address)?))?;
-            scale_json::decode_output(
-                meta.metadata
-                    .as_ref()
-                    .ok_or_else(|| anyhow!("the contract carries no metadata"))?,
-                method,
-                &r.output,
-            )?
+            let metadata = chain_metadata(client, &resolve_address(address)?)?;
+            scale_json::decode_output(&metadata, method, &r.output)?
         }
         (true, None) => Value::from(to_hex(&r.output)),
         (false, _) => Value::Null,
@@ -832,12 +827,9 @@ pub fn run_sealed(cmd: SealedCommand, client: &Client, out: Output) -> Result<()
         } => {
             let key = signing_key(&from)?;
             let contract = account_arg(&address)?;
-            let meta = client.call(client.rpc().get_metadata(to_hex(&contract.0)))?;
+            let metadata = chain_metadata(client, &to_hex(&contract.0))?;
             let args: Value =
                 serde_json::from_str(&args).map_err(|e| anyhow!("arguments are not JSON: {e}"))?;
-            let metadata = meta
-                .metadata
-                .ok_or_else(|| anyhow!("the contract carries no metadata to encode arguments"))?;
             let input = scale_json::encode_message(&metadata, &method, &args)?;
             let r = send(client, &key, Call::SealedCall { contract, input }, fuel)?;
             if !out.json {

@@ -25,7 +25,7 @@ struct Api {
     chain: Arc<Chain>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     error(errors::INTERNAL, format!("node error: {e}"), None)
 }
 

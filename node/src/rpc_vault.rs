@@ -22,6 +22,7 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::types::ErrorObjectOwned;
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
+use crate::rpc_server::internal;
 use crate::service::Chain;
 
 /// How old a signed request may be, and how far ahead of this node's clock.
@@ -39,10 +40,6 @@ pub struct ReplayGuard {
 
 fn unauthorized(message: impl Into<String>, reason: &str) -> ErrorObjectOwned {
     error(errors::UNAUTHORIZED, message, Some(reason))
-}
-
-fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
-    error(errors::INTERNAL, format!("node error: {e}"), None)
 }
 
 fn not_found(message: String, reason: &str) -> ErrorObjectOwned {
