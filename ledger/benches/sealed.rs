@@ -24,7 +24,10 @@ use parity_scale_codec::Encode;
 const CHAIN: &str = "bench";
 const SUBJECTS: usize = 200;
 const ROUNDS: usize = 5;
-const FUEL: u64 = 50_000_000;
+/// Fuel of each sealed call (the block limit holds SUBJECTS of them).
+const FUEL: u64 = 20_000_000;
+/// Fuel of setup transactions.
+const SETUP_FUEL: u64 = 1_000_000;
 
 struct Chain {
     exec: Executor,
@@ -35,12 +38,16 @@ struct Chain {
 
 impl Chain {
     fn tx(&mut self, k: &Keypair, call: Call) -> SignedTransaction {
+        let fuel = match call {
+            Call::SealedCall { .. } | Call::Instantiate { .. } | Call::UploadCode { .. } => FUEL,
+            _ => SETUP_FUEL,
+        };
         let n = self.nonces.entry(k.account()).or_insert(0);
         let t = k.sign_tx(Transaction {
             chain_id: CHAIN.into(),
             signer: k.account(),
             nonce: *n,
-            fuel_limit: FUEL,
+            fuel_limit: fuel,
             call,
         });
         *n += 1;
