@@ -1,0 +1,278 @@
+//! Shared helpers: a dev node as a real process, a JSON-RPC client, signing, waiting, the CLI.
+#![allow(dead_code)]
+pub use std::io::{BufRead, BufReader};
+pub use std::path::{Path, PathBuf};
+pub use std::process::{Child, Command, Stdio};
+pub use std::time::{Duration, Instant};
+
+pub use civitas_ledger::proof::{verify_state_proof, StateProof};
+pub use civitas_ledger::state::keys;
+pub use civitas_primitives::crypto::Keypair;
+pub use civitas_primitives::tx::{Call, SignedTransaction, Transaction, MAX_TX_BYTES};
+pub use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
+pub use civitas_rpc::*;
+pub use jsonrpsee::core::ClientError;
+pub use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+pub use parity_scale_codec::{Decode, Encode};
+
+pub const CHAIN: &str = "civitas-dev";
+
+pub struct DevNode {
+    pub child: Child,
+    pub url: String,
+    pub metrics: String,
+}
+
+/// GET /metrics over a plain socket.
+pub fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(addr).expect("metrics socket");
+    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut body = String::new();
+    sock.read_to_string(&mut body).expect("read");
+    body
+}
+
+impl DevNode {
+    /// `civitas node --dev` on `dir`, with free ports.
+    pub fn start(dir: &Path) -> DevNode {
+        let dir = dir.to_str().expect("utf-8 path");
+        Self::spawn(&[
+            "node",
+            "--dev",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--block-interval-ms",
+            "20",
+            "--data-dir",
+            dir,
+        ])
+    }
+
+    /// Starts `civitas ARGS` and waits until it prints its RPC and metrics addresses.
+    pub fn spawn(args: &[&str]) -> DevNode {
+        Self::spawn_with(args, "warn", Stdio::null())
+    }
+
+    /// Starts `civitas ARGS` with a log filter and a destination for its log.
+    pub fn spawn_with(args: &[&str], log_filter: &str, log: Stdio) -> DevNode {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+            .args(args)
+            .env("RUST_LOG", log_filter)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start node");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("node exited before printing its RPC address")
+                .expect("read");
+            if let Some(rest) = line.strip_prefix("RPC      http://") {
+                let addr = rest.split_whitespace().next().expect("address");
+                break format!("http://{addr}");
+            }
+        };
+        let metrics = loop {
+            let line = lines
+                .next()
+                .expect("node exited before printing its metrics address")
+                .expect("read");
+            if let Some(rest) = line.strip_prefix("metrics  http://") {
+                break rest.trim_end_matches("/metrics").to_string();
+            }
+        };
+        // Keep draining stdout so the node never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        DevNode {
+            child,
+            url,
+            metrics,
+        }
+    }
+
+    pub fn client(&self) -> HttpClient {
+        HttpClientBuilder::default()
+            .build(&self.url)
+            .expect("client")
+    }
+
+    pub fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+
+    pub fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DevNode {
+    fn drop(&mut self) {
+        // A test that panics must not leave its node running.
+        let _ = self.child.kill();
+    }
+}
+
+pub fn key(name: &str) -> Keypair {
+    Keypair::dev(name)
+}
+
+pub fn sign(k: &Keypair, nonce: u64, fuel: u64, call: Call) -> SignedTransaction {
+    k.sign_tx(Transaction {
+        chain_id: CHAIN.into(),
+        signer: k.account(),
+        nonce,
+        fuel_limit: fuel,
+        call,
+    })
+}
+
+pub async fn nonce(c: &HttpClient, who: &Keypair) -> u64 {
+    c.get_account(to_hex(&who.account().0))
+        .await
+        .expect("account")
+        .nonce
+}
+
+pub async fn submit(c: &HttpClient, stx: &SignedTransaction) -> Result<String, ClientError> {
+    c.submit(to_hex(&stx.encode())).await
+}
+
+pub async fn wait(c: &HttpClient, hash: &str) -> ReceiptInfo {
+    let start = Instant::now();
+    loop {
+        if let TxStatus::Committed { .. } = c.status(hash.to_string()).await.expect("status") {
+            return c.get_receipt(hash.to_string()).await.expect("receipt");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "transaction {hash} not committed in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn send(c: &HttpClient, k: &Keypair, fuel: u64, call: Call) -> ReceiptInfo {
+    let n = nonce(c, k).await;
+    let hash = submit(c, &sign(k, n, fuel, call)).await.expect("admitted");
+    wait(c, &hash).await
+}
+
+pub fn token_wasm() -> Vec<u8> {
+    civitas_testkit::contract_wasm(Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/token"))
+}
+
+pub fn message<A: Encode>(method: &str, args: A) -> Vec<u8> {
+    let mut m = civitas_primitives::selector(method).to_vec();
+    args.encode_to(&mut m);
+    m
+}
+
+pub async fn balance(c: &HttpClient, token: AccountId, who: AccountId) -> u128 {
+    let out = c
+        .query(QueryRequest {
+            contract: to_hex(&token.0),
+            input: to_hex(&message("balance_of", (who,))),
+            caller: None,
+        })
+        .await
+        .expect("query");
+    u128::decode(&mut &from_hex(&out.output).expect("hex")[..]).expect("u128")
+}
+
+/// Deploys the token as bank-a with 1 000 000 units; returns its address.
+pub async fn deploy_token(c: &HttpClient) -> AccountId {
+    let bank = key("bank-a");
+    let code = token_wasm();
+    let hash = sha3_256(&code);
+    let r = send(c, &bank, 50_000_000, Call::UploadCode { code }).await;
+    assert_eq!(r.status, "success", "{r:?}");
+    let input = message(
+        "new",
+        ("Credit".to_string(), "CRD".to_string(), 2u8, 1_000_000u128),
+    );
+    let r = send(
+        c,
+        &bank,
+        50_000_000,
+        Call::Instantiate {
+            code_hash: hash,
+            salt: b"t".to_vec(),
+            input,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "{r:?}");
+    let addr = contract_address(&bank.account(), &hash, b"t");
+    assert_eq!(r.output, to_hex(&addr.0));
+    addr
+}
+
+pub fn rejection(e: ClientError) -> (i32, String, Option<String>) {
+    match e {
+        ClientError::Call(obj) => {
+            let reason = obj
+                .data()
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
+                .and_then(|v| v["code"].as_str().map(str::to_string));
+            (obj.code(), obj.message().to_string(), reason)
+        }
+        other => panic!("expected a JSON-RPC error, got {other}"),
+    }
+}
+
+/// Runs the CLI against `url`; returns (success, stdout, stderr).
+pub fn cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(args)
+        .env("CIVITAS_RPC", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run civitas");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn cli_ok(url: &str, args: &[&str]) -> String {
+    let (ok, stdout, stderr) = cli(url, args);
+    assert!(ok, "civitas {args:?} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+pub fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+pub fn consent_id(receipt_json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(receipt_json.trim()).expect("receipt json");
+    let hex = v["output"]
+        .as_str()
+        .expect("output")
+        .trim_start_matches("0x");
+    let bytes = hex::decode(hex).expect("hex");
+    u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")).to_string()
+}

@@ -1,0 +1,77 @@
+//! A node started from a TOML config, JSON genesis and validator key file.
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let validator = key("ministry");
+    let citizen = key("carol");
+    let genesis = civitas_ledger::Genesis {
+        chain_id: "civitas-configured".into(),
+        genesis_time_ms: 1_767_225_600_000,
+        accounts: vec![
+            civitas_ledger::GenesisAccount {
+                name: "ministry".into(),
+                account: validator.account().to_hex(),
+                balance: 1_000,
+                roles: vec!["validator".into()],
+            },
+            civitas_ledger::GenesisAccount {
+                name: "carol".into(),
+                account: citizen.account().to_hex(),
+                balance: 50,
+                roles: vec![],
+            },
+        ],
+        upload_roles: vec!["institution".into()],
+        instantiate_roles: vec!["institution".into()],
+        governance_threshold: 1,
+        record_reward: 10,
+        datasets: vec![],
+    };
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(
+        &genesis_file,
+        serde_json::to_vec_pretty(&genesis).expect("json"),
+    )
+    .expect("write");
+    let key_file = dir.path().join("validator.key");
+    std::fs::write(&key_file, hex::encode(validator.seed())).expect("write");
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\ngenesis_file = {:?}\nvalidator_key_file = {:?}\nrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = \"127.0.0.1:0\"\nblock_interval_ms = 20\n",
+            dir.path().join("data"),
+            genesis_file,
+            key_file
+        ),
+    )
+    .expect("write");
+    let node = DevNode::spawn(&["node", "--config", config.to_str().expect("utf-8 path")]);
+    let c = node.client();
+    assert_eq!(
+        c.health().await.expect("health").chain_id,
+        "civitas-configured"
+    );
+    let tx = citizen.sign_tx(Transaction {
+        chain_id: "civitas-configured".into(),
+        signer: citizen.account(),
+        nonce: 0,
+        fuel_limit: 10_000,
+        call: Call::Transfer {
+            to: validator.account(),
+            amount: 20,
+        },
+    });
+    let hash = submit(&c, &tx).await.expect("admitted");
+    let r = wait(&c, &hash).await;
+    assert_eq!(r.status, "success");
+    let block = c.get_block(Some(r.height)).await.expect("block");
+    assert_eq!(
+        block.signed_by,
+        vec![to_hex(&validator.account().0)],
+        "blocks are signed by the configured validator key"
+    );
+    node.terminate();
+}

@@ -1,0 +1,11 @@
+//! End-to-end: `civitas node --dev` as a real process on a temporary directory, driven over
+//! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
+//! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
+mod common;
+
+mod batch;
+mod config;
+mod data;
+mod rejections;
+mod restart;
+mod token;
