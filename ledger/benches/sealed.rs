@@ -66,8 +66,12 @@ impl Chain {
         let h = ex.block.header.height;
         let cert = CommitCertificate {
             height: h,
+            round: 0,
             block_hash: hash,
-            signatures: vec![(p.account(), p.sign_hash(&vote_message(h, &hash)))],
+            signatures: vec![(
+                p.account(),
+                p.sign_hash(&vote_message(&ex.block.header.chain_id, h, 0, &hash)),
+            )],
         };
         self.head = self.exec.commit(ex, cert).expect("commit");
         for r in &receipts {

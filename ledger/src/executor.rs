@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use civitas_primitives::block::{
-    receipts_root, tx_root, Block, CommitCertificate, EventRecord, Header, Receipt, ReceiptError,
-    ReceiptStatus,
+    receipts_root, tx_root, validators_hash, Block, CommitCertificate, EventRecord, Header,
+    Receipt, ReceiptError, ReceiptStatus,
 };
 use civitas_primitives::crypto::{verify_tx, verify_tx_batch};
 use civitas_primitives::tx::{Call, GovernanceAction, Role, RoleSet, SignedTransaction};
@@ -432,6 +432,7 @@ impl Executor {
     ) -> Result<(ExecutedBlock, Vec<(Hash, TxError)>), ExecError> {
         let height = parent.height + 1;
         let view = StateView::new(self.store.clone(), parent.height);
+        let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, height)?;
         let ctx = BlockContext { height, time_ms };
         let mut included = Vec::new();
         let mut receipts = Vec::new();
@@ -462,6 +463,8 @@ impl Executor {
             tx_root: tx_root(&included),
             state_root: Hash::default(),
             receipts_root: receipts_root(&receipts),
+            validators_hash,
+            next_validators_hash,
         };
         let executed = self.finish(
             view,
@@ -520,6 +523,12 @@ impl Executor {
             "block fuel limit",
         )?;
         let view = StateView::new(self.store.clone(), parent.height);
+        let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, h.height)?;
+        expect(h.validators_hash == validators_hash, "validators hash")?;
+        expect(
+            h.next_validators_hash == next_validators_hash,
+            "next validators hash",
+        )?;
         let ctx = BlockContext {
             height: h.height,
             time_ms: h.time_ms,
@@ -632,11 +641,28 @@ impl Executor {
     /// The validators who decide block `height`: a pure function of committed state. A change
     /// committed in block `h` takes effect at `h + 2`.
     pub fn validator_set_at(view: &StateView, height: u64) -> Result<Vec<AccountId>, StateError> {
+        Ok(Self::validator_set_since(view, height)?.1)
+    }
+
+    /// The hashes a header of `height` commits to: the validator sets of `height` and of
+    /// `height + 1`, both fixed by the state before the block (a change takes effect two
+    /// blocks after it commits).
+    fn validator_hashes(view: &StateView, height: u64) -> Result<(Hash, Hash), StateError> {
+        Ok((
+            validators_hash(&Self::validator_set_at(view, height)?),
+            validators_hash(&Self::validator_set_at(view, height + 1)?),
+        ))
+    }
+
+    /// The validator set that decides `height` and the height from which it does.
+    pub fn validator_set_since(
+        view: &StateView,
+        height: u64,
+    ) -> Result<(u64, Vec<AccountId>), StateError> {
         Ok(Self::validator_schedule(view)?
             .into_iter()
             .rev()
             .find(|(activation, _)| *activation <= height)
-            .map(|(_, set)| set)
             .unwrap_or_default())
     }
 

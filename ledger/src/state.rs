@@ -38,7 +38,11 @@ pub fn key_hash(key: &[u8]) -> KeyHash {
     KeyHash::with::<Sha3Hasher>(key)
 }
 
-/// State keys.
+/// State keys. Every family starts with its own tag, and no tag is a prefix of another
+/// ([`keys::FAMILIES`] lists them; a test checks it); after the tag come fixed-size parts
+/// (ids, hashes, big-endian integers) and at most one variable-length part, which is either
+/// last (contract storage) or length-prefixed (dataset ids). So two distinct logical keys
+/// never map to the same bytes.
 pub mod keys {
     use super::*;
 
@@ -49,6 +53,46 @@ pub mod keys {
         }
         k
     }
+
+    /// A variable-length part, prefixed with its length (u16, big-endian).
+    fn sized(part: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
+        let mut v = len.to_be_bytes().to_vec();
+        v.extend_from_slice(&part[..usize::from(len)]);
+        v
+    }
+
+    /// Every key family's tag: a constant key is its own family.
+    pub const FAMILIES: &[&[u8]] = &[
+        b"a/",
+        b"c/",
+        b"k/",
+        b"s/",
+        DEPLOY_POLICY,
+        THRESHOLD,
+        NEXT_PROPOSAL,
+        b"g/p/",
+        VALIDATORS,
+        HEIGHT,
+        CHAIN_ID,
+        RECORD_REWARD,
+        b"i/s/",
+        b"i/a/",
+        DATASET_INDEX,
+        b"d/r/",
+        b"r/",
+        b"p/",
+        NEXT_CONSENT,
+        b"n/c/",
+        b"n/s/",
+        b"n/g/",
+        b"u/n/",
+        b"u/e/",
+        b"v/n/",
+        b"v/e/",
+        b"x/",
+    ];
+
     /// An account's record.
     pub fn account(a: &AccountId) -> Vec<u8> {
         join(b"a/", &[&a.0])
@@ -61,7 +105,7 @@ pub mod keys {
     pub fn contract(a: &AccountId) -> Vec<u8> {
         join(b"k/", &[&a.0])
     }
-    /// A contract storage slot.
+    /// A contract storage slot (the contract-chosen key is the last, variable part).
     pub fn storage(a: &AccountId, key: &[u8]) -> Vec<u8> {
         join(b"s/", &[&a.0, key])
     }
@@ -94,9 +138,9 @@ pub mod keys {
     }
     /// Ids of every registered dataset, in registration order.
     pub const DATASET_INDEX: &[u8] = b"d/index";
-    /// A dataset.
+    /// A dataset (its id length-prefixed).
     pub fn dataset(id: &str) -> Vec<u8> {
-        join(b"d/", &[id.as_bytes()])
+        join(b"d/r/", &[&sized(id.as_bytes())])
     }
     /// Every committed version of a subject's record in a dataset.
     pub fn records(subject: &Hash, dataset: &str) -> Vec<u8> {
@@ -149,6 +193,122 @@ pub mod keys {
     /// Key prefixes holding data about people's use of their data: served only through
     /// signed requests, never by the public proof method.
     pub const PRIVATE_PREFIXES: [&[u8]; 4] = [b"n/", b"u/", b"v/", b"x/"];
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::collections::BTreeMap;
+
+        #[test]
+        fn no_family_tag_is_a_prefix_of_another() {
+            for (i, a) in FAMILIES.iter().enumerate() {
+                for (j, b) in FAMILIES.iter().enumerate() {
+                    if i != j {
+                        assert!(
+                            !b.starts_with(a),
+                            "{:?} is a prefix of {:?}",
+                            String::from_utf8_lossy(a),
+                            String::from_utf8_lossy(b)
+                        );
+                    }
+                }
+            }
+        }
+
+        /// Keys of every family from adversarial parts: ids equal to other families' names,
+        /// empty and maximal ids, ids with separators, hashes that spell tags.
+        fn sample_keys() -> Vec<(String, Vec<u8>)> {
+            let mut ids: Vec<AccountId> = vec![AccountId([0; 32]), AccountId([0xff; 32])];
+            let mut spelled = [0u8; 32];
+            spelled[..6].copy_from_slice(b"index\0");
+            ids.push(AccountId(spelled));
+            let hashes: Vec<Hash> = ids.iter().map(|a| Hash(a.0)).collect();
+            let dataset_ids = [
+                "index",
+                "",
+                "a",
+                "a/b",
+                "r/",
+                "d",
+                "index2",
+                "policy",
+                "tax.annual_income",
+            ];
+            let long = "x".repeat(64);
+            let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+            let mut add = |name: String, key: Vec<u8>| out.push((name, key));
+            for (i, a) in ids.iter().enumerate() {
+                add(format!("account {i}"), account(a));
+                add(format!("contract {i}"), contract(a));
+                add(format!("identity_of {i}"), identity_of(a));
+                add(format!("consents_of_grantee {i}"), consents_of_grantee(a));
+                add(
+                    format!("institution_audit_len {i}"),
+                    institution_audit_len(a),
+                );
+                for n in [0u64, 1, u64::MAX] {
+                    add(
+                        format!("institution_audit {i} {n}"),
+                        institution_audit(a, n),
+                    );
+                }
+                for key in [&b""[..], b"k", b"kk", &a.0[..]] {
+                    add(format!("storage {i} {key:?}"), storage(a, key));
+                }
+            }
+            for (i, h) in hashes.iter().enumerate() {
+                add(format!("code {i}"), code(h));
+                add(format!("identity {i}"), identity(h));
+                add(format!("code_approval {i}"), code_approval(h));
+                add(format!("consents_of_subject {i}"), consents_of_subject(h));
+                add(format!("audit_len {i}"), audit_len(h));
+                add(format!("disclosure {i}"), disclosure(h));
+                for n in [0u64, 1, u64::MAX] {
+                    add(format!("audit {i} {n}"), audit(h, n));
+                }
+                for d in dataset_ids.iter().copied().chain([long.as_str()]) {
+                    add(format!("records {i} {d}"), records(h, d));
+                }
+            }
+            for n in [0u64, 1, u64::MAX] {
+                add(format!("proposal {n}"), proposal(n));
+                add(format!("consent {n}"), consent(n));
+            }
+            for d in dataset_ids.iter().copied().chain([long.as_str()]) {
+                add(format!("dataset {d:?}"), dataset(d));
+            }
+            for (name, k) in [
+                ("DEPLOY_POLICY", DEPLOY_POLICY),
+                ("THRESHOLD", THRESHOLD),
+                ("NEXT_PROPOSAL", NEXT_PROPOSAL),
+                ("VALIDATORS", VALIDATORS),
+                ("HEIGHT", HEIGHT),
+                ("CHAIN_ID", CHAIN_ID),
+                ("RECORD_REWARD", RECORD_REWARD),
+                ("DATASET_INDEX", DATASET_INDEX),
+                ("NEXT_CONSENT", NEXT_CONSENT),
+            ] {
+                add(name.to_string(), k.to_vec());
+            }
+            out
+        }
+
+        #[test]
+        fn distinct_logical_keys_never_share_bytes() {
+            let mut seen: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+            for (name, key) in sample_keys() {
+                assert!(
+                    FAMILIES.iter().any(|f| key.starts_with(f)),
+                    "{name} is in no listed family"
+                );
+                if let Some(other) = seen.insert(key, name.clone()) {
+                    panic!("{name} and {other} map to the same key");
+                }
+            }
+            // The case that once halted the chain: a dataset called `index`.
+            assert_ne!(dataset("index"), DATASET_INDEX.to_vec());
+        }
+    }
 }
 
 /// An account.

@@ -3,13 +3,15 @@
 //! and tell it the validator set per height. Nothing outside this module names an engine type,
 //! so an engine can be swapped without touching execution, storage or RPC.
 //!
-//! [`SoloEngine`] drives the same boundary with a single validator (dev mode): it proposes when
-//! transactions wait (or the pool fills), signs its own vote and reports the decision.
+//! [`SoloEngine`] drives the same boundary from one process (dev mode): it proposes when
+//! transactions wait (or the pool fills), collects a vote from every validator key it holds
+//! (the dev node holds all the dev departments' keys, so its certificates carry a real quorum)
+//! and reports the decision.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use civitas_primitives::block::{vote_message, Block, CommitCertificate};
+use civitas_primitives::block::{quorum, vote_message, Block, CommitCertificate};
 use civitas_primitives::crypto::Keypair;
 use civitas_primitives::AccountId;
 use thiserror::Error;
@@ -45,9 +47,9 @@ pub trait Application: Send + Sync {
     fn wait_for_work(&self, timeout: Duration);
 }
 
-/// A single-validator engine for dev mode.
+/// A one-process engine for dev mode and single-validator chains.
 pub struct SoloEngine {
-    key: Keypair,
+    keys: Vec<Keypair>,
     interval: Duration,
 }
 
@@ -59,14 +61,14 @@ fn now_ms() -> u64 {
 }
 
 impl SoloEngine {
-    /// An engine that signs with `key` and proposes at most every `interval`.
-    pub fn new(key: Keypair, interval: Duration) -> Self {
-        SoloEngine { key, interval }
+    /// An engine that votes with every key of `keys` that is a validator of the height,
+    /// proposes with the first of them, and proposes at most every `interval`.
+    pub fn new(keys: Vec<Keypair>, interval: Duration) -> Self {
+        SoloEngine { keys, interval }
     }
 
     /// Runs until `stop` is set.
     pub fn run(&self, app: Arc<dyn Application>, stop: Arc<AtomicBool>) {
-        let me = self.key.account();
         while !stop.load(Ordering::Relaxed) {
             let (waiting, full) = app.pending_work();
             if !waiting {
@@ -76,29 +78,48 @@ impl SoloEngine {
             if !full {
                 std::thread::sleep(self.interval);
             }
-            if let Err(e) = self.decide_one(app.as_ref(), me) {
+            if let Err(e) = self.decide_one(app.as_ref()) {
                 tracing::error!(error = %e, "block production failed; retrying");
                 std::thread::sleep(Duration::from_millis(500));
             }
         }
     }
 
-    fn decide_one(&self, app: &dyn Application, me: AccountId) -> Result<(), AppError> {
+    fn decide_one(&self, app: &dyn Application) -> Result<(), AppError> {
         let height = app.start_height()?;
         let validators = app.validator_set(height)?;
-        if !validators.contains(&me) {
+        let voters: Vec<&Keypair> = self
+            .keys
+            .iter()
+            .filter(|k| validators.contains(&k.account()))
+            .collect();
+        let needed = quorum(validators.len());
+        let Some(proposer) = voters.first() else {
             return Err(AppError(format!(
-                "this node's key {me} is not a validator at height {height}"
+                "none of this node's keys is a validator at height {height}"
+            )));
+        };
+        if voters.len() < needed {
+            return Err(AppError(format!(
+                "this node holds {} of the {} validator keys of height {height}; a quorum needs {needed}",
+                voters.len(),
+                validators.len()
             )));
         }
-        let block = app.propose(height, now_ms(), me)?;
+        let block = app.propose(height, now_ms(), proposer.account())?;
         // The same path a validator takes on another's proposal (cached: not re-executed).
         app.validate(&block)?;
         let hash = block.header.hash();
+        let round = 0;
+        let vote = vote_message(&block.header.chain_id, height, round, &hash);
         let certificate = CommitCertificate {
             height,
+            round,
             block_hash: hash,
-            signatures: vec![(me, self.key.sign_hash(&vote_message(height, &hash)))],
+            signatures: voters
+                .iter()
+                .map(|k| (k.account(), k.sign_hash(&vote)))
+                .collect(),
         };
         app.decided(block, certificate)
     }

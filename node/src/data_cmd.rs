@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use civitas_ledger::proof::{verify_state_proof, StateProof};
-use civitas_primitives::block::{Block, CommitCertificate};
-use civitas_primitives::crypto::{verify_certificate, verify_hash, Keypair, ReplyKey};
+use civitas_primitives::crypto::{verify_hash, Keypair, ReplyKey};
 use civitas_primitives::tx::Call;
 use civitas_primitives::vault::{
     sealed_output_hash, subject_id, AuditEntry, ConsentAction, ConsentMode, ConsentRequest,
@@ -15,8 +14,8 @@ use civitas_primitives::vault::{
 };
 use civitas_primitives::Hash;
 use civitas_rpc::{
-    from_hex, hex32, to_hex, AuditApiClient, AuditPage, ChainApiClient, ConsentApiClient,
-    ContractApiClient, CreditsApiClient, ReceiptInfo, TxApiClient, VaultApiClient,
+    from_hex, hex32, to_hex, AuditApiClient, AuditPage, ConsentApiClient, ContractApiClient,
+    CreditsApiClient, ReceiptInfo, TxApiClient, VaultApiClient,
 };
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -957,24 +956,10 @@ pub fn run_disclose(
 pub fn verify_page(client: &Client, page: &AuditPage) -> Result<()> {
     let root = Hash(hex32(&page.state_root).map_err(|e| anyhow!(e))?);
     if page.height > 0 {
-        let block = client.call(client.rpc().get_block(Some(page.height)))?;
-        let raw = from_hex(&block.raw).map_err(|e| anyhow!(e))?;
-        let b = Block::decode_all(&mut &raw[..]).map_err(|_| anyhow!("malformed block"))?;
-        if b.header.state_root != root {
+        let header = crate::verified::HeaderVerifier::new(client)?.verified_header(page.height)?;
+        if header.state_root != root {
             bail!(
                 "the page's state root is not the state root of block {}",
-                page.height
-            );
-        }
-        let cert_hex = block
-            .certificate
-            .ok_or_else(|| anyhow!("block {} has no certificate", page.height))?;
-        let cert_bytes = from_hex(&cert_hex).map_err(|e| anyhow!(e))?;
-        let cert = CommitCertificate::decode_all(&mut &cert_bytes[..])
-            .map_err(|_| anyhow!("malformed certificate"))?;
-        if cert.block_hash != b.header.hash() || !verify_certificate(&cert) {
-            bail!(
-                "block {}'s certificate does not sign its header",
                 page.height
             );
         }

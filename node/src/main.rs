@@ -15,6 +15,7 @@ mod rpc_server;
 mod rpc_vault;
 mod scale_json;
 mod service;
+mod verified;
 
 use clap::{Parser, Subcommand};
 

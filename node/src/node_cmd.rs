@@ -84,7 +84,7 @@ fn dev_data_dir() -> PathBuf {
 }
 
 pub fn run(args: NodeArgs) -> Result<()> {
-    let (config, genesis, key) = if args.dev {
+    let (config, genesis, keys) = if args.dev {
         let data_dir = args.data_dir.clone().unwrap_or_else(dev_data_dir);
         if args.reset && data_dir.exists() {
             std::fs::remove_dir_all(&data_dir)
@@ -98,11 +98,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
             metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
         };
-        (
-            config,
-            dev::dev_genesis(),
-            dev::dev_key(dev::DEV_ACCOUNTS[0].0),
-        )
+        let validator_keys = dev::DEV_ACCOUNTS
+            .iter()
+            .filter(|(_, roles)| roles.contains(&"validator"))
+            .map(|(name, _)| dev::dev_key(name))
+            .collect();
+        (config, dev::dev_genesis(), validator_keys)
     } else if let Some(path) = &args.config {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -127,7 +128,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
             .with_context(|| format!("reading {}", config.validator_key_file.display()))?;
         let seed = civitas_rpc::hex32(seed.trim())
             .map_err(|e| anyhow::anyhow!("validator key file: {e}"))?;
-        (config, genesis, Keypair::from_seed(seed))
+        (config, genesis, vec![Keypair::from_seed(seed)])
     } else {
         bail!("pass --dev for a local dev chain, or --config FILE (see `civitas node --help`)");
     };
@@ -168,12 +169,16 @@ pub fn run(args: NodeArgs) -> Result<()> {
     println!("RPC      http://{rpc_addr}  ws://{rpc_addr}");
     println!("metrics  http://{metrics_addr}/metrics");
     if args.dev {
+        let names: Vec<&str> = dev::DEV_ACCOUNTS
+            .iter()
+            .filter(|(_, roles)| roles.contains(&"validator"))
+            .map(|(name, _)| *name)
+            .collect();
         println!(
-            "validator {} (dev key `{}`)",
-            key.account(),
-            dev::DEV_ACCOUNTS[0].0
+            "validators {} (dev keys, all held by this node)",
+            names.join(", ")
         );
-        println!("dev accounts (keys derive from the names: `--dev-key NAME`):");
+        println!("dev accounts (keys derive from the names; pass a name to `--from`):");
         for (name, roles) in dev::DEV_ACCOUNTS {
             println!(
                 "  {name:<16} {}  {}",
@@ -186,7 +191,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
     let _ = std::io::stdout().flush();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let engine = SoloEngine::new(key, Duration::from_millis(config.block_interval_ms));
+    let engine = SoloEngine::new(keys, Duration::from_millis(config.block_interval_ms));
     let app: Arc<dyn Application> = chain.clone();
     let engine_stop = stop.clone();
     let engine_thread = std::thread::Builder::new()

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use civitas_ledger::proof::prove;
-use civitas_ledger::state::{keys, CodeInfo, ContractInfo};
+use civitas_ledger::state::{keys, CodeInfo, ContractInfo, StateView};
+use civitas_ledger::Executor;
+use civitas_primitives::block::validators_hash;
 use civitas_primitives::tx::{Role, SignedTransaction, Transaction};
 use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
@@ -90,6 +92,32 @@ impl ChainApiServer for Api {
         let mut info = BlockInfo::new(&block, signers);
         info.certificate = cert.map(|c| to_hex(&parity_scale_codec::Encode::encode(&c)));
         Ok(info)
+    }
+
+    async fn get_validators(&self, height: Option<u64>) -> RpcResult<ValidatorsInfo> {
+        let head = self.chain.head();
+        let height = height.unwrap_or(head.height + 1);
+        // The set of `height` is fixed by the state before it: the state after `height - 1`,
+        // or the head's for the two heights a committed change cannot reach yet.
+        if height == 0 || height > head.height + 2 {
+            return Err(error(
+                errors::NOT_FOUND,
+                format!(
+                    "no validator set for height {height}: heights 1 to {} are known",
+                    head.height + 2
+                ),
+                Some("unknown_height"),
+            ));
+        }
+        let version = (height - 1).min(head.height);
+        let view = StateView::new(self.chain.query_exec.store().clone(), version);
+        let (since, set) = Executor::validator_set_since(&view, height).map_err(internal)?;
+        Ok(ValidatorsInfo {
+            height,
+            since,
+            validators: set.iter().map(|v| to_hex(&v.0)).collect(),
+            hash: to_hex(&validators_hash(&set).0),
+        })
     }
 
     async fn get_account(&self, account: String) -> RpcResult<AccountInfoJson> {

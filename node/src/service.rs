@@ -316,10 +316,10 @@ impl Application for Chain {
     }
 
     fn decided(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError> {
+        let validators = self.validator_set(block.header.height)?;
+        verify_certificate(&block.header, &certificate, &validators)
+            .map_err(|e| AppError(format!("refusing block {}: {e}", block.header.height)))?;
         let hash = block.header.hash();
-        if certificate.block_hash != hash || certificate.height != block.header.height {
-            return Err(AppError("certificate does not match the block".into()));
-        }
         let cached = self.proposed.lock().ok().and_then(|mut p| p.remove(&hash));
         let executed = match cached {
             Some(e) => e,
@@ -343,17 +343,7 @@ impl Application for Chain {
     }
 
     fn sync_ingest(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError> {
-        if !verify_certificate(&certificate) {
-            return Err(AppError("certificate signatures do not verify".into()));
-        }
-        let validators = self.validator_set(block.header.height)?;
-        if !certificate
-            .signatures
-            .iter()
-            .all(|(v, _)| validators.contains(v))
-        {
-            return Err(AppError("certificate signed by a non-validator".into()));
-        }
+        // `decided` checks the certificate against the height's validator set.
         self.decided(block, certificate)
     }
 
@@ -407,22 +397,31 @@ mod tests {
         })
     }
 
+    /// The dev validators that sign certificates in these tests: three of four, a quorum.
+    const SIGNERS: [&str; 3] = ["tax", "social-security", "civil-affairs"];
+
+    fn certify(block: &Block, signers: &[&str]) -> CommitCertificate {
+        let hash = block.header.hash();
+        let height = block.header.height;
+        let vote = vote_message(&block.header.chain_id, height, 0, &hash);
+        CommitCertificate {
+            height,
+            round: 0,
+            block_hash: hash,
+            signatures: signers
+                .iter()
+                .map(|name| (dev_key(name).account(), dev_key(name).sign_hash(&vote)))
+                .collect(),
+        }
+    }
+
     fn produce(c: &Chain) {
-        let validator = dev_key("tax");
         let height = c.start_height().expect("height");
         let block = c
-            .propose(height, 1_700_000_000_000 + height, validator.account())
+            .propose(height, 1_700_000_000_000 + height, dev_key("tax").account())
             .expect("propose");
         c.validate(&block).expect("validate");
-        let hash = block.header.hash();
-        let cert = CommitCertificate {
-            height,
-            block_hash: hash,
-            signatures: vec![(
-                validator.account(),
-                validator.sign_hash(&vote_message(height, &hash)),
-            )],
-        };
+        let cert = certify(&block, &SIGNERS);
         c.decided(block, cert).expect("decided");
     }
 
@@ -490,8 +489,24 @@ mod tests {
         produce(&a);
         let (block, mut cert) = a.sync_serve(4).expect("serve").expect("stored");
         cert.signatures[0].1[0] ^= 1;
-        assert!(b.sync_ingest(block, cert).is_err());
+        let err = b
+            .sync_ingest(block.clone(), cert)
+            .expect_err("forged signature");
+        assert!(err.0.contains("does not verify"), "{err}");
+        // Two of four validators are not a quorum.
+        let short = certify(&block, &SIGNERS[..2]);
+        let err = b.sync_ingest(block.clone(), short).expect_err("no quorum");
+        assert!(err.0.contains("2 of 4 validators signed"), "{err}");
+        // A quorum that includes a key outside the validator set.
+        let stranger = certify(&block, &["tax", "social-security", "bob"]);
+        let err = b
+            .sync_ingest(block.clone(), stranger)
+            .expect_err("stranger");
+        assert!(err.0.contains("not a validator"), "{err}");
         assert_eq!(b.head().height, 3);
+        b.sync_ingest(block.clone(), certify(&block, &SIGNERS))
+            .expect("a quorum of the height's validators");
+        assert_eq!(b.head(), a.head());
     }
 
     #[test]

@@ -9,7 +9,10 @@ use crate::tx::SignedTransaction;
 use crate::{sha3_256, AccountId, Hash};
 
 /// Signing domain of block votes (commit signatures).
-pub const VOTE_DOMAIN: &[u8] = b"civitas/vote/v1";
+pub const VOTE_DOMAIN: &[u8] = b"civitas/vote/v2";
+
+/// Hashing domain of a validator set.
+pub const VALIDATORS_DOMAIN: &[u8] = b"civitas/validators/v1";
 
 /// A block header: everything a light client needs to check proofs against.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
@@ -30,6 +33,11 @@ pub struct Header {
     pub state_root: Hash,
     /// Merkle root of the encoded receipts.
     pub receipts_root: Hash,
+    /// [`validators_hash`] of the validators who decide this height.
+    pub validators_hash: Hash,
+    /// [`validators_hash`] of the validators who decide the next height, so a client that
+    /// trusts this header can follow a change of the set.
+    pub next_validators_hash: Hash,
 }
 
 impl Header {
@@ -60,12 +68,37 @@ pub fn receipts_root(receipts: &[Receipt]) -> Hash {
     merkle_root(&encoded)
 }
 
-/// The message a validator signs to commit a block: `sha3_256(VOTE_DOMAIN || height || hash)`.
-pub fn vote_message(height: u64, block_hash: &Hash) -> Hash {
+/// The message a validator signs to commit a block:
+/// `sha3_256(VOTE_DOMAIN || chain_id || height || round || hash)` (SCALE-encoded fields).
+pub fn vote_message(chain_id: &str, height: u64, round: u32, block_hash: &Hash) -> Hash {
     let mut bytes = VOTE_DOMAIN.to_vec();
+    chain_id.encode_to(&mut bytes);
     height.encode_to(&mut bytes);
+    round.encode_to(&mut bytes);
     bytes.extend_from_slice(&block_hash.0);
     sha3_256(&bytes)
+}
+
+/// The hash a header commits to for a validator set: `sha3_256(VALIDATORS_DOMAIN || set)`
+/// over the set sorted and without repeats, so the order a caller holds it in does not matter.
+pub fn validators_hash(validators: &[AccountId]) -> Hash {
+    let set = canonical_set(validators);
+    let mut bytes = VALIDATORS_DOMAIN.to_vec();
+    set.encode_to(&mut bytes);
+    sha3_256(&bytes)
+}
+
+/// `validators` sorted, without repeats.
+pub fn canonical_set(validators: &[AccountId]) -> Vec<AccountId> {
+    let mut set = validators.to_vec();
+    set.sort();
+    set.dedup();
+    set
+}
+
+/// The smallest number of distinct validators of a set of `n` that is more than two thirds.
+pub fn quorum(n: usize) -> usize {
+    n * 2 / 3 + 1
 }
 
 /// Signatures of validators on a block: the proof it was decided.
@@ -73,6 +106,8 @@ pub fn vote_message(height: u64, block_hash: &Hash) -> Hash {
 pub struct CommitCertificate {
     /// Height.
     pub height: u64,
+    /// Consensus round in which the block was decided.
+    pub round: u32,
     /// Hash of the committed header.
     pub block_hash: Hash,
     /// (validator, signature over [`vote_message`]).

@@ -2,7 +2,6 @@
 //! strict single and batch verification.
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-use crate::block::{vote_message, CommitCertificate};
 use crate::tx::{SignedTransaction, Transaction};
 use crate::vault::{Envelope, SignedRequest};
 use crate::AccountId;
@@ -45,14 +44,7 @@ impl Keypair {
     }
 }
 
-/// Strict verification of `signature` by `signer` over the 32-byte `hash`.
-pub fn verify_hash(signer: &AccountId, hash: &crate::Hash, signature: &[u8; 64]) -> bool {
-    let Ok(key) = VerifyingKey::from_bytes(&signer.0) else {
-        return false;
-    };
-    key.verify_strict(&hash.0, &Signature::from_bytes(signature))
-        .is_ok()
-}
+pub use crate::certificate::{verify_certificate, verify_signature as verify_hash};
 
 /// Whether a signed transaction's signature is valid for its signer.
 pub fn verify_tx(stx: &SignedTransaction) -> bool {
@@ -75,16 +67,6 @@ pub fn verify_tx_batch(txs: &[&SignedTransaction]) -> bool {
     }
     let refs: alloc::vec::Vec<&[u8]> = messages.iter().map(|m| &m[..]).collect();
     ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_ok()
-}
-
-/// Whether `cert` carries a valid signature of every listed validator over its block.
-pub fn verify_certificate(cert: &CommitCertificate) -> bool {
-    let msg = vote_message(cert.height, &cert.block_hash);
-    !cert.signatures.is_empty()
-        && cert
-            .signatures
-            .iter()
-            .all(|(v, sig)| verify_hash(v, &msg, sig))
 }
 
 impl Keypair {

@@ -10,6 +10,8 @@ extern crate alloc;
 
 pub mod abi;
 pub mod block;
+#[cfg(feature = "verify")]
+pub mod certificate;
 #[cfg(feature = "std")]
 pub mod crypto;
 pub mod decimal;

@@ -16,6 +16,10 @@ pub trait ChainApi {
     #[method(name = "getBlock")]
     async fn get_block(&self, height: Option<u64>) -> RpcResult<BlockInfo>;
 
+    /// The validators who decide `height` (default: the next height), and since when.
+    #[method(name = "getValidators")]
+    async fn get_validators(&self, height: Option<u64>) -> RpcResult<ValidatorsInfo>;
+
     /// The account's nonce, credits and roles.
     #[method(name = "getAccount")]
     async fn get_account(&self, account: String) -> RpcResult<AccountInfoJson>;

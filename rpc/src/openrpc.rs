@@ -83,6 +83,12 @@ pub const METHODS: &[Method] = &[
         "object",
     ),
     (
+        "chain_getValidators",
+        "The validators who decide a height (default: the next), the height they took effect and their hash.",
+        &[("height", "integer", false)],
+        "object",
+    ),
+    (
         "chain_getAccount",
         "An account's nonce, credits and roles.",
         &[("account", "string", true)],

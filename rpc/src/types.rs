@@ -52,6 +52,10 @@ pub struct HeaderInfo {
     pub state_root: String,
     /// Receipts root.
     pub receipts_root: String,
+    /// Hash of the validator set that decides this height.
+    pub validators_hash: String,
+    /// Hash of the validator set that decides the next height.
+    pub next_validators_hash: String,
 }
 
 impl From<&Header> for HeaderInfo {
@@ -66,8 +70,23 @@ impl From<&Header> for HeaderInfo {
             tx_root: to_hex(&h.tx_root.0),
             state_root: to_hex(&h.state_root.0),
             receipts_root: to_hex(&h.receipts_root.0),
+            validators_hash: to_hex(&h.validators_hash.0),
+            next_validators_hash: to_hex(&h.next_validators_hash.0),
         }
     }
+}
+
+/// The validators who decide a height.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorsInfo {
+    /// The height asked about.
+    pub height: u64,
+    /// The first height this set decides (it took effect then).
+    pub since: u64,
+    /// Account ids, sorted.
+    pub validators: Vec<String>,
+    /// Their hash, as headers commit to it (`validators_hash`).
+    pub hash: String,
 }
 
 /// A block in JSON.

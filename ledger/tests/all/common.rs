@@ -84,10 +84,11 @@ impl Node {
         let height = executed.block.header.height;
         let cert = CommitCertificate {
             height,
+            round: 0,
             block_hash: hash,
             signatures: vec![(
                 proposer.account(),
-                proposer.sign_hash(&vote_message(height, &hash)),
+                proposer.sign_hash(&vote_message(CHAIN, height, 0, &hash)),
             )],
         };
         self.head = self.exec.commit(executed, cert).expect("commit");

@@ -2,5 +2,6 @@
 mod common;
 mod execution;
 mod governance;
+mod keys;
 mod proofs;
 mod sealed;
