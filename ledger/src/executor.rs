@@ -14,6 +14,7 @@ use civitas_primitives::tx::{Call, GovernanceAction, Role, RoleSet, SignedTransa
 use civitas_primitives::vault::{
     sealed_output_hash, AccessKind, AccessOutcome, AuditEntry, ConsentAction, ConsentArtefact,
     ConsentChange, ConsentMode, ConsentStatus, Dataset, RefusalReason, SealedResult,
+    SEALED_OUTPUT_MAX,
 };
 use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, Entry, StateError, Vm, VmError};
@@ -186,16 +187,47 @@ pub enum ExecError {
     Tree(String),
 }
 
+/// What a transaction would do at the head.
+pub struct DryRun {
+    /// The receipt it would get.
+    pub receipt: Receipt,
+    /// The state writes it would make, ordered by key.
+    pub writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// This node's explanation of a failure (never part of consensus).
+    pub diagnostic: Option<String>,
+}
+
 /// A block executed but not yet committed.
 pub struct ExecutedBlock {
     /// The block (with roots filled in).
     pub block: Block,
     /// One receipt per transaction.
     pub receipts: Vec<Receipt>,
+    /// Per transaction, this node's explanation of a failure: for logs and RPC replies, never
+    /// part of consensus.
+    pub diagnostics: Vec<Option<String>>,
     /// The state root after the block.
     pub state_root: Hash,
     tree: TreeUpdateBatch,
     private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+}
+
+/// A failed check: the transaction's fault, or this node's.
+enum CheckFailure {
+    Tx(TxError),
+    Node(StateError),
+}
+
+impl From<TxError> for CheckFailure {
+    fn from(e: TxError) -> Self {
+        CheckFailure::Tx(e)
+    }
+}
+
+impl From<StateError> for CheckFailure {
+    fn from(e: StateError) -> Self {
+        CheckFailure::Node(e)
+    }
 }
 
 /// Executes blocks against the store.
@@ -207,25 +239,11 @@ pub struct Executor {
     vault: Option<Vault>,
 }
 
-fn receipt_error(code: &str, message: impl Into<String>) -> Option<ReceiptError> {
+fn receipt_error(code: &str) -> Option<ReceiptError> {
     Some(ReceiptError {
         code: code.into(),
-        message: message.into(),
+        revert_data: Vec::new(),
     })
-}
-
-fn vm_error_code(e: &VmError) -> &'static str {
-    match e {
-        VmError::OutOfFuel => "out_of_fuel",
-        VmError::MemoryLimit { .. } => "memory_limit",
-        VmError::StackOverflow => "stack_overflow",
-        VmError::Reverted { .. } => "reverted",
-        VmError::Trap(_) => "trap",
-        VmError::Host(_) => "host_error",
-        VmError::CodeNotFound(_) => "code_not_found",
-        VmError::Invalid(_) => "invalid_code",
-        _ => "vm_error",
-    }
 }
 
 /// What a call did, before it becomes a receipt.
@@ -234,6 +252,8 @@ struct CallResult {
     events: Vec<EventRecord>,
     output: Vec<u8>,
     error: Option<ReceiptError>,
+    /// A human explanation of `error`, made by this node: never part of consensus.
+    diagnostic: Option<String>,
     /// Audit entries that stay even when the call fails (refused disclosures).
     audit: Vec<AuditEntry>,
     /// A sealed call's private result.
@@ -247,13 +267,31 @@ impl CallResult {
             events: Vec::new(),
             output: Vec::new(),
             error: None,
+            diagnostic: None,
             audit: Vec::new(),
             sealed: None,
         }
     }
     fn fail(fuel_used: u64, code: &str, message: impl Into<String>) -> Self {
         CallResult {
-            error: receipt_error(code, message),
+            error: receipt_error(code),
+            diagnostic: Some(message.into()),
+            ..CallResult::ok(fuel_used)
+        }
+    }
+    /// A failed contract call: its code, the contract's revert data when it reverted, and the
+    /// VM's description as the diagnostic.
+    fn vm_failure(fuel_used: u64, e: &VmError) -> Self {
+        let revert_data = match e {
+            VmError::Reverted { message } => message.clone(),
+            _ => Vec::new(),
+        };
+        CallResult {
+            error: Some(ReceiptError {
+                code: e.code(),
+                revert_data,
+            }),
+            diagnostic: Some(e.to_string()),
             ..CallResult::ok(fuel_used)
         }
     }
@@ -324,13 +362,28 @@ impl Executor {
         Ok((head, view))
     }
 
-    /// Checks a transaction against `view` without executing it.
+    /// Checks a transaction against `view` without executing it. Two levels: the outer error
+    /// is this node's failure (state I/O), which says nothing about the transaction; the inner
+    /// one is the transaction's fault, which every node finds alike.
     pub fn check_tx(
         &self,
         view: &StateView,
         stx: &SignedTransaction,
         verify_signature: bool,
-    ) -> Result<(), TxError> {
+    ) -> Result<Result<(), TxError>, ExecError> {
+        match self.check_tx_faults(view, stx, verify_signature) {
+            Ok(()) => Ok(Ok(())),
+            Err(CheckFailure::Tx(e)) => Ok(Err(e)),
+            Err(CheckFailure::Node(e)) => Err(ExecError::State(e)),
+        }
+    }
+
+    fn check_tx_faults(
+        &self,
+        view: &StateView,
+        stx: &SignedTransaction,
+        verify_signature: bool,
+    ) -> Result<(), CheckFailure> {
         stx.check_limits()
             .map_err(|e| TxError::Format(e.to_string()))?;
         let tx = &stx.tx;
@@ -338,50 +391,48 @@ impl Executor {
             return Err(TxError::WrongChainId {
                 expected: self.params.chain_id.clone(),
                 got: tx.chain_id.clone(),
-            });
+            }
+            .into());
         }
         if tx.fuel_limit > self.params.block_fuel_limit {
             return Err(TxError::FuelLimitTooHigh {
                 limit: tx.fuel_limit,
                 max: self.params.block_fuel_limit,
-            });
+            }
+            .into());
         }
         if verify_signature && !verify_tx(stx) {
-            return Err(TxError::BadSignature(tx.signer));
+            return Err(TxError::BadSignature(tx.signer).into());
         }
-        let account = view
-            .account(&tx.signer)
-            .map_err(|e| TxError::Format(e.to_string()))?;
+        let account = view.account(&tx.signer)?;
         if tx.nonce < account.nonce {
             return Err(TxError::StaleNonce {
                 expected: account.nonce,
                 got: tx.nonce,
-            });
+            }
+            .into());
         }
         if tx.nonce > account.nonce {
             return Err(TxError::NonceGap {
                 expected: account.nonce,
                 got: tx.nonce,
-            });
+            }
+            .into());
         }
         if let Call::Call { contract, .. } | Call::SealedCall { contract, .. } = &tx.call {
-            let exists = view
-                .get(&keys::contract(contract))
-                .map_err(|e| TxError::Format(e.to_string()))?
-                .is_some();
+            let exists = view.get(&keys::contract(contract))?.is_some();
             if !exists {
-                return Err(TxError::UnknownContract(*contract));
+                return Err(TxError::UnknownContract(*contract).into());
             }
         }
         let needs = match &tx.call {
             Call::UploadCode { .. } | Call::Instantiate { .. } => {
-                let policy: DeployPolicy = view
-                    .get_decoded(keys::DEPLOY_POLICY)
-                    .map_err(|e| TxError::Format(e.to_string()))?
-                    .unwrap_or(DeployPolicy {
-                        upload: Default::default(),
-                        instantiate: Default::default(),
-                    });
+                let policy: DeployPolicy =
+                    view.get_decoded(keys::DEPLOY_POLICY)?
+                        .unwrap_or(DeployPolicy {
+                            upload: Default::default(),
+                            instantiate: Default::default(),
+                        });
                 Some(if matches!(tx.call, Call::UploadCode { .. }) {
                     policy.upload
                 } else {
@@ -414,7 +465,8 @@ impl Executor {
                         names.join(", ")
                     },
                     signer: tx.signer,
-                });
+                }
+                .into());
             }
         }
         Ok(())
@@ -438,17 +490,20 @@ impl Executor {
         let mut receipts = Vec::new();
         let mut rejected = Vec::new();
         let mut private = Vec::new();
+        let mut diagnostics = Vec::new();
         let mut fuel_budget = self.params.block_fuel_limit;
         for stx in candidates {
             if included.len() >= self.params.max_block_txs {
                 break;
             }
-            match self.check_tx(&view, &stx, false) {
+            match self.check_tx(&view, &stx, false)? {
                 // Valid but over what is left of this block's fuel: it waits for a later block.
                 Ok(()) if stx.tx.fuel_limit > fuel_budget => continue,
                 Ok(()) => {
                     fuel_budget -= stx.tx.fuel_limit;
-                    receipts.push(self.apply(&view, ctx, &stx, &mut private)?);
+                    let (receipt, diagnostic) = self.apply(&view, ctx, &stx, &mut private)?;
+                    receipts.push(receipt);
+                    diagnostics.push(diagnostic);
                     included.push(stx);
                 }
                 Err(e) => rejected.push((stx.hash(), e)),
@@ -473,6 +528,7 @@ impl Executor {
                 txs: included,
             },
             receipts,
+            diagnostics,
             private,
         )?;
         Ok((executed, rejected))
@@ -534,11 +590,14 @@ impl Executor {
             time_ms: h.time_ms,
         };
         let mut receipts = Vec::with_capacity(block.txs.len());
+        let mut diagnostics = Vec::with_capacity(block.txs.len());
         let mut private = Vec::new();
         for (index, stx) in block.txs.iter().enumerate() {
-            self.check_tx(&view, stx, false)
+            self.check_tx(&view, stx, false)?
                 .map_err(|error| ExecError::InvalidTx { index, error })?;
-            receipts.push(self.apply(&view, ctx, stx, &mut private)?);
+            let (receipt, diagnostic) = self.apply(&view, ctx, stx, &mut private)?;
+            receipts.push(receipt);
+            diagnostics.push(diagnostic);
         }
         expect(h.receipts_root == receipts_root(&receipts), "receipts root")?;
         let executed = self.finish(
@@ -548,6 +607,7 @@ impl Executor {
                 txs: block.txs.clone(),
             },
             receipts,
+            diagnostics,
             private,
         )?;
         if executed.state_root != h.state_root {
@@ -560,19 +620,19 @@ impl Executor {
     }
 
     /// Executes `tx` on the committed head without committing or checking its signature:
-    /// the receipt it would get and the state writes it would make.
-    #[allow(clippy::type_complexity)]
+    /// the receipt it would get, the state writes it would make, and this node's explanation
+    /// of a failure.
     pub fn dry_run(
         &self,
         tx: &civitas_primitives::tx::Transaction,
         time_ms: u64,
-    ) -> Result<Result<(Receipt, Vec<(Vec<u8>, Option<Vec<u8>>)>), TxError>, ExecError> {
+    ) -> Result<Result<DryRun, TxError>, ExecError> {
         let (head, view) = self.head_view()?;
         let stx = SignedTransaction {
             tx: tx.clone(),
             signature: [0; 64],
         };
-        if let Err(e) = self.check_tx(&view, &stx, false) {
+        if let Err(e) = self.check_tx(&view, &stx, false)? {
             return Ok(Err(e));
         }
         if matches!(tx.call, Call::SealedCall { .. } | Call::Disclose { .. }) {
@@ -582,8 +642,12 @@ impl Executor {
             height: head.height + 1,
             time_ms,
         };
-        let receipt = self.apply(&view, ctx, &stx, &mut Vec::new())?;
-        Ok(Ok((receipt, view.block_writes()?.into_iter().collect())))
+        let (receipt, diagnostic) = self.apply(&view, ctx, &stx, &mut Vec::new())?;
+        Ok(Ok(DryRun {
+            receipt,
+            writes: view.block_writes()?.into_iter().collect(),
+            diagnostic,
+        }))
     }
 
     /// A read-only contract call at the head: writes and events trap.
@@ -711,6 +775,7 @@ impl Executor {
         view: StateView,
         mut block: Block,
         receipts: Vec<Receipt>,
+        diagnostics: Vec<Option<String>>,
         private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
     ) -> Result<ExecutedBlock, ExecError> {
         view.put_encoded(keys::HEIGHT.to_vec(), &block.header.height)?;
@@ -720,6 +785,7 @@ impl Executor {
         Ok(ExecutedBlock {
             block,
             receipts,
+            diagnostics,
             state_root,
             tree,
             private,
@@ -748,7 +814,7 @@ impl Executor {
         ctx: BlockContext,
         stx: &SignedTransaction,
         private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
-    ) -> Result<Receipt, ExecError> {
+    ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
         let mut account = view.account(&tx.signer)?;
         account.nonce += 1;
@@ -771,7 +837,7 @@ impl Executor {
             if let Some(vault) = &self.vault {
                 private.push(vault.sealed_output_write(&stx.hash(), &stored));
             }
-            return Ok(Receipt {
+            let receipt = Receipt {
                 tx_hash: stx.hash(),
                 status: ReceiptStatus::Success,
                 fuel_used: tx.fuel_limit,
@@ -779,10 +845,11 @@ impl Executor {
                 output_hash,
                 output: Vec::new(),
                 error: None,
-            });
+            };
+            return Ok((receipt, None));
         }
         let fuel_used = result.fuel_used.min(tx.fuel_limit);
-        Ok(Receipt {
+        let receipt = Receipt {
             tx_hash: stx.hash(),
             status: if result.error.is_none() {
                 ReceiptStatus::Success
@@ -802,7 +869,8 @@ impl Executor {
             },
             output: result.output,
             error: result.error,
-        })
+        };
+        Ok((receipt, result.diagnostic))
     }
 
     fn vm_call(
@@ -833,11 +901,7 @@ impl Executor {
                 })
             }
             Err(e) if e.error.is_node_failure() => Err(ExecError::Vm(e.error.to_string())),
-            Err(e) => Ok(CallResult::fail(
-                base_fuel + e.fuel_used,
-                vm_error_code(&e.error),
-                e.error.to_string(),
-            )),
+            Err(e) => Ok(CallResult::vm_failure(base_fuel + e.fuel_used, &e.error)),
         }
     }
 
@@ -1334,7 +1398,6 @@ impl Executor {
                 ok: false,
                 output: Vec::new(),
                 error_code: "contract_not_found".into(),
-                error_message: format!("no contract at {contract}"),
             },
             Some(info) => match self.vm.execute_sealed(
                 Arc::new(view.clone()),
@@ -1354,16 +1417,30 @@ impl Executor {
                     ok: true,
                     output: out.output,
                     error_code: String::new(),
-                    error_message: String::new(),
                 },
                 Err(e) if e.error.is_node_failure() => {
                     return Err(ExecError::Vm(e.error.to_string()))
                 }
-                Err(e) => SealedResult {
-                    ok: false,
-                    output: Vec::new(),
-                    error_code: vm_error_code(&e.error).into(),
-                    error_message: e.error.to_string(),
+                // Revert data shares the return value's channel and cap; a larger revert is
+                // reported by its code alone.
+                Err(e) => match e.error {
+                    VmError::Reverted { message } if message.len() <= SEALED_OUTPUT_MAX => {
+                        SealedResult {
+                            ok: false,
+                            output: message,
+                            error_code: "reverted".into(),
+                        }
+                    }
+                    VmError::Reverted { .. } => SealedResult {
+                        ok: false,
+                        output: Vec::new(),
+                        error_code: "sealed_output_too_large".into(),
+                    },
+                    other => SealedResult {
+                        ok: false,
+                        output: Vec::new(),
+                        error_code: other.code(),
+                    },
                 },
             },
         };

@@ -801,14 +801,14 @@ fn show_sealed(
     if out.json {
         println!(
             "{}",
-            json!({ "ok": r.ok, "result": value, "output": to_hex(&r.output), "error_code": r.error_code, "error": r.error_message, "verified_against_receipt": true })
+            json!({ "ok": r.ok, "result": value, "output": to_hex(&r.output), "error_code": r.error_code, "error": (!r.ok).then(|| civitas_rpc::errors::describe_failure(&r.error_code, &r.output)), "verified_against_receipt": true })
         );
     } else if r.ok {
         println!("sealed result (checked against the receipt's hash): {value}");
     } else {
         println!(
-            "sealed call failed [{}]: {} (checked against the receipt's hash)",
-            r.error_code, r.error_message
+            "sealed call failed: {} (checked against the receipt's hash)",
+            civitas_rpc::errors::describe_failure(&r.error_code, &r.output)
         );
     }
     Ok(())

@@ -40,6 +40,10 @@ pub enum PoolError {
     /// No room.
     #[error("the transaction pool is full ({0}); retry later")]
     Full(&'static str),
+    /// This node could not check the transaction (its state failed to read); the transaction
+    /// itself may be fine.
+    #[error("this node could not check the transaction: {0}")]
+    Node(String),
 }
 
 struct Entry {
@@ -105,7 +109,7 @@ impl Mempool {
         // Pending transactions of the signer move its expected nonce forward.
         let committed = view
             .account(&tx.tx.signer)
-            .map_err(|e| PoolError::Invalid(TxError::Format(e.to_string())))?
+            .map_err(|e| PoolError::Node(e.to_string()))?
             .nonce;
         let expected = self
             .next_nonce
@@ -128,7 +132,8 @@ impl Mempool {
         // Every other check, as if it were the account's next transaction on committed state.
         let mut probe = tx.clone();
         probe.tx.nonce = committed;
-        exec.check_tx(view, &probe, false)?;
+        exec.check_tx(view, &probe, false)
+            .map_err(|e| PoolError::Node(e.to_string()))??;
         if !signature_checked && !civitas_primitives::crypto::verify_tx(&tx) {
             return Err(PoolError::Invalid(TxError::BadSignature(tx.tx.signer)));
         }

@@ -64,7 +64,13 @@ impl Api {
         let r = receipts
             .get(loc.index as usize)
             .ok_or_else(|| internal("receipt index out of range"))?;
-        Ok(ReceiptInfo::new(r, loc.height, loc.index))
+        let mut info = ReceiptInfo::new(r, loc.height, loc.index);
+        if info.error.is_some() {
+            if let Some(text) = self.chain.diagnostic(&hash) {
+                info.error = Some(text);
+            }
+        }
+        Ok(info)
     }
 }
 
@@ -310,19 +316,20 @@ impl ContractApiServer for Api {
             .await
             .map_err(internal)?
             .map_err(internal)?;
-        let (receipt, writes) = result.map_err(|e| {
+        let run = result.map_err(|e| {
             error(
                 errors::TX_REJECTED,
                 format!("transaction would be refused: {e}"),
                 Some(e.code()),
             )
         })?;
-        let info = ReceiptInfo::new(&receipt, self.chain.head().height + 1, 0);
+        let info = ReceiptInfo::new(&run.receipt, self.chain.head().height + 1, 0);
         Ok(DryRunResult {
-            success: receipt.error.is_none(),
-            fuel_used: receipt.fuel_used,
+            success: run.receipt.error.is_none(),
+            fuel_used: run.receipt.fuel_used,
             events: info.events,
-            storage_delta: writes
+            storage_delta: run
+                .writes
                 .into_iter()
                 .map(|(k, v)| StorageDelta {
                     key: to_hex(&k),
@@ -331,7 +338,8 @@ impl ContractApiServer for Api {
                 .collect(),
             output: info.output,
             error_code: info.error_code,
-            error: info.error,
+            // The node's own explanation (it ran the call here): more precise than the code's.
+            error: run.diagnostic.or(info.error),
         })
     }
 
@@ -432,6 +440,7 @@ fn pool_error_code(e: &PoolError) -> (i32, &'static str) {
         PoolError::Invalid(e) => (errors::TX_REJECTED, e.code()),
         PoolError::Duplicate(_) => (errors::DUPLICATE, "duplicate"),
         PoolError::Full(_) => (errors::POOL_FULL, "pool_full"),
+        PoolError::Node(_) => (errors::INTERNAL, "node_failure"),
     }
 }
 

@@ -31,8 +31,33 @@ pub struct Chain {
     head: RwLock<Head>,
     proposed: Mutex<HashMap<Hash, ExecutedBlock>>,
     heads: broadcast::Sender<HeadInfo>,
+    diagnostics: Mutex<Diagnostics>,
     /// Metrics.
     pub metrics: Metrics,
+}
+
+/// This node's explanations of recently failed transactions, by hash (bounded; never part of
+/// consensus: receipts carry only codes).
+#[derive(Default)]
+struct Diagnostics {
+    order: std::collections::VecDeque<Hash>,
+    text: HashMap<Hash, String>,
+}
+
+/// How many failure explanations a node keeps.
+const MAX_DIAGNOSTICS: usize = 10_000;
+
+impl Diagnostics {
+    fn insert(&mut self, hash: Hash, text: String) {
+        if self.text.insert(hash, text).is_none() {
+            self.order.push_back(hash);
+        }
+        while self.order.len() > MAX_DIAGNOSTICS {
+            if let Some(old) = self.order.pop_front() {
+                self.text.remove(&old);
+            }
+        }
+    }
 }
 
 fn app_err(e: impl std::fmt::Display) -> AppError {
@@ -68,6 +93,7 @@ impl Chain {
             pool: Mutex::new(Mempool::new(limits)),
             work: Condvar::new(),
             head: RwLock::new(head),
+            diagnostics: Mutex::new(Diagnostics::default()),
             proposed: Mutex::new(HashMap::new()),
             heads,
             metrics,
@@ -199,6 +225,19 @@ impl Chain {
         let started = Instant::now();
         let block_txs: Vec<Hash> = executed.block.txs.iter().map(|t| t.hash()).collect();
         let ntx = block_txs.len();
+        let failures: Vec<(Hash, String, String)> = executed
+            .receipts
+            .iter()
+            .zip(&executed.diagnostics)
+            .filter_map(|(r, d)| {
+                r.error.as_ref().map(|e| {
+                    let text = d.clone().unwrap_or_else(|| {
+                        civitas_rpc::errors::describe_failure(&e.code, &e.revert_data)
+                    });
+                    (r.tx_hash, e.code.clone(), text)
+                })
+            })
+            .collect();
         let head = self
             .block_exec
             .commit(executed, certificate)
@@ -213,6 +252,14 @@ impl Chain {
             });
             self.metrics.mempool_size.set(pool.len() as i64);
         }
+        if !failures.is_empty() {
+            if let Ok(mut d) = self.diagnostics.lock() {
+                for (hash, code, text) in failures {
+                    tracing::info!(tx = %hash, code = %code, reason = %text, "transaction failed");
+                    d.insert(hash, text);
+                }
+            }
+        }
         self.metrics.height.set(head.height as i64);
         self.metrics.blocks.inc();
         self.metrics.txs_committed.inc_by(ntx as u64);
@@ -222,6 +269,16 @@ impl Chain {
         let _ = self.heads.send(head_info(&head));
         tracing::info!(height = head.height, txs = ntx, hash = %head.block_hash, "committed block");
         Ok(())
+    }
+}
+
+impl Chain {
+    /// This node's explanation of a committed transaction's failure, if it still has one.
+    pub fn diagnostic(&self, tx: &Hash) -> Option<String> {
+        self.diagnostics
+            .lock()
+            .ok()
+            .and_then(|d| d.text.get(tx).cloned())
     }
 }
 

@@ -134,13 +134,16 @@ pub enum ReceiptStatus {
     Failed,
 }
 
-/// A stable code for a failed call, part of consensus; the message is for people.
+/// Why a call failed, as consensus records it: a stable code and, for `reverted`, the
+/// contract's own revert data. Never text produced by the node or a dependency (a wasmtime or
+/// wasmparser message could differ between two honest nodes); people get messages made
+/// off-consensus from the code.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct ReceiptError {
     /// Stable code, e.g. `out_of_fuel`, `reverted`, `not_permitted`.
     pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
+    /// The contract's revert data when `code` is `reverted` (empty otherwise).
+    pub revert_data: Vec<u8>,
 }
 
 /// The outcome of one transaction.

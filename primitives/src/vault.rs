@@ -483,12 +483,11 @@ pub struct AuditEntry {
 pub struct SealedResult {
     /// Whether the contract returned normally.
     pub ok: bool,
-    /// Its return value (at most [`SEALED_OUTPUT_MAX`] bytes).
+    /// Its return value, or its revert data when it reverted: the call's one output channel,
+    /// at most [`SEALED_OUTPUT_MAX`] bytes either way.
     pub output: Vec<u8>,
-    /// Error code when it failed.
+    /// Stable error code when it failed (no text: the result is hashed into a receipt).
     pub error_code: String,
-    /// Error message when it failed.
-    pub error_message: String,
 }
 
 impl SealedResult {
@@ -657,7 +656,6 @@ mod tests {
             ok: true,
             output: alloc::vec![1],
             error_code: String::new(),
-            error_message: String::new(),
         };
         let long = SealedResult {
             output: alloc::vec![7; SEALED_OUTPUT_MAX],

@@ -221,7 +221,10 @@ impl ReceiptInfo {
             output: to_hex(&r.output),
             output_hash: to_hex(&r.output_hash.0),
             error_code: r.error.as_ref().map(|e| e.code.clone()),
-            error: r.error.as_ref().map(|e| e.message.clone()),
+            error: r
+                .error
+                .as_ref()
+                .map(|e| crate::errors::describe_failure(&e.code, &e.revert_data)),
         }
     }
 }

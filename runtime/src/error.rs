@@ -58,6 +58,22 @@ impl VmError {
     pub fn is_node_failure(&self) -> bool {
         matches!(self, VmError::State(_) | VmError::Internal(_))
     }
+
+    /// The stable code a receipt records for this failure: made of our own names only (never
+    /// a dependency's text), so every node records the same bytes.
+    pub fn code(&self) -> String {
+        match self {
+            VmError::OutOfFuel => "out_of_fuel".into(),
+            VmError::MemoryLimit { .. } => "memory_limit".into(),
+            VmError::StackOverflow => "stack_overflow".into(),
+            VmError::Reverted { .. } => "reverted".into(),
+            VmError::Trap(_) => "trap".into(),
+            VmError::Host(h) => h.code(),
+            VmError::CodeNotFound(_) => "code_not_found".into(),
+            VmError::Invalid(_) => "invalid_code".into(),
+            VmError::State(_) | VmError::Internal(_) => "node_failure".into(),
+        }
+    }
 }
 
 fn revert_text(message: &[u8]) -> String {
@@ -145,4 +161,36 @@ pub enum HostError {
         /// Limit.
         max: usize,
     },
+}
+
+impl HostError {
+    /// The stable code of this misuse; where the misuse names a host function, the code
+    /// carries the function's ABI name (`sealed_side_effect.storage_write`).
+    pub fn code(&self) -> String {
+        match self {
+            HostError::MemoryAccess { function, .. } => with_function("memory_access", function),
+            HostError::TooLarge { what, .. } => with_function("too_large", what),
+            HostError::TooManyEvents { .. } => "too_many_events".into(),
+            HostError::ReadOnly { function } => with_function("read_only", function),
+            HostError::CallDepth { .. } => "call_depth".into(),
+            HostError::Reentrancy { .. } => "reentrancy".into(),
+            HostError::ContractNotFound(_) => "callee_not_found".into(),
+            HostError::NotUtf8 => "not_utf8".into(),
+            HostError::SealedReadUnavailable => "sealed_read_unavailable".into(),
+            HostError::SealedReadNested => "sealed_read_nested".into(),
+            HostError::SealedSideEffect { function } => {
+                with_function("sealed_side_effect", function)
+            }
+            HostError::SealedOutputTooLarge { .. } => "sealed_output_too_large".into(),
+        }
+    }
+}
+
+/// `kind.name`, with the name kept to code characters.
+fn with_function(kind: &str, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{kind}.{name}")
 }

@@ -93,12 +93,17 @@ fn invalid_transactions_are_refused_with_typed_errors_and_no_state_change() {
         (big, "malformed"),
     ];
     for (stx, code) in &cases {
-        let err = node.exec.check_tx(&view, stx, true).expect_err(code);
+        let err = node
+            .exec
+            .check_tx(&view, stx, true)
+            .expect("no node failure")
+            .expect_err(code);
         assert_eq!(err.code(), *code, "{err}");
     }
     let not_permitted = node
         .exec
         .check_tx(&view, &cases[5].0, true)
+        .expect("no node failure")
         .expect_err("role");
     assert!(
         not_permitted

@@ -390,8 +390,10 @@ fn call_contract(
         }
         Err(VmError::OutOfFuel) => Err(wasmtime::Error::new(Trap::OutOfFuel)),
         Err(e) if e.is_node_failure() => Err(node_err(e)),
-        Err(e) => {
-            c.data_mut().frame.result_buf = e.to_string().into_bytes();
+        Err(_) => {
+            // As the ABI says: the result buffer is empty. The trap's text comes from wasmtime
+            // and may differ between node versions; it must never reach consensus.
+            c.data_mut().frame.result_buf = Vec::new();
             Ok(call_status::TRAPPED)
         }
     }
