@@ -232,3 +232,20 @@ pub fn run(args: NodeArgs) -> Result<()> {
     println!("stopped at height {}", chain.head().height);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "data_dir = \"/d\"\ngenesis_file = \"/g.json\"\nvalidator_key_file = \"/v.key\"\n";
+
+    #[test]
+    fn pool_max_txs_reads_from_the_file_and_defaults_to_the_pool_default() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        assert_eq!(absent.pool_max_txs, PoolLimits::default().max_count as u64);
+        let set: NodeConfig = toml::from_str(&format!("{BASE}pool_max_txs = 7\n")).expect("config");
+        assert_eq!(set.pool_max_txs, 7);
+        assert!(toml::from_str::<NodeConfig>(&format!("{BASE}pool_max = 7\n")).is_err());
+    }
+}
