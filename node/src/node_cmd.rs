@@ -39,6 +39,9 @@ pub struct NodeArgs {
     /// Wait at most this long to gather transactions before proposing a block.
     #[arg(long, value_name = "MS")]
     block_interval_ms: Option<u64>,
+    /// Most transactions the pool holds; submissions beyond it get error 1004 (default 50000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pool_max_txs: Option<u64>,
     /// Start from an empty chain: delete the dev data directory first (dev only).
     #[arg(long, requires = "dev")]
     reset: bool,
@@ -63,6 +66,9 @@ pub struct NodeConfig {
     /// Block interval.
     #[serde(default = "default_interval")]
     pub block_interval_ms: u64,
+    /// Most transactions the pool holds.
+    #[serde(default = "default_pool_max_txs")]
+    pub pool_max_txs: u64,
 }
 
 fn default_rpc() -> SocketAddr {
@@ -73,6 +79,9 @@ fn default_metrics() -> SocketAddr {
 }
 fn default_interval() -> u64 {
     100
+}
+fn default_pool_max_txs() -> u64 {
+    PoolLimits::default().max_count as u64
 }
 
 fn dev_data_dir() -> PathBuf {
@@ -97,6 +106,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
             rpc_addr: args.rpc_addr.unwrap_or_else(default_rpc),
             metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
+            pool_max_txs: args.pool_max_txs.unwrap_or_else(default_pool_max_txs),
         };
         let validator_keys = dev::DEV_ACCOUNTS
             .iter()
@@ -117,6 +127,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
         }
         if let Some(a) = args.metrics_addr {
             config.metrics_addr = a;
+        }
+        if let Some(ms) = args.block_interval_ms {
+            config.block_interval_ms = ms;
+        }
+        if let Some(n) = args.pool_max_txs {
+            config.pool_max_txs = n;
         }
         let genesis: Genesis = serde_json::from_slice(
             &std::fs::read(&config.genesis_file)
@@ -144,7 +160,14 @@ pub fn run(args: NodeArgs) -> Result<()> {
         .with_vault(vault.clone());
     let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
     let head = block_exec.init_genesis(&genesis)?;
-    let chain = Arc::new(Chain::new(block_exec, query_exec, PoolLimits::default())?);
+    if config.pool_max_txs == 0 {
+        bail!("pool_max_txs must be at least 1");
+    }
+    let limits = PoolLimits {
+        max_count: usize::try_from(config.pool_max_txs).unwrap_or(usize::MAX),
+        ..PoolLimits::default()
+    };
+    let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -213,4 +236,21 @@ pub fn run(args: NodeArgs) -> Result<()> {
     let _ = engine_thread.join();
     println!("stopped at height {}", chain.head().height);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "data_dir = \"/d\"\ngenesis_file = \"/g.json\"\nvalidator_key_file = \"/v.key\"\n";
+
+    #[test]
+    fn pool_max_txs_reads_from_the_file_and_defaults_to_the_pool_default() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        assert_eq!(absent.pool_max_txs, PoolLimits::default().max_count as u64);
+        let set: NodeConfig = toml::from_str(&format!("{BASE}pool_max_txs = 7\n")).expect("config");
+        assert_eq!(set.pool_max_txs, 7);
+        assert!(toml::from_str::<NodeConfig>(&format!("{BASE}pool_max = 7\n")).is_err());
+    }
 }

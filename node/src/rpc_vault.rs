@@ -67,7 +67,8 @@ impl ReplayGuard {
                 "bad_signature",
             ));
         }
-        if req.issued_ms + REQUEST_WINDOW_MS < now_ms || req.issued_ms > now_ms + REQUEST_WINDOW_MS
+        if req.issued_ms.saturating_add(REQUEST_WINDOW_MS) < now_ms
+            || req.issued_ms > now_ms.saturating_add(REQUEST_WINDOW_MS)
         {
             return Err(unauthorized(
                 format!(
@@ -82,7 +83,7 @@ impl ReplayGuard {
             .seen
             .lock()
             .map_err(|_| internal("replay guard poisoned"))?;
-        seen.retain(|_, issued| *issued + 2 * REQUEST_WINDOW_MS >= now_ms);
+        seen.retain(|_, issued| issued.saturating_add(2 * REQUEST_WINDOW_MS) >= now_ms);
         if seen
             .insert((req.signer, req.nonce), req.issued_ms)
             .is_some()

@@ -9,10 +9,16 @@ pub use civitas_ledger::proof::{verify_state_proof, StateProof};
 pub use civitas_ledger::state::keys;
 pub use civitas_primitives::crypto::Keypair;
 pub use civitas_primitives::tx::{Call, SignedTransaction, Transaction, MAX_TX_BYTES};
+pub use civitas_primitives::vault::{
+    subject_id, ConsentAction, ConsentMode, ConsentRequest, InstitutionAuditQuery, Record,
+    SealedFetch, SignedRequest, SubjectAuditQuery,
+};
 pub use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
 pub use civitas_rpc::*;
+pub use jsonrpsee::core::client::ClientT;
 pub use jsonrpsee::core::ClientError;
 pub use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+pub use jsonrpsee::rpc_params;
 pub use parity_scale_codec::{Decode, Encode};
 
 pub const CHAIN: &str = "civitas-dev";
@@ -275,4 +281,146 @@ pub fn consent_id(receipt_json: &str) -> String {
         .trim_start_matches("0x");
     let bytes = hex::decode(hex).expect("hex");
     u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")).to_string()
+}
+
+/// This machine's clock in ms since the Unix epoch (the node runs on the same clock).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64
+}
+
+/// Fuel for administrative calls (the CLI's `ADMIN_FUEL`).
+pub const ADMIN_FUEL: u64 = 1_000_000;
+
+/// The subject id of a dev citizen: national id `{name}-national-id` salted with the chain id
+/// (node/src/dev.rs `dev_subject`).
+pub fn dev_subject(name: &str) -> Hash {
+    subject_id(CHAIN, &format!("{name}-national-id"))
+}
+
+/// A `tax.annual_income` record of `subject` (fields year:u32, gross_income:u64,
+/// tax_paid:u64), signed by the `tax` custodian.
+pub fn tax_record(subject: Hash, version: u32, gross_income: u64) -> Record {
+    let tax = key("tax");
+    let mut r = Record {
+        subject,
+        dataset: "tax.annual_income".into(),
+        version,
+        salt: sha3_256(&(subject, version, gross_income).encode()).0,
+        payload: (2025u32, gross_income, gross_income / 5).encode(),
+        custodian: tax.account(),
+        signature: [0; 64],
+    };
+    r.signature = tax.sign_hash(&r.hash());
+    r
+}
+
+/// The `CommitRecord` call for `r`.
+pub fn commit_call(r: &Record) -> Call {
+    Call::CommitRecord {
+        subject: r.subject,
+        dataset: r.dataset.clone(),
+        version: r.version,
+        record_hash: r.hash(),
+        signature: r.signature,
+    }
+}
+
+/// Hex of a request for `method` signed by `k`, issued at `issued_ms`.
+pub fn signed_request(k: &Keypair, method: &str, body: Vec<u8>, issued_ms: u64) -> String {
+    to_hex(&k.sign_request(method, body, issued_ms).encode())
+}
+
+/// The code and the whole `data` member (JSON null when absent) of a JSON-RPC error.
+pub fn refusal(e: ClientError) -> (i32, serde_json::Value) {
+    match e {
+        ClientError::Call(obj) => {
+            let data = obj
+                .data()
+                .map(|d| serde_json::from_str(d.get()).expect("data is JSON"))
+                .unwrap_or(serde_json::Value::Null);
+            (obj.code(), data)
+        }
+        other => panic!("expected a JSON-RPC error, got {other}"),
+    }
+}
+
+/// A dev node on which alice and bob are bound to their subjects, tax committed one record of
+/// alice's, alice approved bank-b's disclose consent for it and bank-b disclosed it (one
+/// granted audit entry in alice's trail and bank-b's).
+pub struct CitizenData {
+    pub node: DevNode,
+    pub alice: Hash,
+    pub bob: Hash,
+    pub consent: u64,
+    pub disclosure: Hash,
+}
+
+/// Builds [`CitizenData`] on `dir` through transactions and `vault_putRecords`.
+pub async fn citizen_data(dir: &Path) -> CitizenData {
+    let node = DevNode::start(dir);
+    let c = node.client();
+    let (alice, bob) = (dev_subject("alice"), dev_subject("bob"));
+    for (name, subject) in [("alice", alice), ("bob", bob)] {
+        let r = send(
+            &c,
+            &key("civil-affairs"),
+            ADMIN_FUEL,
+            Call::BindIdentity {
+                subject,
+                account: key(name).account(),
+            },
+        )
+        .await;
+        assert_eq!(r.status, "success", "bind {name}: {r:?}");
+    }
+    let record = tax_record(alice, 1, 73_200);
+    VaultApiClient::put_records(&c, vec![to_hex(&record.encode())])
+        .await
+        .expect("put record");
+    let r = send(&c, &key("tax"), ADMIN_FUEL, commit_call(&record)).await;
+    assert_eq!(r.status, "success", "commit: {r:?}");
+    let r = send(
+        &c,
+        &key("bank-b"),
+        ADMIN_FUEL,
+        Call::RequestConsent {
+            request: ConsentRequest {
+                subject: alice,
+                datasets: vec!["tax.annual_income".into()],
+                purpose: "tenancy check".into(),
+                mode: ConsentMode::Disclose,
+                code_hash: None,
+                expires_ms: now_ms() + 86_400_000,
+                max_uses: 5,
+            },
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "consent request: {r:?}");
+    let out = from_hex(&r.output).expect("hex");
+    let consent = u64::decode(&mut &out[..]).expect("consent id");
+    let r = send(
+        &c,
+        &key("alice"),
+        ADMIN_FUEL,
+        Call::Consent {
+            id: consent,
+            action: ConsentAction::Approve,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "approve: {r:?}");
+    let r = send(&c, &key("bank-b"), ADMIN_FUEL, Call::Disclose { consent }).await;
+    assert_eq!(r.status, "success", "disclose: {r:?}");
+    let disclosure = Hash(hex32(&r.tx_hash).expect("tx hash"));
+    CitizenData {
+        node,
+        alice,
+        bob,
+        consent,
+        disclosure,
+    }
 }

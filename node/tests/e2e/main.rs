@@ -3,9 +3,14 @@
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
 
+mod access_control;
 mod batch;
+mod commit_record;
 mod config;
 mod data;
 mod rejections;
 mod restart;
+mod rpc_codes;
+mod signed_requests;
+mod subscriptions;
 mod token;
