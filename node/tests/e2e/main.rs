@@ -2,10 +2,10 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
-
 mod batch;
 mod config;
 mod data;
+mod keystore;
 mod rejections;
 mod restart;
 mod token;
