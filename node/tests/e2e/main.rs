@@ -9,3 +9,4 @@ mod keystore;
 mod rejections;
 mod restart;
 mod token;
+mod upload;
