@@ -2,6 +2,9 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
+mod proxy;
+
+mod audit;
 mod batch;
 mod config;
 mod data;
