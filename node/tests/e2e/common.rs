@@ -129,6 +129,12 @@ impl DevNode {
             .spawn()
             .expect("start node");
         let stdout = child.stdout.take().expect("stdout");
+        // Owned by a DevNode from here on, so a panic below kills the process.
+        let mut node = DevNode {
+            child,
+            url: String::new(),
+            metrics: String::new(),
+        };
         // Read stdout on a thread so a node that hangs before printing its addresses fails the
         // test (after a generous minute) instead of blocking it forever.
         let (tx, rx) = std::sync::mpsc::channel::<String>();
@@ -164,24 +170,20 @@ impl DevNode {
                 ),
             }
         };
-        let url = loop {
+        node.url = loop {
             let line = next_line("RPC");
             if let Some(rest) = line.strip_prefix("RPC      http://") {
                 let addr = rest.split_whitespace().next().expect("address");
                 break format!("http://{addr}");
             }
         };
-        let metrics = loop {
+        node.metrics = loop {
             let line = next_line("metrics");
             if let Some(rest) = line.strip_prefix("metrics  http://") {
                 break rest.trim_end_matches("/metrics").to_string();
             }
         };
-        DevNode {
-            child,
-            url,
-            metrics,
-        }
+        node
     }
 
     pub fn client(&self) -> HttpClient {
