@@ -973,12 +973,11 @@ pub fn verify_page(client: &Client, page: &AuditPage) -> Result<()> {
         };
         verify_state_proof(&root, &proof)
             .map_err(|err| anyhow!("audit entry {} fails its proof: {err}", e.seq))?;
-        let decoded = AuditEntry::decode_all(&mut &proof.value.clone().unwrap_or_default()[..])
+        let value = proof.value.clone().unwrap_or_default();
+        let decoded = AuditEntry::decode_all(&mut &value[..])
             .map_err(|_| anyhow!("audit entry {} does not decode", e.seq))?;
-        if decoded.seq != e.seq
-            || decoded.dataset != e.dataset
-            || decoded.tx_hash.to_hex() != e.tx_hash[2..]
-        {
+        // Every listed field (what the user reads) must be the proven entry's.
+        if crate::rpc_vault::audit_info(&decoded, &proof.key, &value, &proof.proof) != *e {
             bail!(
                 "audit entry {} as listed differs from the proven entry",
                 e.seq

@@ -1,6 +1,7 @@
 //! `civitas key`: an encrypted keystore. Each key is a JSON file holding its account id and its
 //! secret seed encrypted with XChaCha20-Poly1305 under a key derived from a password with
-//! Argon2id. The password comes from `CIVITAS_KEY_PASSWORD` or a prompt.
+//! Argon2id. The password comes from `CIVITAS_KEY_PASSWORD` or a prompt. Key files are
+//! created with mode 0600 in a directory with mode 0700 (on Unix).
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -76,6 +77,37 @@ fn path_of(dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(dir.join(format!("{name}.json")))
 }
 
+/// Creates the keystore directory readable by its owner only (mode 0700 on Unix), so other
+/// users cannot even list the key names and accounts.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating the keystore {}", dir.display()))
+}
+
+/// Writes a new key file, readable by its owner only (mode 0600 on Unix) from its first byte,
+/// and never over an existing file.
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// Loads and decrypts a stored key, if one named `name` exists.
 pub fn load(name: &str) -> Result<Option<Keypair>> {
     let path = path_of(&keystore_dir(), name)?;
@@ -105,7 +137,7 @@ pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
             if path.exists() {
                 bail!("a key named `{name}` already exists in {}", dir.display());
             }
-            std::fs::create_dir_all(&dir)?;
+            create_private_dir(&dir)?;
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
             let key = Keypair::from_seed(seed);
@@ -124,12 +156,8 @@ pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
                 nonce: hex::encode(nonce),
                 ciphertext: hex::encode(ct),
             };
-            std::fs::write(&path, serde_json::to_vec_pretty(&file)?)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-            }
+            write_private_file(&path, &serde_json::to_vec_pretty(&file)?)
+                .with_context(|| format!("writing {}", path.display()))?;
             if json {
                 println!(
                     "{}",

@@ -43,6 +43,28 @@ fn account_param(name: &str, s: &str) -> Result<AccountId, ErrorObjectOwned> {
 }
 
 impl Api {
+    /// The status of `hash` if the store has committed it: `Committed` once the published head
+    /// holds its block, `Pending` in the moment between the store write and the head update
+    /// (so a client that sees `Committed` then reads a head at least that high).
+    fn committed_status(&self, hash: &Hash) -> RpcResult<Option<TxStatus>> {
+        let loc = self
+            .chain
+            .query_exec
+            .store()
+            .tx_location(hash)
+            .map_err(internal)?;
+        Ok(loc.map(|loc| {
+            if loc.height <= self.chain.head().height {
+                TxStatus::Committed {
+                    height: loc.height,
+                    index: loc.index,
+                }
+            } else {
+                TxStatus::Pending
+            }
+        }))
+    }
+
     fn receipt(&self, hash: Hash) -> RpcResult<ReceiptInfo> {
         let store = self.chain.query_exec.store();
         let loc = store.tx_location(&hash).map_err(internal)?.ok_or_else(|| {
@@ -236,38 +258,15 @@ impl TxApiServer for Api {
 
     async fn status(&self, tx_hash: String) -> RpcResult<TxStatus> {
         let hash = parse_hash("tx_hash", &tx_hash)?;
-        if let Some(loc) = self
-            .chain
-            .query_exec
-            .store()
-            .tx_location(&hash)
-            .map_err(internal)?
-        {
-            return Ok(TxStatus::Committed {
-                height: loc.height,
-                index: loc.index,
-            });
+        if let Some(status) = self.committed_status(&hash)? {
+            return Ok(status);
         }
         if self.chain.is_pending(&hash) {
             return Ok(TxStatus::Pending);
         }
         // A block may have committed between the two reads: the pool drops its transactions
         // right after the store has them, so look again before saying unknown.
-        Ok(
-            match self
-                .chain
-                .query_exec
-                .store()
-                .tx_location(&hash)
-                .map_err(internal)?
-            {
-                Some(loc) => TxStatus::Committed {
-                    height: loc.height,
-                    index: loc.index,
-                },
-                None => TxStatus::Unknown,
-            },
-        )
+        Ok(self.committed_status(&hash)?.unwrap_or(TxStatus::Unknown))
     }
 
     async fn get_receipt(&self, tx_hash: String) -> RpcResult<ReceiptInfo> {

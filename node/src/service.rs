@@ -242,6 +242,23 @@ impl Chain {
             .block_exec
             .commit(executed, certificate)
             .map_err(app_err)?;
+        if !failures.is_empty() {
+            if let Ok(mut d) = self.diagnostics.lock() {
+                for (hash, code, text) in failures {
+                    tracing::info!(tx = %hash, code = %code, reason = %text, "transaction failed");
+                    d.insert(hash, text);
+                }
+            }
+        }
+        // Metrics first, then the head: `tx_status` reports a transaction committed only once
+        // the head holds its block, so whoever sees it committed also sees the head and the
+        // metrics that count it.
+        self.metrics.height.set(head.height as i64);
+        self.metrics.blocks.inc();
+        self.metrics.txs_committed.inc_by(ntx as u64);
+        self.metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         if let Ok(mut h) = self.head.write() {
             *h = head.clone();
         }
@@ -252,20 +269,6 @@ impl Chain {
             });
             self.metrics.mempool_size.set(pool.len() as i64);
         }
-        if !failures.is_empty() {
-            if let Ok(mut d) = self.diagnostics.lock() {
-                for (hash, code, text) in failures {
-                    tracing::info!(tx = %hash, code = %code, reason = %text, "transaction failed");
-                    d.insert(hash, text);
-                }
-            }
-        }
-        self.metrics.height.set(head.height as i64);
-        self.metrics.blocks.inc();
-        self.metrics.txs_committed.inc_by(ntx as u64);
-        self.metrics
-            .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
         let _ = self.heads.send(head_info(&head));
         tracing::info!(height = head.height, txs = ntx, hash = %head.block_hash, "committed block");
         Ok(())

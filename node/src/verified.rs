@@ -59,6 +59,7 @@ pub struct HeaderVerifier<'a> {
     client: &'a Client,
     root_hash: Hash,
     chain_id: String,
+    file: PathBuf,
 }
 
 impl<'a> HeaderVerifier<'a> {
@@ -82,7 +83,11 @@ impl<'a> HeaderVerifier<'a> {
             };
             std::fs::create_dir_all(trust_dir())
                 .with_context(|| format!("creating {}", trust_dir().display()))?;
-            std::fs::write(&file, serde_json::to_string_pretty(&root)?)
+            // Written whole and renamed into place, so a concurrent reader never sees half.
+            let tmp = file.with_extension(format!("json.{}", std::process::id()));
+            std::fs::write(&tmp, serde_json::to_string_pretty(&root)?)
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &file)
                 .with_context(|| format!("writing {}", file.display()))?;
             eprintln!(
                 "pinned the trust root of chain `{chain_id}`: {} validators, set hash {} ({}); compare the hash with the one your department publishes",
@@ -111,6 +116,7 @@ impl<'a> HeaderVerifier<'a> {
             client,
             root_hash,
             chain_id,
+            file,
         })
     }
 
@@ -133,7 +139,15 @@ impl<'a> HeaderVerifier<'a> {
             let set = parse_set(&info.validators)?;
             let trusted = validators_hash(&set) == self.root_hash;
             if !trusted {
-                if info.since < 2 || info.since > h {
+                if info.since < 2 {
+                    bail!(
+                        "the chain's first validator set ({}) is not the pinned trust root in {}: this node serves another chain under the id `{}`, or the chain was created anew (then delete that file)",
+                        info.hash,
+                        self.file.display(),
+                        self.chain_id
+                    );
+                }
+                if info.since > h {
                     bail!(
                         "the node says the validators of height {h} took effect at height {}, which cannot be",
                         info.since

@@ -1,5 +1,5 @@
 //! The `civitas` binary as a user runs it: scaffold a contract outside the repository, build it,
-//! check modules, and get readable errors.
+//! check modules, keep keys in the encrypted keystore, and get readable errors.
 use std::process::Command;
 
 fn civitas() -> Command {
@@ -144,18 +144,39 @@ fn help_explains_the_commands() {
     );
 }
 
+/// Runs `civitas ARGS` with the keystore in `dir` and `password` in `CIVITAS_KEY_PASSWORD`.
+fn with_keystore(dir: &std::path::Path, args: &[&str], password: &str) -> std::process::Output {
+    civitas()
+        .args(args)
+        .env("CIVITAS_KEYSTORE", dir)
+        .env("CIVITAS_KEY_PASSWORD", password)
+        .output()
+        .expect("run")
+}
+
+/// The seed in a key file, decrypted the way the file says (Argon2id over the password and
+/// salt, then XChaCha20-Poly1305); `None` when the password does not open it.
+fn decrypt_seed(file: &serde_json::Value, password: &str) -> Option<Vec<u8>> {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    let field = |name: &str| hex::decode(file[name].as_str().expect(name)).expect("hex");
+    let mut key = [0u8; 32];
+    argon2::Argon2::default()
+        .hash_password_into(password.as_bytes(), &field("salt"), &mut key)
+        .expect("argon2");
+    chacha20poly1305::XChaCha20Poly1305::new(&key.into())
+        .decrypt(
+            field("nonce").as_slice().into(),
+            field("ciphertext").as_slice(),
+        )
+        .ok()
+}
+
 #[test]
-fn keys_are_created_encrypted_listed_and_shown() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run = |args: &[&str], password: &str| {
-        civitas()
-            .args(args)
-            .env("CIVITAS_KEYSTORE", dir.path())
-            .env("CIVITAS_KEY_PASSWORD", password)
-            .output()
-            .expect("run")
-    };
-    let out = run(&["key", "new", "treasury", "--json"], "correct horse");
+fn a_new_key_is_owner_only_encrypted_under_its_password_listed_and_shown() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A keystore directory the CLI creates itself.
+    let dir = tmp.path().join("keys");
+    let out = with_keystore(&dir, &["key", "new", "treasury", "--json"], "correct horse");
     assert!(
         out.status.success(),
         "{}",
@@ -163,21 +184,73 @@ fn keys_are_created_encrypted_listed_and_shown() {
     );
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let account = created["account"].as_str().expect("account").to_string();
-    let file = std::fs::read_to_string(dir.path().join("treasury.json")).expect("key file");
-    assert!(file.contains("argon2id") && file.contains(&account));
-    assert!(
-        !run(&["key", "new", "treasury"], "x").status.success(),
-        "no overwrite"
+    let path = dir.join("treasury.json");
+    assert_eq!(created["file"].as_str(), path.to_str());
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+        };
+        assert_eq!(mode(&path), 0o600, "key file readable by its owner only");
+        assert_eq!(mode(&dir), 0o700, "keystore directory private to its owner");
+    }
+
+    let bytes = std::fs::read(&path).expect("key file");
+    let file: serde_json::Value = serde_json::from_slice(&bytes).expect("key file is JSON");
+    assert_eq!(file["account"].as_str(), Some(account.as_str()));
+    let seed = decrypt_seed(&file, "correct horse").expect("the password opens the key");
+    let seed: [u8; 32] = seed.try_into().expect("a 32-byte seed");
+    assert_eq!(
+        civitas_primitives::crypto::Keypair::from_seed(seed)
+            .account()
+            .to_hex(),
+        account,
+        "the encrypted seed is the key of the account shown"
     );
-    let listed = String::from_utf8(run(&["key", "list"], "").stdout).expect("utf8");
     assert!(
-        listed.contains("treasury") && listed.contains(&account),
-        "{listed}"
+        decrypt_seed(&file, "correct horsE").is_none(),
+        "another password does not open it"
     );
-    let shown = String::from_utf8(run(&["key", "show", "treasury"], "").stdout).expect("utf8");
+    let text = String::from_utf8_lossy(&bytes).to_lowercase();
+    assert!(
+        !text.contains(&hex::encode(seed)) && !bytes.windows(32).any(|w| w == seed),
+        "the seed is not in the file in clear: {text}"
+    );
+
+    let out = with_keystore(&dir, &["key", "new", "treasury"], "x");
+    assert!(!out.status.success(), "no overwrite");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a key named `treasury` already exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&path).expect("key file"), bytes, "file kept");
+
+    let listed: serde_json::Value =
+        serde_json::from_slice(&with_keystore(&dir, &["key", "list", "--json"], "").stdout)
+            .expect("JSON");
+    assert_eq!(
+        listed,
+        serde_json::json!([{ "name": "treasury", "account": account }])
+    );
+    let shown = String::from_utf8(with_keystore(&dir, &["key", "show", "treasury"], "").stdout)
+        .expect("utf8");
     assert_eq!(shown.trim(), account);
-    // Signing with a wrong password fails clearly (before any network use).
-    let out = run(
+}
+
+#[test]
+fn a_wrong_password_is_refused_before_any_network_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(
+        with_keystore(dir.path(), &["key", "new", "treasury"], "correct horse")
+            .status
+            .success()
+    );
+    // Port 9 (discard) has no node: the refusal must come from the keystore, first.
+    let out = with_keystore(
+        dir.path(),
         &[
             "tx",
             "transfer",
@@ -193,11 +266,9 @@ fn keys_are_created_encrypted_listed_and_shown() {
         "wrong",
     );
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("wrong password"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong password for key `treasury`"), "{err}");
+    assert!(!err.contains("cannot reach the node"), "{err}");
 }
 
 #[test]

@@ -29,7 +29,14 @@ pub struct DevNode {
     pub metrics: String,
 }
 
-/// GET /metrics over a plain socket.
+/// How long a node may take to print its addresses before a test gives up on it.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a test polls for a condition the node must reach before it fails (only a bound
+/// against hanging, never a performance expectation).
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// GET /metrics over a plain socket; returns the whole HTTP response.
 pub fn scrape(addr: &str) -> String {
     use std::io::{Read, Write};
     let mut sock = std::net::TcpStream::connect(addr).expect("metrics socket");
@@ -38,6 +45,61 @@ pub fn scrape(addr: &str) -> String {
     let mut body = String::new();
     sock.read_to_string(&mut body).expect("read");
     body
+}
+
+/// The samples of a Prometheus text exposition (an HTTP response or its body): series
+/// (`name` or `name{labels}`) to value. Panics on a line that is not a comment or a sample.
+pub fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
+    let body = text.split_once("\r\n\r\n").map_or(text, |(_, b)| b);
+    let mut samples = std::collections::BTreeMap::new();
+    for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with('#') {
+            continue;
+        }
+        // The value follows the series; labels may hold spaces, so split after the labels.
+        let split_from = line.rfind('}').map_or(0, |i| i + 1);
+        let (series, value) = line[split_from..]
+            .split_once(char::is_whitespace)
+            .map(|(rest, value)| (format!("{}{rest}", &line[..split_from]), value))
+            .unwrap_or_else(|| panic!("metrics line without a value: {line}"));
+        let value: f64 = value
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("metrics line with a bad value: {line}"));
+        assert!(
+            samples.insert(series.clone(), value).is_none(),
+            "series {series} twice in the exposition"
+        );
+    }
+    samples
+}
+
+/// The value of one series in a parsed exposition; panics naming it when absent.
+pub fn sample(samples: &std::collections::BTreeMap<String, f64>, series: &str) -> f64 {
+    *samples
+        .get(series)
+        .unwrap_or_else(|| panic!("no series {series} in {samples:?}"))
+}
+
+/// Scrapes `addr` and parses the exposition.
+pub fn metrics(addr: &str) -> std::collections::BTreeMap<String, f64> {
+    parse_metrics(&scrape(addr))
+}
+
+/// Polls the node's head until `done` holds for it; panics after [`POLL_TIMEOUT`] with `what`.
+pub async fn head_until(c: &HttpClient, what: &str, done: impl Fn(&HeadInfo) -> bool) -> HeadInfo {
+    let start = Instant::now();
+    loop {
+        let head = c.get_head().await.expect("head");
+        if done(&head) {
+            return head;
+        }
+        assert!(
+            start.elapsed() < POLL_TIMEOUT,
+            "{what}: not reached in {POLL_TIMEOUT:?}; head is {head:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 impl DevNode {
@@ -73,33 +135,61 @@ impl DevNode {
             .spawn()
             .expect("start node");
         let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("node exited before printing its RPC address")
-                .expect("read");
+        // Owned by a DevNode from here on, so a panic below kills the process.
+        let mut node = DevNode {
+            child,
+            url: String::new(),
+            metrics: String::new(),
+        };
+        // Read stdout on a thread so a node that hangs before printing its addresses fails the
+        // test (after a generous minute) instead of blocking it forever.
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    // Nobody listens any more; keep draining so the node never blocks on a
+                    // full pipe.
+                    continue;
+                }
+            }
+        });
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let mut seen = Vec::new();
+        let mut next_line = |what: &str| -> String {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    seen.push(line.clone());
+                    line
+                }
+                Err(e) => panic!(
+                    "`civitas {}` did not print its {what} address ({}); stdout so far:\n{}",
+                    args.join(" "),
+                    match e {
+                        std::sync::mpsc::RecvTimeoutError::Timeout =>
+                            format!("no line within {STARTUP_TIMEOUT:?}"),
+                        std::sync::mpsc::RecvTimeoutError::Disconnected =>
+                            "it closed stdout, probably exited".to_string(),
+                    },
+                    seen.join("\n")
+                ),
+            }
+        };
+        node.url = loop {
+            let line = next_line("RPC");
             if let Some(rest) = line.strip_prefix("RPC      http://") {
                 let addr = rest.split_whitespace().next().expect("address");
                 break format!("http://{addr}");
             }
         };
-        let metrics = loop {
-            let line = lines
-                .next()
-                .expect("node exited before printing its metrics address")
-                .expect("read");
+        node.metrics = loop {
+            let line = next_line("metrics");
             if let Some(rest) = line.strip_prefix("metrics  http://") {
                 break rest.trim_end_matches("/metrics").to_string();
             }
         };
-        // Keep draining stdout so the node never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        DevNode {
-            child,
-            url,
-            metrics,
-        }
+        node
     }
 
     pub fn client(&self) -> HttpClient {

@@ -2,15 +2,19 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
+mod proxy;
 
 mod access_control;
+mod audit;
 mod batch;
 mod commit_record;
 mod config;
 mod data;
+mod keystore;
 mod rejections;
 mod restart;
 mod rpc_codes;
 mod signed_requests;
 mod subscriptions;
 mod token;
+mod upload;

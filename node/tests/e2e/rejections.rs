@@ -90,12 +90,27 @@ async fn bad_transactions_get_typed_errors_and_change_nothing() {
     assert_eq!(code, errors::INVALID_PARAMS);
     assert!(message.contains("tx_hash"), "{message}");
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let after = c.get_head().await.expect("head");
-    assert_eq!(after, head, "no block, no state change");
+    // Nothing of the refused transactions reached a block: the head did not move, and the
+    // next good transaction lands in the very next block, alone, on top of the same head.
+    assert_eq!(c.get_head().await.expect("head"), head, "no block");
     assert_eq!(nonce(&c, &bank).await, 1);
     assert_eq!(nonce(&c, &alice).await, 0);
-    let health = c.health().await.expect("health");
-    assert_eq!(health.pending, 0);
+    assert_eq!(c.health().await.expect("health").pending, 0);
+    let r = send(&c, &bank, 100_000, transfer.clone()).await;
+    assert_eq!(r.status, "success", "{r:?}");
+    assert_eq!(r.height, head.height + 1, "no block in between");
+    let block = c.get_block(Some(r.height)).await.expect("block");
+    assert_eq!(block.header.parent_hash, head.block_hash);
+    assert_eq!(block.transactions, vec![r.tx_hash.clone()]);
+    assert_eq!(nonce(&c, &alice).await, 0);
+    let account = c
+        .get_account(to_hex(&alice.account().0))
+        .await
+        .expect("account");
+    assert_eq!(
+        account.balance,
+        (1_000_000_000u128 + 10 + 1).to_string(),
+        "dev genesis balance (node/src/dev.rs) plus the two good transfers"
+    );
     node.terminate();
 }
