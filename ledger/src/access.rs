@@ -344,7 +344,7 @@ impl SealedSource for LedgerSealedSource {
         let used = self
             .seen
             .lock()
-            .map_err(|_| StateError("sealed read state poisoned".into()))?
+            .map_err(|_| StateError::Backend("sealed read state poisoned".into()))?
             .used
             .clone();
         let query = AccessQuery {
@@ -370,13 +370,13 @@ impl SealedSource for LedgerSealedSource {
             view.put_encoded(keys::consent(consent.id), &consent)?;
         }
         let vault = self.vault.as_ref().ok_or_else(|| {
-            StateError("this node holds no vault: it cannot execute sealed reads".into())
+            StateError::Backend("this node holds no vault: it cannot execute sealed reads".into())
         })?;
         let full = vault
             .record(&record.record_hash)
-            .map_err(|e| StateError(e.to_string()))?
+            .map_err(|e| StateError::Backend(e.to_string()))?
             .ok_or_else(|| {
-                StateError(format!(
+                StateError::Backend(format!(
                     "the vault lacks the payload of committed record {}",
                     record.record_hash
                 ))
@@ -385,7 +385,7 @@ impl SealedSource for LedgerSealedSource {
         let mut seen = self
             .seen
             .lock()
-            .map_err(|_| StateError("sealed read state poisoned".into()))?;
+            .map_err(|_| StateError::Backend("sealed read state poisoned".into()))?;
         seen.used.insert(consent.id);
         seen.salts.push(full.salt);
         seen.subjects.insert(request.subject);

@@ -187,6 +187,29 @@ pub enum ExecError {
     Tree(String),
 }
 
+impl ExecError {
+    /// A node failure the VM reported: state errors keep their kind.
+    fn from_vm(e: VmError) -> Self {
+        match e {
+            VmError::State(s) => ExecError::State(s),
+            other => ExecError::Vm(other.to_string()),
+        }
+    }
+
+    /// Whether this node alone may see the failure: it says nothing about the block or the
+    /// transaction, so the node must retry (or refuse to vote), never drop or vote against.
+    pub fn is_node_local(&self) -> bool {
+        match self {
+            ExecError::State(s) => s.is_node_local(),
+            ExecError::InvalidTx { .. } | ExecError::Mismatch(_) => false,
+            ExecError::Store(_)
+            | ExecError::Vm(_)
+            | ExecError::Genesis(_)
+            | ExecError::Tree(_) => true,
+        }
+    }
+}
+
 /// What a transaction would do at the head.
 pub struct DryRun {
     /// The receipt it would get.
@@ -684,7 +707,7 @@ impl Executor {
             },
         );
         match result {
-            Err(e) if e.error.is_node_failure() => Err(ExecError::Vm(e.error.to_string())),
+            Err(e) if e.error.is_node_failure() => Err(ExecError::from_vm(e.error)),
             other => Ok(other),
         }
     }
@@ -900,7 +923,7 @@ impl Executor {
                     ..CallResult::ok(0)
                 })
             }
-            Err(e) if e.error.is_node_failure() => Err(ExecError::Vm(e.error.to_string())),
+            Err(e) if e.error.is_node_failure() => Err(ExecError::from_vm(e.error)),
             Err(e) => Ok(CallResult::vm_failure(base_fuel + e.fuel_used, &e.error)),
         }
     }
@@ -1418,9 +1441,7 @@ impl Executor {
                     output: out.output,
                     error_code: String::new(),
                 },
-                Err(e) if e.error.is_node_failure() => {
-                    return Err(ExecError::Vm(e.error.to_string()))
-                }
+                Err(e) if e.error.is_node_failure() => return Err(ExecError::from_vm(e.error)),
                 // Revert data shares the return value's channel and cap; a larger revert is
                 // reported by its code alone.
                 Err(e) => match e.error {

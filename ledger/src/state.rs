@@ -408,7 +408,7 @@ impl StateView {
         }
         self.store
             .value_at(key_hash(key), self.base_version)
-            .map_err(|e| StateError(e.to_string()))
+            .map_err(|e| StateError::Backend(e.to_string()))
     }
 
     /// Raw write into the current transaction (`None` deletes).
@@ -426,7 +426,7 @@ impl StateView {
         match self.get(key)? {
             None => Ok(None),
             Some(b) => T::decode(&mut &b[..]).map(Some).map_err(|_| {
-                StateError(format!(
+                StateError::Undecodable(format!(
                     "undecodable state under key prefix {:?}",
                     String::from_utf8_lossy(&key[..key.len().min(2)])
                 ))
@@ -470,7 +470,7 @@ impl StateView {
 }
 
 fn poisoned() -> StateError {
-    StateError("state view lock poisoned".into())
+    StateError::Backend("state view lock poisoned".into())
 }
 
 impl StateBackend for StateView {

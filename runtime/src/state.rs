@@ -7,11 +7,26 @@ use std::sync::Arc;
 use civitas_primitives::{AccountId, Hash};
 use thiserror::Error;
 
-/// A failure of the storage underneath the VM (I/O, corruption). Never a contract's fault:
-/// the ledger must stop executing the block rather than record a receipt.
+/// A failure of the storage underneath the VM. Never a contract's fault: the ledger must stop
+/// executing the transaction rather than record a receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("state backend failed: {0}")]
-pub struct StateError(pub String);
+pub enum StateError {
+    /// The storage failed on this node (I/O, a poisoned lock, a missing vault): another node
+    /// may well succeed, so this says nothing about the transaction.
+    #[error("state backend failed: {0}")]
+    Backend(String),
+    /// Committed bytes that do not decode as what the key holds: every node holds the same
+    /// bytes, so every node fails alike.
+    #[error("undecodable state: {0}")]
+    Undecodable(String),
+}
+
+impl StateError {
+    /// Whether this node alone may see the failure (it says nothing about the transaction).
+    pub fn is_node_local(&self) -> bool {
+        matches!(self, StateError::Backend(_))
+    }
+}
 
 /// Read access to committed state. Writes never go here: they come back from a call as
 /// [`StorageChange`]s and the ledger applies them.
