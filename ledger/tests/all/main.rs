@@ -2,5 +2,7 @@
 mod common;
 mod execution;
 mod governance;
+mod governance_edges;
 mod proofs;
+mod record_reward;
 mod sealed;
