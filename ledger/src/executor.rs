@@ -202,10 +202,9 @@ impl ExecError {
         match self {
             ExecError::State(s) => s.is_node_local(),
             ExecError::InvalidTx { .. } | ExecError::Mismatch(_) => false,
-            ExecError::Store(_)
-            | ExecError::Vm(_)
-            | ExecError::Genesis(_)
-            | ExecError::Tree(_) => true,
+            ExecError::Store(_) | ExecError::Vm(_) | ExecError::Genesis(_) | ExecError::Tree(_) => {
+                true
+            }
         }
     }
 }
@@ -1118,6 +1117,9 @@ impl Executor {
                 if let Some(r) = flat(fuel::GOVERNANCE) {
                     return Ok(r);
                 }
+                if let Some(refused) = Self::refuse_action(view, action)? {
+                    return Ok(refused);
+                }
                 let id: u64 = view.get_decoded(keys::NEXT_PROPOSAL)?.unwrap_or(1);
                 view.put_encoded(keys::NEXT_PROPOSAL.to_vec(), &(id + 1))?;
                 let proposal = Proposal {
@@ -1594,6 +1596,28 @@ impl Executor {
         Ok(result)
     }
 
+    /// The failed result for an action that cannot take effect in the current state: a
+    /// threshold of 0, or above the number of validators (no set of approvals could reach it,
+    /// and governance would be locked for good). `None` if the action is acceptable.
+    fn refuse_action(
+        view: &StateView,
+        action: &GovernanceAction,
+    ) -> Result<Option<CallResult>, ExecError> {
+        if let GovernanceAction::SetThreshold { threshold } = action {
+            let validators = Self::validators(view)?.len();
+            if *threshold == 0 || *threshold as usize > validators {
+                return Ok(Some(CallResult::fail(
+                    fuel::GOVERNANCE,
+                    "invalid_threshold",
+                    format!(
+                        "the threshold must be between 1 and the number of validators ({validators}), not {threshold}"
+                    ),
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     /// Stores a proposal, executing it once it has enough approvals from current validators.
     fn settle_proposal(
         &self,
@@ -1647,12 +1671,9 @@ impl Executor {
                     )?;
                 }
                 GovernanceAction::SetThreshold { threshold } => {
-                    if *threshold == 0 {
-                        return Ok(CallResult::fail(
-                            fuel::GOVERNANCE,
-                            "invalid_threshold",
-                            "the threshold must be at least 1",
-                        ));
+                    // The validator set may have shrunk since the proposal was filed.
+                    if let Some(refused) = Self::refuse_action(view, &p.action)? {
+                        return Ok(refused);
                     }
                     view.put_encoded(keys::THRESHOLD.to_vec(), threshold)?;
                 }

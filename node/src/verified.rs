@@ -87,8 +87,7 @@ impl<'a> HeaderVerifier<'a> {
             let tmp = file.with_extension(format!("json.{}", std::process::id()));
             std::fs::write(&tmp, serde_json::to_string_pretty(&root)?)
                 .with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, &file)
-                .with_context(|| format!("writing {}", file.display()))?;
+            std::fs::rename(&tmp, &file).with_context(|| format!("writing {}", file.display()))?;
             eprintln!(
                 "pinned the trust root of chain `{chain_id}`: {} validators, set hash {} ({}); compare the hash with the one your department publishes",
                 root.validators.len(),

@@ -161,6 +161,51 @@ mod tests {
         other = req.clone();
         other.method = "vault_fetchDisclosed".into();
         assert!(!verify_request(&other));
+        // Alice's signature does not verify for Bob, whether or not Bob's key would match.
+        other = req.clone();
+        other.signer = Keypair::dev("bob").account();
+        assert!(!verify_request(&other));
+        other = req.clone();
+        other.issued_ms += 1;
+        assert!(!verify_request(&other), "issue time is bound");
+        other = req.clone();
+        other.nonce = other.nonce.wrapping_add(1);
+        assert!(!verify_request(&other), "nonce is bound");
+        other = req.clone();
+        other.signature[0] ^= 1;
+        assert!(!verify_request(&other), "a changed signature fails");
+        // Bob's own signature over the same request verifies for Bob only.
+        let bob = Keypair::dev("bob");
+        let mut bobs = req.clone();
+        bobs.signer = bob.account();
+        bobs.signature = bob.sign_hash(&bobs.signing_hash());
+        assert!(verify_request(&bobs));
+        bobs.signer = alice.account();
+        assert!(!verify_request(&bobs));
+    }
+
+    #[test]
+    fn transaction_signatures_are_bound_to_signer_and_chain() {
+        let alice = Keypair::dev("alice");
+        let bob = Keypair::dev("bob");
+        let signed = alice.sign_tx(tx(0));
+        assert!(verify_tx(&signed));
+        let mut as_bob = signed.clone();
+        as_bob.tx.signer = bob.account();
+        assert!(!verify_tx(&as_bob), "alice's signature is not bob's");
+        assert!(!verify_tx_batch(&[&as_bob]));
+        let mut other_chain = signed.clone();
+        other_chain.tx.chain_id = "u".into();
+        assert!(!verify_tx(&other_chain), "chain id is bound");
+        let mut more_fuel = signed.clone();
+        more_fuel.tx.fuel_limit += 1;
+        assert!(!verify_tx(&more_fuel), "fuel limit is bound");
+        let mut other_call = signed.clone();
+        other_call.tx.call = Call::Transfer {
+            to: AccountId([9; 32]),
+            amount: 2,
+        };
+        assert!(!verify_tx(&other_call), "call is bound");
     }
 
     fn tx(nonce: u64) -> Transaction {

@@ -154,4 +154,18 @@ mod tests {
         assert_ne!(selector("flip"), selector("get"));
         assert_eq!(selector("flip"), selector("flip"));
     }
+
+    #[test]
+    fn selector_is_the_first_four_bytes_of_sha3_256_of_the_name() {
+        // Computed here with the sha3 crate directly, not through `sha3_256`.
+        for name in ["flip", "get", "set", "new", "transfer", "score", ""] {
+            let digest: [u8; 32] = Sha3_256::digest(name.as_bytes()).into();
+            assert_eq!(selector(name), digest[..4], "{name}");
+        }
+        // Golden values from Python: hashlib.sha3_256(name.encode()).hexdigest()[:8].
+        assert_eq!(selector("flip"), [0xf4, 0xa4, 0xcc, 0x29]);
+        assert_eq!(selector("get"), [0xf1, 0x9d, 0x76, 0x34]);
+        assert_eq!(selector("set"), [0x87, 0x55, 0xb9, 0x71]);
+        assert_eq!(selector("new"), [0x94, 0xf4, 0x1c, 0xc8]);
+    }
 }

@@ -467,6 +467,453 @@ mod tests {
         assert_ne!(a.tx.signing_hash(), sha3_256(&a.tx.encode()));
     }
 
+    /// One value of every call variant, with every payload field set.
+    fn every_call() -> Vec<Call> {
+        let h = |b: u8| Hash([b; 32]);
+        let acc = |b: u8| AccountId([b; 32]);
+        alloc::vec![
+            Call::UploadCode {
+                code: alloc::vec![1, 2]
+            },
+            Call::Instantiate {
+                code_hash: h(1),
+                salt: alloc::vec![1],
+                input: alloc::vec![2]
+            },
+            Call::Call {
+                contract: acc(1),
+                input: alloc::vec![1]
+            },
+            Call::Upgrade {
+                contract: acc(1),
+                code_hash: h(1)
+            },
+            Call::Transfer {
+                to: acc(1),
+                amount: 1
+            },
+            Call::Propose {
+                action: GovernanceAction::GrantRole {
+                    account: acc(1),
+                    role: Role::Custodian
+                }
+            },
+            Call::Propose {
+                action: GovernanceAction::RevokeRole {
+                    account: acc(1),
+                    role: Role::Custodian
+                }
+            },
+            Call::Propose {
+                action: GovernanceAction::SetDeployPolicy {
+                    upload: RoleSet::of(&[Role::Validator]),
+                    instantiate: RoleSet::of(&[Role::Institution]),
+                },
+            },
+            Call::Propose {
+                action: GovernanceAction::SetThreshold { threshold: 2 }
+            },
+            Call::Approve { proposal: 1 },
+            Call::BindIdentity {
+                subject: h(1),
+                account: acc(1)
+            },
+            Call::RegisterDataset {
+                id: "tax.income".into(),
+                fields: alloc::vec![Field {
+                    name: "income".into(),
+                    ty: crate::vault::FieldType::U64
+                }],
+                price: 1,
+            },
+            Call::CommitRecord {
+                subject: h(1),
+                dataset: "tax.income".into(),
+                version: 1,
+                record_hash: h(2),
+                signature: [1; 64],
+            },
+            Call::RequestConsent {
+                request: ConsentRequest {
+                    subject: h(1),
+                    datasets: alloc::vec!["tax.income".into()],
+                    purpose: "loan".into(),
+                    mode: crate::vault::ConsentMode::Compute,
+                    code_hash: Some(h(2)),
+                    expires_ms: 1,
+                    max_uses: 1,
+                },
+            },
+            Call::Consent {
+                id: 1,
+                action: ConsentAction::Approve
+            },
+            Call::ApproveCode {
+                code_hash: h(1),
+                approved: true
+            },
+            Call::SealedCall {
+                contract: acc(1),
+                input: alloc::vec![1]
+            },
+            Call::Disclose { consent: 1 },
+        ]
+    }
+
+    /// Every way to change one payload field of `call` (or its variant's nested values).
+    fn payload_variations(call: &Call) -> Vec<Call> {
+        let h = Hash([0xee; 32]);
+        let acc = AccountId([0xee; 32]);
+        let mut out = Vec::new();
+        let mut vary = |f: &dyn Fn(&mut Call)| {
+            let mut c = call.clone();
+            f(&mut c);
+            assert_ne!(&c, call, "the variation must change the call");
+            out.push(c);
+        };
+        match call {
+            Call::UploadCode { .. } => vary(&|c| {
+                if let Call::UploadCode { code } = c {
+                    code.push(0)
+                }
+            }),
+            Call::Instantiate { .. } => {
+                vary(&|c| {
+                    if let Call::Instantiate { code_hash, .. } = c {
+                        *code_hash = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::Instantiate { salt, .. } = c {
+                        salt.push(0)
+                    }
+                });
+                vary(&|c| {
+                    if let Call::Instantiate { input, .. } = c {
+                        input.push(0)
+                    }
+                });
+            }
+            Call::Call { .. } => {
+                vary(&|c| {
+                    if let Call::Call { contract, .. } = c {
+                        *contract = acc
+                    }
+                });
+                vary(&|c| {
+                    if let Call::Call { input, .. } = c {
+                        input.push(0)
+                    }
+                });
+            }
+            Call::Upgrade { .. } => {
+                vary(&|c| {
+                    if let Call::Upgrade { contract, .. } = c {
+                        *contract = acc
+                    }
+                });
+                vary(&|c| {
+                    if let Call::Upgrade { code_hash, .. } = c {
+                        *code_hash = h
+                    }
+                });
+            }
+            Call::Transfer { .. } => {
+                vary(&|c| {
+                    if let Call::Transfer { to, .. } = c {
+                        *to = acc
+                    }
+                });
+                vary(&|c| {
+                    if let Call::Transfer { amount, .. } = c {
+                        *amount += 1
+                    }
+                });
+            }
+            Call::Propose { action } => match action {
+                GovernanceAction::GrantRole { .. } => {
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::GrantRole { account, .. },
+                        } = c
+                        {
+                            *account = acc
+                        }
+                    });
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::GrantRole { role, .. },
+                        } = c
+                        {
+                            *role = Role::Regulator
+                        }
+                    });
+                }
+                GovernanceAction::RevokeRole { .. } => {
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::RevokeRole { account, .. },
+                        } = c
+                        {
+                            *account = acc
+                        }
+                    });
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::RevokeRole { role, .. },
+                        } = c
+                        {
+                            *role = Role::Regulator
+                        }
+                    });
+                }
+                GovernanceAction::SetDeployPolicy { .. } => {
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::SetDeployPolicy { upload, .. },
+                        } = c
+                        {
+                            *upload = upload.with(Role::Regulator)
+                        }
+                    });
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::SetDeployPolicy { instantiate, .. },
+                        } = c
+                        {
+                            *instantiate = instantiate.with(Role::Regulator)
+                        }
+                    });
+                }
+                GovernanceAction::SetThreshold { .. } => {
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::SetThreshold { threshold },
+                        } = c
+                        {
+                            *threshold += 1
+                        }
+                    });
+                }
+            },
+            Call::Approve { .. } => vary(&|c| {
+                if let Call::Approve { proposal } = c {
+                    *proposal += 1
+                }
+            }),
+            Call::BindIdentity { .. } => {
+                vary(&|c| {
+                    if let Call::BindIdentity { subject, .. } = c {
+                        *subject = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::BindIdentity { account, .. } = c {
+                        *account = acc
+                    }
+                });
+            }
+            Call::RegisterDataset { .. } => {
+                vary(&|c| {
+                    if let Call::RegisterDataset { id, .. } = c {
+                        id.push('x')
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RegisterDataset { fields, .. } = c {
+                        fields[0].name.push('x')
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RegisterDataset { fields, .. } = c {
+                        fields[0].ty = crate::vault::FieldType::Text
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RegisterDataset { price, .. } = c {
+                        *price += 1
+                    }
+                });
+            }
+            Call::CommitRecord { .. } => {
+                vary(&|c| {
+                    if let Call::CommitRecord { subject, .. } = c {
+                        *subject = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::CommitRecord { dataset, .. } = c {
+                        dataset.push('x')
+                    }
+                });
+                vary(&|c| {
+                    if let Call::CommitRecord { version, .. } = c {
+                        *version += 1
+                    }
+                });
+                vary(&|c| {
+                    if let Call::CommitRecord { record_hash, .. } = c {
+                        *record_hash = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::CommitRecord { signature, .. } = c {
+                        signature[63] ^= 1
+                    }
+                });
+            }
+            Call::RequestConsent { .. } => {
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.subject = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.datasets.push("x".into())
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.purpose.push('x')
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.mode = crate::vault::ConsentMode::Disclose
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.code_hash = None
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.expires_ms += 1
+                    }
+                });
+                vary(&|c| {
+                    if let Call::RequestConsent { request } = c {
+                        request.max_uses += 1
+                    }
+                });
+            }
+            Call::Consent { .. } => {
+                vary(&|c| {
+                    if let Call::Consent { id, .. } = c {
+                        *id += 1
+                    }
+                });
+                vary(&|c| {
+                    if let Call::Consent { action, .. } = c {
+                        *action = ConsentAction::Revoke
+                    }
+                });
+            }
+            Call::ApproveCode { .. } => {
+                vary(&|c| {
+                    if let Call::ApproveCode { code_hash, .. } = c {
+                        *code_hash = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::ApproveCode { approved, .. } = c {
+                        *approved = false
+                    }
+                });
+            }
+            Call::SealedCall { .. } => {
+                vary(&|c| {
+                    if let Call::SealedCall { contract, .. } = c {
+                        *contract = acc
+                    }
+                });
+                vary(&|c| {
+                    if let Call::SealedCall { input, .. } = c {
+                        input.push(0)
+                    }
+                });
+            }
+            Call::Disclose { .. } => vary(&|c| {
+                if let Call::Disclose { consent } = c {
+                    *consent += 1
+                }
+            }),
+        }
+        out
+    }
+
+    #[test]
+    fn signing_hash_changes_with_every_transaction_field() {
+        let base = sample(Call::Transfer {
+            to: AccountId([2; 32]),
+            amount: 5,
+        })
+        .tx;
+        let h = base.signing_hash();
+        let mut t = base.clone();
+        t.chain_id.push('x');
+        assert_ne!(t.signing_hash(), h, "chain_id");
+        let mut t = base.clone();
+        t.signer = AccountId([9; 32]);
+        assert_ne!(t.signing_hash(), h, "signer");
+        let mut t = base.clone();
+        t.nonce += 1;
+        assert_ne!(t.signing_hash(), h, "nonce");
+        let mut t = base.clone();
+        t.fuel_limit += 1;
+        assert_ne!(t.signing_hash(), h, "fuel_limit");
+        let mut t = base.clone();
+        t.call = Call::Transfer {
+            to: AccountId([2; 32]),
+            amount: 6,
+        };
+        assert_ne!(t.signing_hash(), h, "call");
+    }
+
+    #[test]
+    fn signing_hash_changes_with_every_call_variant_and_payload_field() {
+        let calls = every_call();
+        assert_eq!(
+            calls.len(),
+            18,
+            "every variant, governance actions counted one by one"
+        );
+        let mut kinds: Vec<&str> = calls.iter().map(Call::kind).collect();
+        kinds.dedup();
+        assert_eq!(kinds.len(), 15, "all 15 call kinds are covered");
+        let hash_of = |call: &Call| sample(call.clone()).tx.signing_hash();
+        let mut seen = alloc::collections::BTreeSet::new();
+        for call in &calls {
+            assert!(
+                seen.insert(hash_of(call)),
+                "{call:?} hashes like another call"
+            );
+            let variations = payload_variations(call);
+            assert!(!variations.is_empty());
+            for varied in variations {
+                assert_ne!(hash_of(&varied), hash_of(call), "{varied:?} vs {call:?}");
+                assert!(seen.insert(hash_of(&varied)), "{varied:?} collides");
+            }
+        }
+    }
+
+    #[test]
+    fn transaction_hash_covers_the_signature_and_every_field() {
+        let stx = sample(Call::Transfer {
+            to: AccountId([2; 32]),
+            amount: 5,
+        });
+        let mut other = stx.clone();
+        other.signature[0] ^= 1;
+        assert_ne!(stx.hash(), other.hash(), "signature");
+        let mut other = stx.clone();
+        other.tx.fuel_limit += 1;
+        assert_ne!(stx.hash(), other.hash(), "a transaction field");
+        assert_eq!(stx.hash(), sha3_256(&stx.encode()));
+    }
+
     #[test]
     fn role_sets() {
         let s = RoleSet::of(&[Role::Validator, Role::Regulator]);

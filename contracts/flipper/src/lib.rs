@@ -120,6 +120,10 @@ mod tests {
         let err =
             Flipper::__civitas_call(&civitas_sdk::message("set", (true,))).expect_err("unchanged");
         assert_eq!(err, b"Unchanged");
+        // The macro's dispatch uses the rule `sha3_256(name)[..4]` (golden bytes from Python:
+        // hashlib.sha3_256(b"get").hexdigest()[:8] == "f19d7634").
+        let out = Flipper::__civitas_call(&[0xf1, 0x9d, 0x76, 0x34]).expect("get by raw selector");
+        assert_eq!(out, true.encode());
         let err = Flipper::__civitas_call(b"\x00\x00\x00\x00").expect_err("unknown");
         assert_eq!(err, b"unknown selector 0x00000000");
         let err = Flipper::__civitas_call(&civitas_sdk::message("set", (true, 5u8)))
@@ -140,6 +144,8 @@ mod tests {
             set.selector,
             format!("0x{:02x}{:02x}{:02x}{:02x}", s[0], s[1], s[2], s[3])
         );
+        // Golden value from Python: hashlib.sha3_256(b"set").hexdigest()[:8].
+        assert_eq!(set.selector, "0x8755b971");
         assert_eq!(m.events.len(), 1);
         let json = m.to_json();
         assert!(json.contains("\"Flipped\""), "{json}");

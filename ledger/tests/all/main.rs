@@ -2,6 +2,8 @@
 mod common;
 mod execution;
 mod governance;
+mod governance_edges;
 mod keys;
 mod proofs;
+mod record_reward;
 mod sealed;

@@ -230,7 +230,10 @@ async fn audit_verify_refuses_a_certificate_signed_by_a_non_validator() {
     // The real certificate with half its signatures is no quorum.
     *mode.lock().expect("mode") = Tamper::ShortCertificate;
     let (ok, out, err) = audit_via(&proxy);
-    assert!(!ok, "two of four signatures must fail --verify; printed {out}");
+    assert!(
+        !ok,
+        "two of four signatures must fail --verify; printed {out}"
+    );
     assert!(err.contains("2 of 4 validators signed"), "{err}");
 
     // Untampered again: it verifies.

@@ -93,8 +93,37 @@ fn revert_undoes_writes_and_carries_the_message() {
         err.error.to_string(),
         "contract reverted: insufficient balance"
     );
-    assert_eq!(chain.state.storage_len(), 0);
     assert!(err.fuel_used > 0);
+}
+
+#[test]
+fn a_write_before_a_revert_is_invisible_to_later_calls() {
+    // Control: the same write without the failure is seen by the later read.
+    let kept = probe_undo(b'c', Some(b"orig"));
+    assert_eq!(kept.status, call_status::OK);
+    assert_eq!(kept.seen.as_deref(), Some(&b"leak"[..]));
+    assert_eq!(kept.changes_to_victim.len(), 1);
+
+    let reverted = probe_undo(b'r', Some(b"orig"));
+    assert_eq!(reverted.status, call_status::REVERTED);
+    assert_eq!(
+        reverted.seen.as_deref(),
+        Some(&b"orig"[..]),
+        "the committed value shows through again"
+    );
+    assert_eq!(
+        reverted.changes_to_victim,
+        vec![],
+        "nothing reaches the ledger"
+    );
+
+    let fresh = probe_undo(b'r', None);
+    assert_eq!(fresh.status, call_status::REVERTED);
+    assert_eq!(
+        fresh.seen, None,
+        "a key first written by the reverted call is absent"
+    );
+    assert_eq!(fresh.changes_to_victim, vec![]);
 }
 
 #[test]

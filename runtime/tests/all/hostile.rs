@@ -309,5 +309,20 @@ fn oversized_values_are_refused_before_copying() {
         "{:?}",
         err.error
     );
-    assert_eq!(chain.state.storage_len(), 0);
+}
+
+#[test]
+fn a_write_before_a_host_error_or_trap_is_invisible_to_later_calls() {
+    use civitas_primitives::abi::call_status;
+    // Oversized value (a host error), `unreachable` and memory past the limit: each undoes the
+    // write made just before it, back to the committed value or to absence.
+    for mode in [b'o', b't', b'm'] {
+        for prior in [Some(&b"orig"[..]), None] {
+            let p = probe_undo(mode, prior);
+            let what = (mode as char, prior);
+            assert_eq!(p.status, call_status::TRAPPED, "{what:?}");
+            assert_eq!(p.seen.as_deref(), prior, "{what:?}");
+            assert_eq!(p.changes_to_victim, vec![], "{what:?}");
+        }
+    }
 }

@@ -4,3 +4,4 @@ mod common;
 mod determinism;
 mod host_abi;
 mod hostile;
+mod limits;

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use civitas_contract_build::{build, BuildOptions};
 use civitas_primitives::{contract_address, AccountId, Hash};
 use civitas_runtime::{
-    BlockContext, CallError, CallOutcome, CallRequest, Entry, MemoryState, Vm, VmConfig, VmError,
+    BlockContext, CallError, CallOutcome, CallRequest, Entry, MemoryState, SealedSource, Vm,
+    VmConfig, VmError,
 };
 use parity_scale_codec::{Decode, Encode};
 
@@ -159,6 +160,19 @@ impl TestChain {
             .unwrap_or_else(|e| panic!("constructor `{ctor}` failed: {e}"))
     }
 
+    fn code_hash_of(&self, contract: AccountId) -> Result<Hash, CallError> {
+        use civitas_runtime::StateBackend;
+        self.state
+            .contract_code_hash(&contract)
+            .ok()
+            .flatten()
+            .ok_or(CallError {
+                error: VmError::Host(civitas_runtime::HostError::ContractNotFound(contract)),
+                fuel_used: 0,
+                debug_log: Vec::new(),
+            })
+    }
+
     fn run(
         &self,
         contract: AccountId,
@@ -166,18 +180,7 @@ impl TestChain {
         input: Vec<u8>,
         read_only: bool,
     ) -> Result<CallOutcome, CallError> {
-        let code_hash = {
-            use civitas_runtime::StateBackend;
-            self.state
-                .contract_code_hash(&contract)
-                .ok()
-                .flatten()
-                .ok_or(CallError {
-                    error: VmError::Host(civitas_runtime::HostError::ContractNotFound(contract)),
-                    fuel_used: 0,
-                    debug_log: Vec::new(),
-                })?
-        };
+        let code_hash = self.code_hash_of(contract)?;
         self.vm.execute(
             Arc::new(self.state.clone()),
             self.block,
@@ -204,6 +207,46 @@ impl TestChain {
         let outcome = self.run(contract, caller, message(method, args), false)?;
         self.state.apply(&outcome.storage_changes);
         Ok(outcome)
+    }
+
+    /// Calls with raw `input` bytes (no selector added) as `caller`; on success the storage
+    /// changes are applied. For hand-written modules that read their input as they please.
+    pub fn call_raw(
+        &mut self,
+        contract: AccountId,
+        caller: AccountId,
+        input: Vec<u8>,
+    ) -> Result<CallOutcome, CallError> {
+        let outcome = self.run(contract, caller, input, false)?;
+        self.state.apply(&outcome.storage_changes);
+        Ok(outcome)
+    }
+
+    /// Runs `method` as a sealed call by `caller`: the contract's `sealed_read`s go to
+    /// `source`. Nothing is applied (a sealed call writes no state).
+    pub fn sealed_call<A: Encode>(
+        &self,
+        contract: AccountId,
+        caller: AccountId,
+        method: &str,
+        args: A,
+        source: Arc<dyn SealedSource>,
+    ) -> Result<CallOutcome, CallError> {
+        let code_hash = self.code_hash_of(contract)?;
+        self.vm.execute_sealed(
+            Arc::new(self.state.clone()),
+            source,
+            self.block,
+            CallRequest {
+                code_hash,
+                contract,
+                caller,
+                input: message(method, args),
+                fuel_limit: self.fuel,
+                entry: Entry::Call,
+                read_only: true,
+            },
+        )
     }
 
     /// Calls `method` and decodes its output as `R`.
