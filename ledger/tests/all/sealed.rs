@@ -6,7 +6,7 @@ use civitas_ledger::state::keys;
 use civitas_primitives::tx::Call;
 use civitas_primitives::vault::{
     record_hash, AccessKind, AccessOutcome, AuditEntry, ConsentAction, ConsentMode, ConsentRequest,
-    ConsentStatus, RefusalReason, SealedResult, SubjectId,
+    ConsentStatus, RefusalReason, SealedResult, SubjectId, SEALED_RESULT_SIZE,
 };
 use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
 use parity_scale_codec::Encode;
@@ -16,7 +16,8 @@ use crate::common::{key, tx, Node};
 /// A contract whose input is `subject (32 bytes) || mode (1 byte)`. It reads `ds.a` of the
 /// subject; a refusal returns `[0xff]`. Modes after a granted read: 0 return the payload,
 /// 1 write storage, 2 emit an event, 3 call a contract, 4 return 2000 bytes, 5 loop
-/// payload[0] × 10 000 times (signalling through fuel), 6 write storage before reading.
+/// payload[0] × 10 000 times (signalling through fuel), 6 write storage before reading,
+/// 7 revert with 2000 bytes, 8 revert with the payload.
 const PROBE: &str = r#"(module
  (import "civitas" "input_read" (func $input_read (param i32)))
  (import "civitas" "set_return" (func $set_return (param i32 i32)))
@@ -26,6 +27,7 @@ const PROBE: &str = r#"(module
  (import "civitas" "storage_write" (func $storage_write (param i32 i32 i32 i32)))
  (import "civitas" "emit_event" (func $emit_event (param i32 i32 i32 i32)))
  (import "civitas" "call_contract" (func $call_contract (param i32 i32 i32) (result i32)))
+ (import "civitas" "revert" (func $revert (param i32 i32)))
  (memory (export "memory") 1)
  (data (i32.const 1024) "ds.a")
  (data (i32.const 1100) "VARIANT")
@@ -49,6 +51,10 @@ const PROBE: &str = r#"(module
     (then (drop (call $call_contract (i32.const 0) (i32.const 1024) (i32.const 4)))))
   (if (i32.eq (local.get $mode) (i32.const 4))
     (then (call $set_return (i32.const 0) (i32.const 2000)) (return)))
+  (if (i32.eq (local.get $mode) (i32.const 7))
+    (then (call $revert (i32.const 0) (i32.const 2000))))
+  (if (i32.eq (local.get $mode) (i32.const 8))
+    (then (call $revert (i32.const 2048) (call $result_len))))
   (if (i32.eq (local.get $mode) (i32.const 5))
     (then (local.set $n (i32.mul (i32.load8_u (i32.const 2048)) (i32.const 10000)))
           (loop $l (local.set $n (i32.sub (local.get $n) (i32.const 1)))
@@ -428,6 +434,39 @@ fn consented() -> World {
     let id = w.request("bank", &["ds.a"], Some(c), future(&w), 100);
     w.answer(id, ConsentAction::Approve);
     w
+}
+
+#[test]
+fn revert_data_shares_the_capped_output_channel() {
+    let mut w = consented();
+    // 2000 bytes of revert data: over the 1024-byte cap, so nothing of it leaves.
+    let (receipt, big) = w.sealed("bank", "alice", 7);
+    assert!(!big.ok);
+    assert_eq!(big.error_code, "sealed_output_too_large");
+    assert!(big.output.is_empty(), "no revert byte passes the cap");
+    // A revert under the cap is the call's output, as a return value would be.
+    let (receipt_small, small) = w.sealed("bank", "alice", 8);
+    assert!(!small.ok);
+    assert_eq!(small.error_code, "reverted");
+
+    // Every stored result has one size, and the public receipts have one shape.
+    let stored = |r: &civitas_primitives::block::Receipt| {
+        w.node
+            .exec
+            .vault()
+            .expect("vault")
+            .sealed_output(&r.tx_hash)
+            .expect("read")
+            .expect("stored")
+            .padded
+            .len()
+    };
+    assert_eq!(stored(&receipt), SEALED_RESULT_SIZE);
+    assert_eq!(stored(&receipt_small), SEALED_RESULT_SIZE);
+    for r in [&receipt, &receipt_small] {
+        assert!(r.error.is_none() && r.events.is_empty() && r.output.is_empty());
+        assert_eq!(r.fuel_used, receipt.fuel_used, "fuel is the budget");
+    }
 }
 
 #[test]
