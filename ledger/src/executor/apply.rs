@@ -102,8 +102,22 @@ impl CallResult {
 
 impl Executor {
     /// Applies one checked transaction: consumes its nonce, runs its call, and returns the
-    /// receipt. A failed call leaves only the nonce change.
+    /// receipt. A failed call leaves only the nonce change. An error leaves partial writes in
+    /// `view` and `private`: the caller rolls them back or drops the block.
     pub(super) fn apply(
+        &self,
+        view: &StateView,
+        block: BlockContext,
+        stx: &SignedTransaction,
+        private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    ) -> Result<(Receipt, Option<String>), ExecError> {
+        let applied = self.apply_unhooked(view, block, stx, private)?;
+        #[cfg(feature = "test-hooks")]
+        self.hooks.check(&stx.hash())?;
+        Ok(applied)
+    }
+
+    fn apply_unhooked(
         &self,
         view: &StateView,
         block: BlockContext,

@@ -32,6 +32,8 @@ mod disclosure;
 mod errors;
 pub mod fuel;
 mod governance;
+#[cfg(feature = "test-hooks")]
+mod hooks;
 mod registry;
 mod sealed;
 mod transfer;
@@ -85,6 +87,18 @@ pub struct ExecutedBlock {
     private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
+/// A block built by [`Executor::propose`], and what it left out.
+pub struct BlockProposal {
+    /// The executed block.
+    pub executed: ExecutedBlock,
+    /// Candidates that failed their checks (the transaction's fault): drop them.
+    pub rejected: Vec<(Hash, TxError)>,
+    /// Candidates whose execution failed in a way every node would see alike (committed state
+    /// that does not decode): left out, with every write they made rolled back, so that one
+    /// such transaction cannot halt the chain. Drop them too.
+    pub excluded: Vec<(Hash, ExecError)>,
+}
+
 /// Executes blocks against the store.
 #[derive(Clone)]
 pub struct Executor {
@@ -92,6 +106,8 @@ pub struct Executor {
     vm: Vm,
     params: ChainParams,
     vault: Option<Vault>,
+    #[cfg(feature = "test-hooks")]
+    hooks: hooks::TestHooks,
 }
 
 impl Executor {
@@ -102,6 +118,8 @@ impl Executor {
             vm,
             params,
             vault: None,
+            #[cfg(feature = "test-hooks")]
+            hooks: hooks::TestHooks::default(),
         }
     }
 
@@ -160,7 +178,10 @@ impl Executor {
     }
 
     /// Builds and executes a block from `candidates` on top of `parent` (the proposer path).
-    /// Candidates that fail their checks are left out and returned with the reason.
+    /// Candidates that fail their checks are left out and returned as `rejected`; candidates
+    /// whose execution fails with an error that is not this node's alone are rolled back, left
+    /// out and returned as `excluded`. A node-local failure (I/O) aborts the proposal: it says
+    /// nothing about the transactions, which stay pending.
     /// Signatures are assumed checked at admission (the mempool verifies them).
     pub fn propose(
         &self,
@@ -168,7 +189,7 @@ impl Executor {
         time_ms: u64,
         proposer: AccountId,
         candidates: Vec<SignedTransaction>,
-    ) -> Result<(ExecutedBlock, Vec<(Hash, TxError)>), ExecError> {
+    ) -> Result<BlockProposal, ExecError> {
         let height = parent.height + 1;
         let view = StateView::new(self.store.clone(), parent.height);
         let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, height)?;
@@ -176,6 +197,7 @@ impl Executor {
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut rejected = Vec::new();
+        let mut excluded = Vec::new();
         let mut private = Vec::new();
         let mut diagnostics = Vec::new();
         let mut fuel_budget = self.params.block_fuel_limit;
@@ -183,15 +205,36 @@ impl Executor {
             if included.len() >= self.params.max_block_txs {
                 break;
             }
-            match self.check_tx(&view, &stx, false)? {
+            let checked = match self.check_tx(&view, &stx, false) {
+                Ok(checked) => checked,
+                Err(e) if e.is_node_local() => return Err(e),
+                Err(e) => {
+                    excluded.push((stx.hash(), e));
+                    continue;
+                }
+            };
+            match checked {
                 // Valid but over what is left of this block's fuel: it waits for a later block.
                 Ok(()) if stx.tx.fuel_limit > fuel_budget => continue,
                 Ok(()) => {
-                    fuel_budget -= stx.tx.fuel_limit;
-                    let (receipt, diagnostic) = self.apply(&view, ctx, &stx, &mut private)?;
-                    receipts.push(receipt);
-                    diagnostics.push(diagnostic);
-                    included.push(stx);
+                    let private_len = private.len();
+                    view.savepoint()?;
+                    match self.apply(&view, ctx, &stx, &mut private) {
+                        Ok((receipt, diagnostic)) => {
+                            view.release_savepoint()?;
+                            fuel_budget -= stx.tx.fuel_limit;
+                            receipts.push(receipt);
+                            diagnostics.push(diagnostic);
+                            included.push(stx);
+                        }
+                        Err(e) if e.is_node_local() => return Err(e),
+                        Err(e) => {
+                            view.rollback_to_savepoint()?;
+                            private.truncate(private_len);
+                            tracing::warn!(tx = %stx.hash(), error = %e, "left out of the block: its execution fails on every node");
+                            excluded.push((stx.hash(), e));
+                        }
+                    }
                 }
                 Err(e) => rejected.push((stx.hash(), e)),
             }
@@ -218,7 +261,11 @@ impl Executor {
             diagnostics,
             private,
         )?;
-        Ok((executed, rejected))
+        Ok(BlockProposal {
+            executed,
+            rejected,
+            excluded,
+        })
     }
 
     /// Re-executes a proposed block on top of `parent` (the validator path).
