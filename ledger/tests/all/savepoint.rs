@@ -41,7 +41,7 @@ fn rollback_restores_overwritten_deleted_and_absent_keys_and_drops_the_open_tx()
 }
 
 #[test]
-fn a_released_savepoint_keeps_its_writes_and_later_rollbacks_do_not_undo_them() {
+fn after_release_commits_are_kept_and_a_rollback_only_drops_the_open_tx() {
     let dir = tempfile::tempdir().expect("tmp");
     let v = view(dir.path());
     v.savepoint().expect("savepoint");
@@ -49,12 +49,16 @@ fn a_released_savepoint_keeps_its_writes_and_later_rollbacks_do_not_undo_them() 
     v.put(k, val).expect("put");
     v.commit_tx().expect("commit");
     v.release_savepoint().expect("release");
-    let kept = v.block_writes().expect("writes");
 
-    v.savepoint().expect("savepoint");
+    // No savepoint is open: this commit is final for the block.
     let (k, val) = kv("kept", Some("2"));
     v.put(k, val).expect("put");
     v.commit_tx().expect("commit");
+    let kept = v.block_writes().expect("writes");
+    let (k, val) = kv("open", Some("o"));
+    v.put(k, val).expect("put");
     v.rollback_to_savepoint().expect("rollback");
     assert_eq!(v.block_writes().expect("writes"), kept);
+    assert_eq!(v.get(b"kept").expect("read"), Some(b"2".to_vec()));
+    assert_eq!(v.get(b"open").expect("read"), None);
 }
