@@ -56,11 +56,13 @@ impl Chain {
     fn block(&mut self, txs: Vec<SignedTransaction>) -> Vec<civitas_primitives::block::Receipt> {
         self.time += 1_000;
         let p = Keypair::dev("tax");
-        let (ex, rejected) = self
+        let proposal = self
             .exec
             .propose(&self.head, self.time, p.account(), txs)
             .expect("propose");
-        assert!(rejected.is_empty(), "{rejected:?}");
+        assert!(proposal.rejected.is_empty(), "{:?}", proposal.rejected);
+        assert!(proposal.excluded.is_empty(), "{:?}", proposal.excluded);
+        let ex = proposal.executed;
         let receipts = ex.receipts.clone();
         let hash = ex.block.header.hash();
         let h = ex.block.header.height;

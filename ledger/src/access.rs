@@ -57,11 +57,91 @@ pub struct Disclosure {
     pub height: u64,
 }
 
-/// An audit entry before it gets its sequence number.
-#[derive(Clone, Debug)]
-pub struct PendingAudit {
-    /// The entry (its `seq` is assigned when written).
-    pub entry: AuditEntry,
+/// The audit context of one transaction's accesses: who accesses data, how, in which
+/// transaction and block. Every audit entry of the ledger is built from one, so an entry's
+/// fields mean the same on every path (sealed reads and disclosures, granted or refused).
+#[derive(Clone, Copy, Debug)]
+pub struct AuditContext {
+    accessor: AccountId,
+    kind: AccessKind,
+    /// The running contract and its code (sealed reads).
+    contract: Option<(AccountId, Hash)>,
+    tx_hash: Hash,
+    block: BlockContext,
+}
+
+impl AuditContext {
+    /// A disclosure by `accessor` in transaction `tx_hash`.
+    pub fn disclosure(accessor: AccountId, tx_hash: Hash, block: BlockContext) -> Self {
+        AuditContext {
+            accessor,
+            kind: AccessKind::Disclosure,
+            contract: None,
+            tx_hash,
+            block,
+        }
+    }
+
+    /// A sealed read by `accessor`'s call of `contract` running `code_hash`.
+    pub fn sealed_read(
+        accessor: AccountId,
+        contract: AccountId,
+        code_hash: Hash,
+        tx_hash: Hash,
+        block: BlockContext,
+    ) -> Self {
+        AuditContext {
+            accessor,
+            kind: AccessKind::SealedRead,
+            contract: Some((contract, code_hash)),
+            tx_hash,
+            block,
+        }
+    }
+
+    /// The entry for an access to `subject`'s record in `dataset`, under `consent` when one
+    /// governs it (its purpose, id and remaining uses are recorded). Its `seq` is assigned by
+    /// [`StateView::append_audit`].
+    pub fn entry(
+        &self,
+        subject: SubjectId,
+        dataset: &str,
+        consent: Option<&ConsentArtefact>,
+        outcome: AccessOutcome,
+    ) -> AuditEntry {
+        AuditEntry {
+            seq: 0,
+            subject,
+            accessor: self.accessor,
+            contract: self.contract.map(|(c, _)| c),
+            code_hash: self.contract.map(|(_, h)| h),
+            dataset: dataset.into(),
+            purpose: consent
+                .map(|c| c.request.purpose.clone())
+                .unwrap_or_default(),
+            consent: consent.map(|c| c.id),
+            uses_left: consent.map(|c| c.uses_left()),
+            kind: self.kind,
+            outcome,
+            tx_hash: self.tx_hash,
+            height: self.block.height,
+            time_ms: self.block.time_ms,
+        }
+    }
+
+    /// One entry per dataset `consent` names, about its subject.
+    pub fn entries_for_consent(
+        &self,
+        consent: &ConsentArtefact,
+        outcome: AccessOutcome,
+    ) -> Vec<AuditEntry> {
+        consent
+            .request
+            .datasets
+            .iter()
+            .map(|d| self.entry(consent.request.subject, d, Some(consent), outcome))
+            .collect()
+    }
 }
 
 impl StateView {
@@ -300,24 +380,15 @@ impl LedgerSealedSource {
         consent: Option<&ConsentArtefact>,
         outcome: AccessOutcome,
     ) -> Result<(), StateError> {
-        self.view.append_audit(AuditEntry {
-            seq: 0,
-            subject: request.subject,
-            accessor: self.institution,
-            contract: Some(request.contract),
-            code_hash: Some(request.code_hash),
-            dataset: request.dataset.clone(),
-            purpose: consent
-                .map(|c| c.request.purpose.clone())
-                .unwrap_or_default(),
-            consent: consent.map(|c| c.id),
-            uses_left: consent.map(|c| c.uses_left()),
-            kind: AccessKind::SealedRead,
-            outcome,
-            tx_hash: self.tx_hash,
-            height: self.block.height,
-            time_ms: self.block.time_ms,
-        })?;
+        let audit = AuditContext::sealed_read(
+            self.institution,
+            request.contract,
+            request.code_hash,
+            self.tx_hash,
+            self.block,
+        );
+        self.view
+            .append_audit(audit.entry(request.subject, &request.dataset, consent, outcome))?;
         Ok(())
     }
 

@@ -22,6 +22,8 @@ pub mod state;
 pub mod store;
 pub mod vault;
 
-pub use executor::{ChainParams, DryRun, ExecError, ExecutedBlock, Executor, TxError};
+pub use executor::{
+    BlockProposal, ChainParams, DryRun, ExecError, ExecutedBlock, Executor, TxError,
+};
 pub use genesis::{Genesis, GenesisAccount};
 pub use store::{Head, Store, StoreError};

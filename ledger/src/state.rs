@@ -371,7 +371,13 @@ pub struct Proposal {
 struct Layers {
     block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tx: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// While a savepoint is open: what each block-layer entry was before [`StateView::commit_tx`]
+    /// overwrote it (`None`: the key was not in the block layer), oldest first.
+    undo: Option<Vec<UndoEntry>>,
 }
+
+/// A block-layer key and its entry before an overwrite.
+type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
 
 /// Reads and writes of one block, layered over the committed state at `base_version`: the
 /// current transaction's writes, then the block's, then the store. Shared with the VM during a
@@ -449,11 +455,52 @@ impl StateView {
         self.put_encoded(keys::account(a), info)
     }
 
-    /// Keeps the current transaction's writes: they join the block's.
+    /// Keeps the current transaction's writes: they join the block's. While a savepoint is
+    /// open, the block-layer entries they replace are logged so that
+    /// [`StateView::rollback_to_savepoint`] can restore them.
     pub fn commit_tx(&self) -> Result<(), StateError> {
         let mut layers = self.layers.write().map_err(|_| poisoned())?;
         let tx = std::mem::take(&mut layers.tx);
-        layers.block.extend(tx);
+        let Layers { block, undo, .. } = &mut *layers;
+        match undo {
+            None => block.extend(tx),
+            Some(log) => {
+                for (key, value) in tx {
+                    let previous = block.insert(key.clone(), value);
+                    log.push((key, previous));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a savepoint at the current block layer (one level: an open savepoint is
+    /// replaced). The current transaction's writes are not part of it: they are dropped on
+    /// rollback.
+    pub fn savepoint(&self) -> Result<(), StateError> {
+        self.layers.write().map_err(|_| poisoned())?.undo = Some(Vec::new());
+        Ok(())
+    }
+
+    /// Closes the savepoint, keeping everything committed since it was opened.
+    pub fn release_savepoint(&self) -> Result<(), StateError> {
+        self.layers.write().map_err(|_| poisoned())?.undo = None;
+        Ok(())
+    }
+
+    /// Restores the block layer to what it was when the savepoint was opened, drops the
+    /// current transaction's writes, and closes the savepoint. Without an open savepoint,
+    /// only the current transaction's writes are dropped.
+    pub fn rollback_to_savepoint(&self) -> Result<(), StateError> {
+        let mut layers = self.layers.write().map_err(|_| poisoned())?;
+        layers.tx.clear();
+        let log = layers.undo.take().unwrap_or_default();
+        for (key, previous) in log.into_iter().rev() {
+            match previous {
+                Some(value) => layers.block.insert(key, value),
+                None => layers.block.remove(&key),
+            };
+        }
         Ok(())
     }
 

@@ -59,6 +59,10 @@ pub enum StoreError {
     /// The authenticated tree failed.
     #[error("state tree: {0}")]
     Tree(String),
+    /// A state read failed because a test asked for it ([`Store::fail_reads_for_tests`]).
+    #[cfg(feature = "test-hooks")]
+    #[error("state read failed: injected by a test hook")]
+    InjectedReadFailure,
 }
 
 /// What the store records about the newest committed block.
@@ -101,6 +105,9 @@ pub struct BlockWrite {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<DB>,
+    /// Whether state reads fail (feature `test-hooks`): shared by this store's clones only.
+    #[cfg(feature = "test-hooks")]
+    fail_reads: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn value_key(key_hash: &KeyHash, version: Version) -> [u8; 40] {
@@ -124,7 +131,28 @@ impl Store {
             .iter()
             .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
-        Ok(Store { db: Arc::new(db) })
+        Ok(Store {
+            db: Arc::new(db),
+            #[cfg(feature = "test-hooks")]
+            fail_reads: Arc::default(),
+        })
+    }
+
+    /// Makes every state read (tree nodes and values) of this store and its clones fail with
+    /// [`StoreError::InjectedReadFailure`], or work again: failure injection for tests.
+    #[cfg(feature = "test-hooks")]
+    pub fn fail_reads_for_tests(&self, fail: bool) {
+        self.fail_reads
+            .store(fail, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// An injected read failure, if a test asked for one.
+    fn check_reads(&self) -> Result<(), StoreError> {
+        #[cfg(feature = "test-hooks")]
+        if self.fail_reads.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::InjectedReadFailure);
+        }
+        Ok(())
     }
 
     fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
@@ -152,6 +180,7 @@ impl Store {
         key_hash: KeyHash,
         version: Version,
     ) -> Result<Option<OwnedValue>, StoreError> {
+        self.check_reads()?;
         let cf = self.cf(CF_VALUES)?;
         let seek = value_key(&key_hash, version);
         let mut iter = self
@@ -284,6 +313,7 @@ impl Store {
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.check_reads()?;
         let k = borsh::to_vec(node_key)?;
         match self.db.get_cf(self.cf(CF_NODES)?, k)? {
             None => Ok(None),

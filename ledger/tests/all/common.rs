@@ -1,7 +1,9 @@
 //! Shared fixtures: a genesis with named dev keys, a node on a temp dir, block helpers.
 use std::path::Path;
 
-use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store};
+use civitas_ledger::{
+    BlockProposal, ChainParams, ExecutedBlock, Executor, Genesis, GenesisAccount, Head, Store,
+};
 use civitas_primitives::block::{vote_message, CommitCertificate};
 use civitas_primitives::crypto::Keypair;
 use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
@@ -72,14 +74,17 @@ impl Node {
         }
     }
 
-    /// Proposes a block from `txs`, commits it with the proposer's signature, returns rejections.
-    pub fn produce(&mut self, txs: Vec<SignedTransaction>) -> Vec<civitas_ledger::TxError> {
+    /// Proposes a block from `txs` on the head, one second after the previous block.
+    pub fn propose(&mut self, txs: Vec<SignedTransaction>) -> BlockProposal {
         self.time_ms += 1_000;
+        self.exec
+            .propose(&self.head, self.time_ms, key("tax").account(), txs)
+            .expect("propose")
+    }
+
+    /// Commits an executed block with the proposer's signature.
+    pub fn commit(&mut self, executed: ExecutedBlock) {
         let proposer = key("tax");
-        let (executed, rejected) = self
-            .exec
-            .propose(&self.head, self.time_ms, proposer.account(), txs)
-            .expect("propose");
         let hash = executed.block.header.hash();
         let height = executed.block.header.height;
         let cert = CommitCertificate {
@@ -92,6 +97,17 @@ impl Node {
             )],
         };
         self.head = self.exec.commit(executed, cert).expect("commit");
+    }
+
+    /// Proposes a block from `txs`, commits it with the proposer's signature, returns rejections.
+    pub fn produce(&mut self, txs: Vec<SignedTransaction>) -> Vec<civitas_ledger::TxError> {
+        let BlockProposal {
+            executed,
+            rejected,
+            excluded,
+        } = self.propose(txs);
+        assert!(excluded.is_empty(), "excluded: {excluded:?}");
+        self.commit(executed);
         rejected.into_iter().map(|(_, e)| e).collect()
     }
 

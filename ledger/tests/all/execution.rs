@@ -152,10 +152,11 @@ fn another_node_validates_the_block_and_refuses_a_tampered_one() {
         transfer("bank", 0, "alice", 10),
         transfer("alice", 0, "civil", 3),
     ];
-    let (executed, _) = proposer
+    let executed = proposer
         .exec
         .propose(&proposer.head, 1_700_000_001_000, key("tax").account(), txs)
-        .expect("propose");
+        .expect("propose")
+        .executed;
     let block = executed.block.clone();
     let checked = validator
         .exec

@@ -4,6 +4,8 @@ mod execution;
 mod governance;
 mod governance_edges;
 mod keys;
+mod poison;
 mod proofs;
 mod record_reward;
+mod savepoint;
 mod sealed;

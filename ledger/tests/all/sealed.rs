@@ -717,3 +717,57 @@ fn audit_proofs_verify_against_the_header_and_fail_after_one_byte_changes() {
         );
     }
 }
+
+/// A sealed call whose execution fails on every node is left out of its block: no sealed
+/// result in the vault, no audit entry, no consent use, no payment, no nonce; the same call,
+/// once it executes, commits all of these.
+#[test]
+fn an_excluded_sealed_call_leaves_no_result_audit_entry_use_or_payment() {
+    let mut w = world();
+    let code = w.code_hash;
+    let id = w.request("bank", &["ds.a"], Some(code), future(&w), 2);
+    w.answer(id, ConsentAction::Approve);
+    let mut input = subject("alice").0.to_vec();
+    input.push(0);
+    let call = tx(
+        "bank",
+        w.nonce("bank"),
+        Call::SealedCall {
+            contract: w.contract,
+            input,
+        },
+    );
+    let other = tx(
+        "alice",
+        w.nonce("alice"),
+        Call::Transfer {
+            to: key("bob").account(),
+            amount: 1,
+        },
+    );
+    let (observable, trail, nonce) = (w.observable(), w.audit("alice").len(), w.nonce("bank"));
+    w.node.exec.poison_for_tests(call.hash());
+    let p = w.node.propose(vec![call.clone(), other.clone()]);
+    assert_eq!(
+        p.excluded.iter().map(|(h, _)| *h).collect::<Vec<_>>(),
+        vec![call.hash()]
+    );
+    assert_eq!(p.executed.block.txs, vec![other]);
+    w.node.commit(p.executed);
+    let vault = w.node.exec.vault().expect("vault").clone();
+    assert!(vault.sealed_output(&call.hash()).expect("read").is_none());
+    assert_eq!(w.observable(), observable);
+    assert_eq!(w.audit("alice").len(), trail);
+    assert_eq!(w.nonce("bank"), nonce);
+
+    w.node.exec.clear_poison_for_tests();
+    assert!(w.node.produce(vec![call.clone()]).is_empty());
+    let stored = vault
+        .sealed_output(&call.hash())
+        .expect("read")
+        .expect("stored once the call executes");
+    let result = SealedResult::from_padded(&stored.padded).expect("decodes");
+    assert_eq!(result.output, 42u32.encode());
+    assert_eq!(w.audit("alice").len(), trail + 1);
+    assert_eq!(w.node.balance("bank"), observable.0 - 7);
+}

@@ -1,0 +1,265 @@
+//! Applying one checked transaction: the nonce, the dispatch to its call family, the audit
+//! entries that outlive a failed call, and the receipt.
+use std::sync::Arc;
+
+use civitas_primitives::block::{EventRecord, Receipt, ReceiptError, ReceiptStatus};
+use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
+use civitas_primitives::vault::AuditEntry;
+use civitas_primitives::{sha3_256, AccountId, Hash};
+use civitas_runtime::{BlockContext, CallRequest, VmError};
+
+use super::{ExecError, Executor};
+use crate::state::{keys, StateView};
+use crate::vault::StoredSealedOutput;
+
+/// One transaction being applied: the block's view, the block context and the transaction.
+#[derive(Clone, Copy)]
+pub(super) struct TxCtx<'a> {
+    pub view: &'a StateView,
+    pub block: BlockContext,
+    pub stx: &'a SignedTransaction,
+}
+
+impl<'a> TxCtx<'a> {
+    /// The transaction.
+    pub fn tx(&self) -> &'a Transaction {
+        &self.stx.tx
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> AccountId {
+        self.stx.tx.signer
+    }
+
+    /// The failed result of a call whose flat `cost` exceeds the fuel limit, if it does.
+    pub fn over_limit(&self, cost: u64) -> Option<CallResult> {
+        let limit = self.stx.tx.fuel_limit;
+        (cost > limit).then(|| {
+            CallResult::fail(
+                limit,
+                "out_of_fuel",
+                format!("needs {cost} fuel; the limit is {limit}"),
+            )
+        })
+    }
+}
+
+/// What a call did, before it becomes a receipt.
+pub(super) struct CallResult {
+    pub fuel_used: u64,
+    pub events: Vec<EventRecord>,
+    pub output: Vec<u8>,
+    pub error: Option<ReceiptError>,
+    /// A human explanation of `error`, made by this node: never part of consensus.
+    pub diagnostic: Option<String>,
+    /// Audit entries that stay even when the call fails (refused disclosures).
+    pub audit: Vec<AuditEntry>,
+    /// A sealed call's private result.
+    pub sealed: Option<(Hash, StoredSealedOutput)>,
+}
+
+impl CallResult {
+    pub fn ok(fuel_used: u64) -> Self {
+        CallResult {
+            fuel_used,
+            events: Vec::new(),
+            output: Vec::new(),
+            error: None,
+            diagnostic: None,
+            audit: Vec::new(),
+            sealed: None,
+        }
+    }
+
+    pub fn fail(fuel_used: u64, code: &str, message: impl Into<String>) -> Self {
+        CallResult {
+            error: Some(ReceiptError {
+                code: code.into(),
+                revert_data: Vec::new(),
+            }),
+            diagnostic: Some(message.into()),
+            ..CallResult::ok(fuel_used)
+        }
+    }
+
+    /// A failed contract call: its code, the contract's revert data when it reverted, and the
+    /// VM's description as the diagnostic.
+    pub fn vm_failure(fuel_used: u64, e: &VmError) -> Self {
+        let revert_data = match e {
+            VmError::Reverted { message } => message.clone(),
+            _ => Vec::new(),
+        };
+        CallResult {
+            error: Some(ReceiptError {
+                code: e.code(),
+                revert_data,
+            }),
+            diagnostic: Some(e.to_string()),
+            ..CallResult::ok(fuel_used)
+        }
+    }
+}
+
+impl Executor {
+    /// Applies one checked transaction: consumes its nonce, runs its call, and returns the
+    /// receipt. A failed call leaves only the nonce change. An error leaves partial writes in
+    /// `view` and `private`: the caller rolls them back or drops the block.
+    pub(super) fn apply(
+        &self,
+        view: &StateView,
+        block: BlockContext,
+        stx: &SignedTransaction,
+        private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    ) -> Result<(Receipt, Option<String>), ExecError> {
+        let applied = self.apply_unhooked(view, block, stx, private)?;
+        #[cfg(feature = "test-hooks")]
+        self.hooks.check(&stx.hash())?;
+        Ok(applied)
+    }
+
+    fn apply_unhooked(
+        &self,
+        view: &StateView,
+        block: BlockContext,
+        stx: &SignedTransaction,
+        private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    ) -> Result<(Receipt, Option<String>), ExecError> {
+        let tx = &stx.tx;
+        let mut account = view.account(&tx.signer)?;
+        account.nonce += 1;
+        view.set_account(&tx.signer, &account)?;
+        view.commit_tx()?;
+
+        let result = self.run_call(TxCtx { view, block, stx })?;
+        if result.error.is_some() {
+            view.abort_tx()?;
+        } else {
+            view.commit_tx()?;
+        }
+        for entry in result.audit {
+            view.append_audit(entry)?;
+        }
+        view.commit_tx()?;
+        if let Some((output_hash, stored)) = result.sealed {
+            // The public receipt of a sealed call is the same whatever the data: success, the
+            // whole fuel budget, no events, no output, and a salted hash of the padded result.
+            if let Some(vault) = &self.vault {
+                private.push(vault.sealed_output_write(&stx.hash(), &stored));
+            }
+            let receipt = Receipt {
+                tx_hash: stx.hash(),
+                status: ReceiptStatus::Success,
+                fuel_used: tx.fuel_limit,
+                events: Vec::new(),
+                output_hash,
+                output: Vec::new(),
+                error: None,
+            };
+            return Ok((receipt, None));
+        }
+        let fuel_used = result.fuel_used.min(tx.fuel_limit);
+        let receipt = Receipt {
+            tx_hash: stx.hash(),
+            status: if result.error.is_none() {
+                ReceiptStatus::Success
+            } else {
+                ReceiptStatus::Failed
+            },
+            fuel_used,
+            events: if result.error.is_none() {
+                result.events
+            } else {
+                Vec::new()
+            },
+            output_hash: if result.output.is_empty() {
+                Hash::default()
+            } else {
+                sha3_256(&result.output)
+            },
+            output: result.output,
+            error: result.error,
+        };
+        Ok((receipt, result.diagnostic))
+    }
+
+    /// Runs a contract entry and keeps its storage changes in the current transaction.
+    pub(super) fn vm_call(
+        &self,
+        view: &StateView,
+        block: BlockContext,
+        request: CallRequest,
+        base_fuel: u64,
+    ) -> Result<CallResult, ExecError> {
+        match self.vm.execute(Arc::new(view.clone()), block, request) {
+            Ok(out) => {
+                for change in out.storage_changes {
+                    view.put(keys::storage(&change.contract, &change.key), change.value)?;
+                }
+                Ok(CallResult {
+                    fuel_used: base_fuel + out.fuel_used,
+                    events: out
+                        .events
+                        .into_iter()
+                        .map(|e| EventRecord {
+                            contract: e.contract,
+                            topic: e.topic,
+                            data: e.data,
+                        })
+                        .collect(),
+                    output: out.output,
+                    ..CallResult::ok(0)
+                })
+            }
+            Err(e) if e.error.is_node_failure() => Err(ExecError::from_vm(e.error)),
+            Err(e) => Ok(CallResult::vm_failure(base_fuel + e.fuel_used, &e.error)),
+        }
+    }
+
+    /// Dispatches a call to its family.
+    fn run_call(&self, t: TxCtx<'_>) -> Result<CallResult, ExecError> {
+        match &t.tx().call {
+            Call::Transfer { to, amount } => super::transfer::transfer(t, to, *amount),
+            Call::UploadCode { code } => self.upload_code(t, code),
+            Call::Instantiate {
+                code_hash,
+                salt,
+                input,
+            } => self.instantiate(t, code_hash, salt, input),
+            Call::Call { contract, input } => self.call_contract(t, contract, input),
+            Call::Upgrade {
+                contract,
+                code_hash,
+            } => super::code::upgrade(t, contract, code_hash),
+            Call::Propose { action } => super::governance::propose(t, action),
+            Call::Approve { proposal } => super::governance::approve(t, *proposal),
+            Call::BindIdentity { subject, account } => {
+                super::registry::bind_identity(t, subject, account)
+            }
+            Call::RegisterDataset { id, fields, price } => {
+                super::registry::register_dataset(t, id, fields, *price)
+            }
+            Call::CommitRecord {
+                subject,
+                dataset,
+                version,
+                record_hash,
+                signature,
+            } => super::registry::commit_record(
+                t,
+                subject,
+                dataset,
+                *version,
+                record_hash,
+                signature,
+            ),
+            Call::ApproveCode {
+                code_hash,
+                approved,
+            } => super::registry::approve_code(t, code_hash, *approved),
+            Call::RequestConsent { request } => super::consent::request(t, request),
+            Call::Consent { id, action } => super::consent::answer(t, *id, *action),
+            Call::SealedCall { contract, input } => self.sealed_call(t, *contract, input),
+            Call::Disclose { consent } => super::disclosure::disclose(t, *consent),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Why a transaction or a block is refused: [`TxError`] (the transaction's fault, with a stable
+//! code) and [`ExecError`] (a block or node failure, with whether it is this node's alone).
+use civitas_primitives::{AccountId, Hash};
+use civitas_runtime::{StateError, VmError};
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+/// Why a transaction was refused before execution: it changes nothing and consumes no nonce.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TxError {
+    /// Oversized or undecodable bytes.
+    #[error("{0}")]
+    Format(String),
+    /// The signature does not verify for the signer.
+    #[error("invalid signature for signer {0}")]
+    BadSignature(AccountId),
+    /// Another chain's transaction.
+    #[error("wrong chain id `{got}`; this chain is `{expected}`")]
+    WrongChainId {
+        /// This chain.
+        expected: String,
+        /// The transaction's.
+        got: String,
+    },
+    /// A nonce already used (a replay).
+    #[error("nonce {got} already used; the next nonce of this account is {expected}")]
+    StaleNonce {
+        /// Next nonce.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// A nonce past the next one.
+    #[error("nonce {got} skips ahead; the next nonce of this account is {expected}")]
+    NonceGap {
+        /// Next nonce.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// A fuel limit no block can hold.
+    #[error("fuel limit {limit} exceeds the block fuel limit {max}")]
+    FuelLimitTooHigh {
+        /// Given.
+        limit: u64,
+        /// Block limit.
+        max: u64,
+    },
+    /// A call to an address with no contract.
+    #[error("no contract at {0}")]
+    UnknownContract(AccountId),
+    /// Sealed calls and disclosures run only in committed blocks (they count consent uses and
+    /// write the audit trail).
+    #[error("{0} cannot be dry-run: it counts consent uses and writes the audit trail")]
+    NotDryRunnable(&'static str),
+    /// A record commitment whose payload this node has not received (`vault_putRecords`).
+    #[error(
+        "this node holds no payload for record {0}: send the record with vault_putRecords first"
+    )]
+    PayloadMissing(Hash),
+    /// The signer's roles do not allow this call.
+    #[error("{action} needs one of the roles {needs}; account {signer} has none of them")]
+    NotPermitted {
+        /// The call kind.
+        action: &'static str,
+        /// Roles that would allow it.
+        needs: String,
+        /// Signer.
+        signer: AccountId,
+    },
+}
+
+impl TxError {
+    /// A stable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::Format(_) => "malformed",
+            TxError::BadSignature(_) => "bad_signature",
+            TxError::WrongChainId { .. } => "wrong_chain_id",
+            TxError::StaleNonce { .. } => "stale_nonce",
+            TxError::NonceGap { .. } => "nonce_gap",
+            TxError::FuelLimitTooHigh { .. } => "fuel_limit_too_high",
+            TxError::NotPermitted { .. } => "not_permitted",
+            TxError::UnknownContract(_) => "unknown_contract",
+            TxError::NotDryRunnable(_) => "not_dry_runnable",
+            TxError::PayloadMissing(_) => "payload_missing",
+        }
+    }
+}
+
+/// Why a block could not be executed or accepted.
+#[derive(Debug, Error)]
+pub enum ExecError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// State I/O failed during execution.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The VM failed for reasons of this node (not the contract's).
+    #[error("VM failure: {0}")]
+    Vm(String),
+    /// A proposed block carries a transaction that fails its checks.
+    #[error("transaction {index} of the proposed block is invalid: {error}")]
+    InvalidTx {
+        /// Position.
+        index: usize,
+        /// Why.
+        error: TxError,
+    },
+    /// A proposed block whose header does not match its execution.
+    #[error("proposed block does not match its execution: {0}")]
+    Mismatch(String),
+    /// The genesis document is invalid or the store already has one.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// The authenticated tree failed.
+    #[error("state tree: {0}")]
+    Tree(String),
+}
+
+impl ExecError {
+    /// A node failure the VM reported: state errors keep their kind.
+    pub(super) fn from_vm(e: VmError) -> Self {
+        match e {
+            VmError::State(s) => ExecError::State(s),
+            other => ExecError::Vm(other.to_string()),
+        }
+    }
+
+    /// Whether this node alone may see the failure: it says nothing about the block or the
+    /// transaction, so the node must retry (or refuse to vote), never drop or vote against.
+    pub fn is_node_local(&self) -> bool {
+        match self {
+            ExecError::State(s) => s.is_node_local(),
+            ExecError::InvalidTx { .. } | ExecError::Mismatch(_) => false,
+            ExecError::Store(_) | ExecError::Vm(_) | ExecError::Genesis(_) | ExecError::Tree(_) => {
+                true
+            }
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! The executor: checks transactions, applies them to a [`StateView`], and turns a block into
+//! receipts and a state root. The proposer path builds a block from candidates (skipping those
+//! that fail their checks); the validator path re-executes a proposed block and accepts it only
+//! if every transaction passes and the roots match. Both end in an [`ExecutedBlock`] that
+//! [`Executor::commit`] writes atomically.
+//!
+//! This module holds the block loop; `checks` admits transactions, `apply` runs one, and there is
+//! one module per call family (`transfer`, `code`, `governance`, `registry`, `consent`,
+//! `sealed`, `disclosure`).
+use std::sync::Arc;
+
+use civitas_primitives::block::{
+    receipts_root, tx_root, Block, CommitCertificate, Header, Receipt,
+};
+use civitas_primitives::crypto::{verify_tx, verify_tx_batch};
+use civitas_primitives::tx::{Call, SignedTransaction};
+use civitas_primitives::{AccountId, Hash};
+use civitas_runtime::{BlockContext, CallRequest, Entry, Vm, VmError};
+use jmt::storage::TreeUpdateBatch;
+use jmt::JellyfishMerkleTree;
+
+use crate::genesis::Genesis;
+use crate::state::{key_hash, keys, ContractInfo, Sha3Hasher, StateView};
+use crate::store::{BlockWrite, Head, Store};
+use crate::vault::Vault;
+
+mod apply;
+mod checks;
+mod code;
+mod consent;
+mod disclosure;
+mod errors;
+pub mod fuel;
+mod governance;
+#[cfg(feature = "test-hooks")]
+mod hooks;
+mod registry;
+mod sealed;
+mod transfer;
+
+pub use errors::{ExecError, TxError};
+
+/// Chain-wide execution parameters (consensus: every node uses the same).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainParams {
+    /// Chain id.
+    pub chain_id: String,
+    /// Sum of the fuel limits of one block's transactions.
+    pub block_fuel_limit: u64,
+    /// Transactions per block.
+    pub max_block_txs: usize,
+}
+
+impl ChainParams {
+    /// Defaults for `chain_id`.
+    pub fn new(chain_id: &str) -> Self {
+        ChainParams {
+            chain_id: chain_id.into(),
+            block_fuel_limit: 10_000_000_000,
+            max_block_txs: 10_000,
+        }
+    }
+}
+
+/// What a transaction would do at the head.
+pub struct DryRun {
+    /// The receipt it would get.
+    pub receipt: Receipt,
+    /// The state writes it would make, ordered by key.
+    pub writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// This node's explanation of a failure (never part of consensus).
+    pub diagnostic: Option<String>,
+}
+
+/// A block executed but not yet committed.
+pub struct ExecutedBlock {
+    /// The block (with roots filled in).
+    pub block: Block,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// Per transaction, this node's explanation of a failure: for logs and RPC replies, never
+    /// part of consensus.
+    pub diagnostics: Vec<Option<String>>,
+    /// The state root after the block.
+    pub state_root: Hash,
+    tree: TreeUpdateBatch,
+    private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+}
+
+/// A block built by [`Executor::propose`], and what it left out.
+pub struct BlockProposal {
+    /// The executed block.
+    pub executed: ExecutedBlock,
+    /// Candidates that failed their checks (the transaction's fault): drop them.
+    pub rejected: Vec<(Hash, TxError)>,
+    /// Candidates whose execution failed in a way every node would see alike (committed state
+    /// that does not decode): left out, with every write they made rolled back, so that one
+    /// such transaction cannot halt the chain. Drop them too.
+    pub excluded: Vec<(Hash, ExecError)>,
+}
+
+/// Executes blocks against the store.
+#[derive(Clone)]
+pub struct Executor {
+    store: Store,
+    vm: Vm,
+    params: ChainParams,
+    vault: Option<Vault>,
+    #[cfg(feature = "test-hooks")]
+    hooks: hooks::TestHooks,
+}
+
+impl Executor {
+    /// An executor over `store`.
+    pub fn new(store: Store, vm: Vm, params: ChainParams) -> Self {
+        Executor {
+            store,
+            vm,
+            params,
+            vault: None,
+            #[cfg(feature = "test-hooks")]
+            hooks: hooks::TestHooks::default(),
+        }
+    }
+
+    /// The executor with this node's vault: it can serve sealed reads and keep sealed results.
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    /// This node's vault, if it holds one.
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.as_ref()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The VM.
+    pub fn vm(&self) -> &Vm {
+        &self.vm
+    }
+
+    /// The chain parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// Writes genesis if the store is empty; returns the head either way.
+    pub fn init_genesis(&self, genesis: &Genesis) -> Result<Head, ExecError> {
+        if let Some(head) = self.store.head()? {
+            return Ok(head);
+        }
+        if genesis.chain_id != self.params.chain_id {
+            return Err(ExecError::Genesis(format!(
+                "genesis chain id `{}` differs from the node's `{}`",
+                genesis.chain_id, self.params.chain_id
+            )));
+        }
+        let view = StateView::new(self.store.clone(), 0);
+        genesis.write(&view)?;
+        let (root, tree) = self.tree_update(&view, 0)?;
+        let doc = serde_json_bytes(genesis);
+        Ok(self.store.commit_genesis(&doc, &tree, root)?)
+    }
+
+    /// A read-only view of the committed state at the head.
+    pub fn head_view(&self) -> Result<(Head, StateView), ExecError> {
+        let head = self
+            .store
+            .head()?
+            .ok_or_else(|| ExecError::Genesis("the store has no genesis".into()))?;
+        let view = StateView::new(self.store.clone(), head.height);
+        Ok((head, view))
+    }
+
+    /// Builds and executes a block from `candidates` on top of `parent` (the proposer path).
+    /// Candidates that fail their checks are left out and returned as `rejected`; candidates
+    /// whose execution fails with an error that is not this node's alone are rolled back, left
+    /// out and returned as `excluded`. A node-local failure (I/O) aborts the proposal: it says
+    /// nothing about the transactions, which stay pending.
+    /// Signatures are assumed checked at admission (the mempool verifies them).
+    pub fn propose(
+        &self,
+        parent: &Head,
+        time_ms: u64,
+        proposer: AccountId,
+        candidates: Vec<SignedTransaction>,
+    ) -> Result<BlockProposal, ExecError> {
+        let height = parent.height + 1;
+        let view = StateView::new(self.store.clone(), parent.height);
+        let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, height)?;
+        let ctx = BlockContext { height, time_ms };
+        let mut included = Vec::new();
+        let mut receipts = Vec::new();
+        let mut rejected = Vec::new();
+        let mut excluded = Vec::new();
+        let mut private = Vec::new();
+        let mut diagnostics = Vec::new();
+        let mut fuel_budget = self.params.block_fuel_limit;
+        for stx in candidates {
+            if included.len() >= self.params.max_block_txs {
+                break;
+            }
+            let checked = match self.check_tx(&view, &stx, false) {
+                Ok(checked) => checked,
+                Err(e) if e.is_node_local() => return Err(e),
+                Err(e) => {
+                    excluded.push((stx.hash(), e));
+                    continue;
+                }
+            };
+            match checked {
+                // Valid but over what is left of this block's fuel: it waits for a later block.
+                Ok(()) if stx.tx.fuel_limit > fuel_budget => continue,
+                Ok(()) => {
+                    let private_len = private.len();
+                    view.savepoint()?;
+                    match self.apply(&view, ctx, &stx, &mut private) {
+                        Ok((receipt, diagnostic)) => {
+                            view.release_savepoint()?;
+                            fuel_budget -= stx.tx.fuel_limit;
+                            receipts.push(receipt);
+                            diagnostics.push(diagnostic);
+                            included.push(stx);
+                        }
+                        Err(e) if e.is_node_local() => return Err(e),
+                        Err(e) => {
+                            view.rollback_to_savepoint()?;
+                            private.truncate(private_len);
+                            tracing::warn!(tx = %stx.hash(), error = %e, "left out of the block: its execution fails on every node");
+                            excluded.push((stx.hash(), e));
+                        }
+                    }
+                }
+                Err(e) => rejected.push((stx.hash(), e)),
+            }
+        }
+        let header = Header {
+            chain_id: self.params.chain_id.clone(),
+            height,
+            parent_hash: parent.block_hash,
+            time_ms,
+            proposer,
+            tx_root: tx_root(&included),
+            state_root: Hash::default(),
+            receipts_root: receipts_root(&receipts),
+            validators_hash,
+            next_validators_hash,
+        };
+        let executed = self.finish(
+            view,
+            Block {
+                header,
+                txs: included,
+            },
+            receipts,
+            diagnostics,
+            private,
+        )?;
+        Ok(BlockProposal {
+            executed,
+            rejected,
+            excluded,
+        })
+    }
+
+    /// Re-executes a proposed block on top of `parent` (the validator path).
+    pub fn validate(&self, parent: &Head, block: &Block) -> Result<ExecutedBlock, ExecError> {
+        let h = &block.header;
+        let expect = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ExecError::Mismatch(what.into()))
+            }
+        };
+        expect(h.chain_id == self.params.chain_id, "chain id")?;
+        expect(h.height == parent.height + 1, "height")?;
+        expect(h.parent_hash == parent.block_hash, "parent hash")?;
+        let parent_time = match self.store.block(parent.height)? {
+            Some(b) => b.header.time_ms,
+            None => 0,
+        };
+        expect(
+            h.time_ms > parent_time,
+            "block time must be after the parent's",
+        )?;
+        expect(
+            block.txs.len() <= self.params.max_block_txs,
+            "transaction count",
+        )?;
+        expect(h.tx_root == tx_root(&block.txs), "transaction root")?;
+        let refs: Vec<&SignedTransaction> = block.txs.iter().collect();
+        if !verify_tx_batch(&refs) {
+            let index = block.txs.iter().position(|t| !verify_tx(t)).unwrap_or(0);
+            let signer = block
+                .txs
+                .get(index)
+                .map(|t| t.tx.signer)
+                .unwrap_or_default();
+            return Err(ExecError::InvalidTx {
+                index,
+                error: TxError::BadSignature(signer),
+            });
+        }
+        let fuel: u128 = block.txs.iter().map(|t| u128::from(t.tx.fuel_limit)).sum();
+        expect(
+            fuel <= u128::from(self.params.block_fuel_limit),
+            "block fuel limit",
+        )?;
+        let view = StateView::new(self.store.clone(), parent.height);
+        let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, h.height)?;
+        expect(h.validators_hash == validators_hash, "validators hash")?;
+        expect(
+            h.next_validators_hash == next_validators_hash,
+            "next validators hash",
+        )?;
+        let ctx = BlockContext {
+            height: h.height,
+            time_ms: h.time_ms,
+        };
+        let mut receipts = Vec::with_capacity(block.txs.len());
+        let mut diagnostics = Vec::with_capacity(block.txs.len());
+        let mut private = Vec::new();
+        for (index, stx) in block.txs.iter().enumerate() {
+            self.check_tx(&view, stx, false)?
+                .map_err(|error| ExecError::InvalidTx { index, error })?;
+            let (receipt, diagnostic) = self.apply(&view, ctx, stx, &mut private)?;
+            receipts.push(receipt);
+            diagnostics.push(diagnostic);
+        }
+        expect(h.receipts_root == receipts_root(&receipts), "receipts root")?;
+        let executed = self.finish(
+            view,
+            Block {
+                header: h.clone(),
+                txs: block.txs.clone(),
+            },
+            receipts,
+            diagnostics,
+            private,
+        )?;
+        if executed.state_root != h.state_root {
+            return Err(ExecError::Mismatch(format!(
+                "state root: header {} but execution gives {}",
+                h.state_root, executed.state_root
+            )));
+        }
+        Ok(executed)
+    }
+
+    /// Executes `tx` on the committed head without committing or checking its signature:
+    /// the receipt it would get, the state writes it would make, and this node's explanation
+    /// of a failure.
+    pub fn dry_run(
+        &self,
+        tx: &civitas_primitives::tx::Transaction,
+        time_ms: u64,
+    ) -> Result<Result<DryRun, TxError>, ExecError> {
+        let (head, view) = self.head_view()?;
+        let stx = SignedTransaction {
+            tx: tx.clone(),
+            signature: [0; 64],
+        };
+        if let Err(e) = self.check_tx(&view, &stx, false)? {
+            return Ok(Err(e));
+        }
+        if matches!(tx.call, Call::SealedCall { .. } | Call::Disclose { .. }) {
+            return Ok(Err(TxError::NotDryRunnable(tx.call.kind())));
+        }
+        let ctx = BlockContext {
+            height: head.height + 1,
+            time_ms,
+        };
+        let (receipt, diagnostic) = self.apply(&view, ctx, &stx, &mut Vec::new())?;
+        Ok(Ok(DryRun {
+            receipt,
+            writes: view.block_writes()?.into_iter().collect(),
+            diagnostic,
+        }))
+    }
+
+    /// A read-only contract call at the head: writes and events trap.
+    pub fn query(
+        &self,
+        contract: AccountId,
+        caller: AccountId,
+        input: Vec<u8>,
+        fuel_limit: u64,
+        time_ms: u64,
+    ) -> Result<Result<civitas_runtime::CallOutcome, civitas_runtime::CallError>, ExecError> {
+        let (head, view) = self.head_view()?;
+        let Some(info) = view.get_decoded::<ContractInfo>(&keys::contract(&contract))? else {
+            return Ok(Err(civitas_runtime::CallError {
+                error: VmError::Host(civitas_runtime::HostError::ContractNotFound(contract)),
+                fuel_used: 0,
+                debug_log: Vec::new(),
+            }));
+        };
+        let result = self.vm.execute(
+            Arc::new(view),
+            BlockContext {
+                height: head.height,
+                time_ms,
+            },
+            CallRequest {
+                code_hash: info.code_hash,
+                contract,
+                caller,
+                input,
+                fuel_limit,
+                entry: Entry::Call,
+                read_only: true,
+            },
+        );
+        match result {
+            Err(e) if e.error.is_node_failure() => Err(ExecError::from_vm(e.error)),
+            other => Ok(other),
+        }
+    }
+
+    /// Writes an executed block with its certificate; returns the new head.
+    pub fn commit(
+        &self,
+        executed: ExecutedBlock,
+        certificate: CommitCertificate,
+    ) -> Result<Head, ExecError> {
+        let head = Head {
+            height: executed.block.header.height,
+            block_hash: executed.block.header.hash(),
+            state_root: executed.state_root,
+        };
+        self.store.commit_block(&BlockWrite {
+            block: executed.block,
+            certificate,
+            receipts: executed.receipts,
+            tree: executed.tree,
+            head: head.clone(),
+            private: executed.private,
+        })?;
+        Ok(head)
+    }
+
+    fn finish(
+        &self,
+        view: StateView,
+        mut block: Block,
+        receipts: Vec<Receipt>,
+        diagnostics: Vec<Option<String>>,
+        private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    ) -> Result<ExecutedBlock, ExecError> {
+        view.put_encoded(keys::HEIGHT.to_vec(), &block.header.height)?;
+        view.commit_tx()?;
+        let (state_root, tree) = self.tree_update(&view, block.header.height)?;
+        block.header.state_root = state_root;
+        Ok(ExecutedBlock {
+            block,
+            receipts,
+            diagnostics,
+            state_root,
+            tree,
+            private,
+        })
+    }
+
+    /// Computes the tree for `version` from the view's writes, without writing it.
+    fn tree_update(
+        &self,
+        view: &StateView,
+        version: u64,
+    ) -> Result<(Hash, TreeUpdateBatch), ExecError> {
+        let writes = view.block_writes()?;
+        let tree = JellyfishMerkleTree::<_, Sha3Hasher>::new(&self.store);
+        let (root, batch) = tree
+            .put_value_set(writes.into_iter().map(|(k, v)| (key_hash(&k), v)), version)
+            .map_err(|e| ExecError::Tree(e.to_string()))?;
+        Ok((Hash(root.0), batch))
+    }
+}
+
+/// The genesis document as stored beside the state, for `chain_getGenesis` and audits.
+fn serde_json_bytes(genesis: &Genesis) -> Vec<u8> {
+    serde_json::to_vec_pretty(genesis).unwrap_or_default()
+}

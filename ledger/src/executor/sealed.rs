@@ -1,0 +1,100 @@
+//! Sealed calls: a contract reads consented records through the vault, and only a salted
+//! commitment to its padded result becomes public.
+use std::sync::Arc;
+
+use civitas_primitives::vault::{sealed_output_hash, SealedResult, SEALED_OUTPUT_MAX};
+use civitas_primitives::AccountId;
+use civitas_runtime::{CallRequest, Entry, VmError};
+
+use super::apply::{CallResult, TxCtx};
+use super::{ExecError, Executor};
+use crate::access::LedgerSealedSource;
+use crate::state::{keys, ContractInfo};
+use crate::vault::StoredSealedOutput;
+
+impl Executor {
+    /// Runs a sealed call. Whatever happens inside, the public result is uniform; the real
+    /// result is padded, committed to by a salted hash, and kept for the institution and the
+    /// subjects.
+    pub(super) fn sealed_call(
+        &self,
+        t: TxCtx<'_>,
+        contract: AccountId,
+        input: &[u8],
+    ) -> Result<CallResult, ExecError> {
+        let (view, ctx, tx) = (t.view, t.block, t.tx());
+        let tx_hash = t.stx.hash();
+        let source = Arc::new(LedgerSealedSource::new(
+            view.clone(),
+            self.vault.clone(),
+            tx.signer,
+            tx_hash,
+            ctx,
+        ));
+        let result = match view.get_decoded::<ContractInfo>(&keys::contract(&contract))? {
+            None => SealedResult {
+                ok: false,
+                output: Vec::new(),
+                error_code: "contract_not_found".into(),
+            },
+            Some(info) => match self.vm.execute_sealed(
+                Arc::new(view.clone()),
+                source.clone(),
+                ctx,
+                CallRequest {
+                    code_hash: info.code_hash,
+                    contract,
+                    caller: tx.signer,
+                    input: input.to_vec(),
+                    fuel_limit: tx.fuel_limit,
+                    entry: Entry::Call,
+                    read_only: true,
+                },
+            ) {
+                Ok(out) => SealedResult {
+                    ok: true,
+                    output: out.output,
+                    error_code: String::new(),
+                },
+                Err(e) if e.error.is_node_failure() => return Err(ExecError::from_vm(e.error)),
+                // Revert data shares the return value's channel and cap; a larger revert is
+                // reported by its code alone.
+                Err(e) => match e.error {
+                    VmError::Reverted { message } if message.len() <= SEALED_OUTPUT_MAX => {
+                        SealedResult {
+                            ok: false,
+                            output: message,
+                            error_code: "reverted".into(),
+                        }
+                    }
+                    VmError::Reverted { .. } => SealedResult {
+                        ok: false,
+                        output: Vec::new(),
+                        error_code: "sealed_output_too_large".into(),
+                    },
+                    other => SealedResult {
+                        ok: false,
+                        output: Vec::new(),
+                        error_code: other.code(),
+                    },
+                },
+            },
+        };
+        let reads = source.finish();
+        let salt = LedgerSealedSource::output_salt(&tx_hash, &reads);
+        let padded = result.padded();
+        let output_hash = sealed_output_hash(&salt, &padded);
+        Ok(CallResult {
+            sealed: Some((
+                output_hash,
+                StoredSealedOutput {
+                    institution: tx.signer,
+                    subjects: reads.subjects.into_iter().collect(),
+                    salt,
+                    padded,
+                },
+            )),
+            ..CallResult::ok(tx.fuel_limit)
+        })
+    }
+}
