@@ -1,6 +1,8 @@
 //! Wire forms of ledger records that both sides build: the node serves them, and a client
 //! rebuilds them from the proven state value to check that the served fields match it.
-use civitas_primitives::vault::{AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode};
+use civitas_primitives::vault::{
+    AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode,
+};
 
 use crate::{to_hex, AuditEntryInfo, ConsentInfo};
 
