@@ -1,28 +1,10 @@
-//! Dev-mode defaults: the chain id, named accounts for departments, banks, an insurer, a
-//! hospital, a regulator and citizens, all with deterministic keys anyone can derive (never use
-//! them outside dev), and the genesis built from them.
+//! The dev genesis: the named dev accounts of `civitas_primitives::dev` (departments, banks, an
+//! insurer, a hospital, a regulator and citizens, with keys anyone can derive: never use them
+//! outside dev), their balances, roles and the dev datasets.
 use civitas_ledger::genesis::GenesisDataset;
 use civitas_ledger::{Genesis, GenesisAccount};
-use civitas_primitives::crypto::Keypair;
-use civitas_primitives::vault::{subject_id, SubjectId};
 
-/// The dev chain id.
-pub const DEV_CHAIN_ID: &str = "civitas-dev";
-
-/// (name, roles) of every dev account. The first is the dev validator that produces blocks.
-pub const DEV_ACCOUNTS: &[(&str, &[&str])] = &[
-    ("tax", &["validator", "custodian"]),
-    ("social-security", &["validator", "custodian"]),
-    ("civil-affairs", &["validator", "custodian", "identity"]),
-    ("real-estate", &["validator", "custodian"]),
-    ("hospital", &["custodian"]),
-    ("bank-a", &["institution"]),
-    ("bank-b", &["institution"]),
-    ("insurer", &["institution"]),
-    ("regulator", &["regulator"]),
-    ("alice", &[]),
-    ("bob", &[]),
-];
+pub use civitas_primitives::dev::{dev_key, dev_subject, DEV_ACCOUNTS, DEV_CHAIN_ID};
 
 /// (id, custodian, fields, price) of the datasets registered in the dev genesis.
 pub const DEV_DATASETS: &[(&str, &str, &[&str], u128)] = &[
@@ -69,19 +51,8 @@ pub const DEV_DATASETS: &[(&str, &str, &[&str], u128)] = &[
     ),
 ];
 
-/// The subject id of a dev citizen (`alice`, `bob`): her national id is `{name}-national-id`,
-/// salted with the dev chain id.
-pub fn dev_subject(name: &str) -> SubjectId {
-    subject_id(DEV_CHAIN_ID, &format!("{name}-national-id"))
-}
-
 /// Credits every dev account starts with.
 pub const DEV_BALANCE: u128 = 1_000_000_000;
-
-/// The key of a dev account.
-pub fn dev_key(name: &str) -> Keypair {
-    Keypair::dev(name)
-}
 
 /// The dev genesis.
 pub fn dev_genesis() -> Genesis {

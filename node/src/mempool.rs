@@ -1,10 +1,10 @@
 //! The transaction pool: admits signed transactions after their signature and state checks,
 //! keeps each account's transactions in nonce order, refuses duplicates, and bounds its size.
-//! The block producer takes from it in arrival order; commits prune it.
+//! The block producer takes from it in arrival order; commits prune it. The pool knows the
+//! ledger only through [`LedgerChecks`].
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use civitas_ledger::state::StateView;
-use civitas_ledger::{Executor, TxError};
+use civitas_ledger::TxError;
 use civitas_primitives::tx::SignedTransaction;
 use civitas_primitives::{AccountId, Hash};
 use parity_scale_codec::Encode;
@@ -44,6 +44,15 @@ pub enum PoolError {
     /// itself may be fine.
     #[error("this node could not check the transaction: {0}")]
     Node(String),
+}
+
+/// What the pool asks of the ledger, on the committed state it admits against.
+pub trait LedgerChecks {
+    /// The committed next nonce of `account`; `Err` says this node could not read it.
+    fn committed_nonce(&self, account: &AccountId) -> Result<u64, String>;
+    /// Every check of `tx` but its signature, as the signer's next transaction on the committed
+    /// state: `Ok(Err(_))` the transaction is invalid, `Err(_)` this node could not check it.
+    fn check(&self, tx: &SignedTransaction) -> Result<Result<(), TxError>, String>;
 }
 
 struct Entry {
@@ -86,12 +95,11 @@ impl Mempool {
         self.entries.contains_key(hash)
     }
 
-    /// Checks and admits `tx` against the committed state in `view` plus what is pending.
+    /// Checks and admits `tx` against the committed state `ledger` checks plus what is pending.
     /// `signature_checked` says the caller already verified the signature (e.g. in a batch).
     pub fn admit(
         &mut self,
-        exec: &Executor,
-        view: &StateView,
+        ledger: &impl LedgerChecks,
         tx: SignedTransaction,
         signature_checked: bool,
     ) -> Result<Hash, PoolError> {
@@ -107,10 +115,9 @@ impl Mempool {
             return Err(PoolError::Full("bytes"));
         }
         // Pending transactions of the signer move its expected nonce forward.
-        let committed = view
-            .account(&tx.tx.signer)
-            .map_err(|e| PoolError::Node(e.to_string()))?
-            .nonce;
+        let committed = ledger
+            .committed_nonce(&tx.tx.signer)
+            .map_err(PoolError::Node)?;
         let expected = self
             .next_nonce
             .get(&tx.tx.signer)
@@ -132,8 +139,7 @@ impl Mempool {
         // Every other check, as if it were the account's next transaction on committed state.
         let mut probe = tx.clone();
         probe.tx.nonce = committed;
-        exec.check_tx(view, &probe, false)
-            .map_err(|e| PoolError::Node(e.to_string()))??;
+        ledger.check(&probe).map_err(PoolError::Node)??;
         if !signature_checked && !civitas_primitives::crypto::verify_tx(&tx) {
             return Err(PoolError::Invalid(TxError::BadSignature(tx.tx.signer)));
         }

@@ -20,6 +20,8 @@ pub struct Metrics {
     pub txs_refused: Counter,
     /// Transactions committed.
     pub txs_committed: Counter,
+    /// Candidates left out of a block because their execution fails on every node.
+    pub txs_excluded: Counter,
     /// Pool size.
     pub mempool_size: Gauge,
     /// Block execution time.
@@ -39,6 +41,7 @@ impl Metrics {
             txs_admitted: Counter::default(),
             txs_refused: Counter::default(),
             txs_committed: Counter::default(),
+            txs_excluded: Counter::default(),
             mempool_size: Gauge::default(),
             execute_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
@@ -60,6 +63,11 @@ impl Metrics {
             "txs_committed",
             "Transactions committed",
             m.txs_committed.clone(),
+        );
+        registry.register(
+            "txs_excluded",
+            "Candidates left out of a block because their execution fails on every node",
+            m.txs_excluded.clone(),
         );
         registry.register(
             "mempool_size",

@@ -5,20 +5,54 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use civitas_ledger::{ExecError, ExecutedBlock, Executor, Head};
+use civitas_ledger::state::StateView;
+use civitas_ledger::{ExecError, ExecutedBlock, Executor, Head, TxError};
 use civitas_primitives::block::{Block, CommitCertificate};
+use civitas_primitives::clock::now_ms;
 use civitas_primitives::crypto::verify_certificate;
 use civitas_primitives::tx::SignedTransaction;
 use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::HeadInfo;
 use tokio::sync::broadcast;
 
+use crate::consensus::solo::SoloWork;
 use crate::consensus::{AppError, Application};
-use crate::mempool::{Mempool, PoolError, PoolLimits};
+use crate::mempool::{LedgerChecks, Mempool, PoolError, PoolLimits};
 use crate::metrics::Metrics;
 
 /// How far a proposed block's time may run ahead of a validator's clock.
 pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+
+/// Most executed blocks a node keeps for undecided heights (the oldest rounds go first).
+pub const MAX_CACHED_PROPOSALS: usize = 64;
+
+/// A block this node proposed or validated, executed, waiting for its height's decision.
+struct Proposal {
+    height: u64,
+    round: u32,
+    executed: ExecutedBlock,
+}
+
+/// The ledger's admission checks on one committed state, for the pool.
+struct CommittedState<'a> {
+    exec: &'a Executor,
+    view: &'a StateView,
+}
+
+impl LedgerChecks for CommittedState<'_> {
+    fn committed_nonce(&self, account: &AccountId) -> Result<u64, String> {
+        self.view
+            .account(account)
+            .map(|a| a.nonce)
+            .map_err(|e| e.to_string())
+    }
+
+    fn check(&self, tx: &SignedTransaction) -> Result<Result<(), TxError>, String> {
+        self.exec
+            .check_tx(self.view, tx, false)
+            .map_err(|e| e.to_string())
+    }
+}
 
 /// The chain as this node runs it.
 pub struct Chain {
@@ -29,7 +63,7 @@ pub struct Chain {
     pool: Mutex<Mempool>,
     work: Condvar,
     head: RwLock<Head>,
-    proposed: Mutex<HashMap<Hash, ExecutedBlock>>,
+    proposed: Mutex<HashMap<Hash, Proposal>>,
     heads: broadcast::Sender<HeadInfo>,
     diagnostics: Mutex<Diagnostics>,
     /// Metrics.
@@ -163,7 +197,11 @@ impl Chain {
             .pool
             .lock()
             .map_err(|_| PoolError::Full("pool lock poisoned"))?;
-        let result = pool.admit(&self.block_exec, &view, tx, true);
+        let state = CommittedState {
+            exec: &self.block_exec,
+            view: &view,
+        };
+        let result = pool.admit(&state, tx, true);
         match &result {
             Ok(_) => {
                 self.metrics.txs_admitted.inc();
@@ -195,12 +233,16 @@ impl Chain {
                 .map(|_| Err(PoolError::Full("pool lock poisoned")))
                 .collect();
         };
+        let state = CommittedState {
+            exec: &self.block_exec,
+            view: &view,
+        };
         let mut results = Vec::with_capacity(txs.len());
         for tx in txs {
             let result = if let Err(e) = self.custody_check(&tx) {
                 Err(e)
             } else if all_valid || civitas_primitives::crypto::verify_tx(&tx) {
-                pool.admit(&self.block_exec, &view, tx, true)
+                pool.admit(&state, tx, true)
             } else {
                 Err(PoolError::Invalid(civitas_ledger::TxError::BadSignature(
                     tx.tx.signer,
@@ -276,6 +318,44 @@ impl Chain {
 }
 
 impl Chain {
+    /// Whether this node holds the executed block `hash` (proposed or validated in any round
+    /// of a height not yet decided).
+    pub fn holds_proposal(&self, hash: &Hash) -> bool {
+        self.proposed
+            .lock()
+            .map(|p| p.contains_key(hash))
+            .unwrap_or(false)
+    }
+
+    /// Keeps `executed` for its height's decision, next to other rounds' blocks; forgets the
+    /// blocks of heights below it (decided) and, past [`MAX_CACHED_PROPOSALS`], the oldest
+    /// rounds.
+    fn keep_proposal(&self, round: u32, executed: ExecutedBlock) {
+        let height = executed.block.header.height;
+        let hash = executed.block.header.hash();
+        if let Ok(mut p) = self.proposed.lock() {
+            p.retain(|_, q| q.height >= height);
+            p.insert(
+                hash,
+                Proposal {
+                    height,
+                    round,
+                    executed,
+                },
+            );
+            while p.len() > MAX_CACHED_PROPOSALS {
+                let oldest = p
+                    .iter()
+                    .min_by_key(|(_, q)| (q.height, q.round))
+                    .map(|(h, _)| *h);
+                match oldest {
+                    Some(h) => p.remove(&h),
+                    None => break,
+                };
+            }
+        }
+    }
+
     /// This node's explanation of a committed transaction's failure, if it still has one.
     pub fn diagnostic(&self, tx: &Hash) -> Option<String> {
         self.diagnostics
@@ -295,7 +375,13 @@ impl Application for Chain {
         Executor::validator_set_at(&view, height).map_err(app_err)
     }
 
-    fn propose(&self, height: u64, time_ms: u64, proposer: AccountId) -> Result<Block, AppError> {
+    fn propose(
+        &self,
+        height: u64,
+        round: u32,
+        time_ms: u64,
+        proposer: AccountId,
+    ) -> Result<Block, AppError> {
         let parent = self.head();
         if height != parent.height + 1 {
             return Err(AppError(format!(
@@ -319,38 +405,40 @@ impl Application for Chain {
             .map(|p| p.candidates(max))
             .unwrap_or_default();
         let started = Instant::now();
-        let (executed, rejected) = self
+        let civitas_ledger::BlockProposal {
+            executed,
+            rejected,
+            excluded,
+        } = self
             .block_exec
             .propose(&parent, time_ms, proposer, candidates)
             .map_err(app_err)?;
         self.metrics
             .execute_seconds
             .observe(started.elapsed().as_secs_f64());
-        if !rejected.is_empty() {
-            let hashes: Vec<Hash> = rejected.iter().map(|(h, _)| *h).collect();
+        if !rejected.is_empty() || !excluded.is_empty() {
+            let mut hashes: Vec<Hash> = rejected.iter().map(|(h, _)| *h).collect();
             for (h, e) in &rejected {
                 tracing::debug!(tx = %h, error = %e, "dropped from the pool at proposal");
+            }
+            for (h, e) in &excluded {
+                tracing::warn!(tx = %h, error = %e, "left out of the block and dropped from the pool: its execution fails on every node");
+                self.metrics.txs_excluded.inc();
+                hashes.push(*h);
             }
             if let Ok(mut pool) = self.pool.lock() {
                 pool.prune(&hashes, |_| 0);
             }
         }
         let block = executed.block.clone();
-        if let Ok(mut p) = self.proposed.lock() {
-            p.clear();
-            p.insert(block.header.hash(), executed);
-        }
+        self.keep_proposal(round, executed);
         Ok(block)
     }
 
-    fn validate(&self, block: &Block) -> Result<(), AppError> {
+    fn validate(&self, block: &Block, round: u32) -> Result<(), AppError> {
         // A vote, not a state transition: the proposer's time may not run ahead of this
         // validator's clock by more than the allowed drift.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        if block.header.time_ms > now + MAX_CLOCK_DRIFT_MS {
+        if block.header.time_ms > now_ms().saturating_add(MAX_CLOCK_DRIFT_MS) {
             return Err(AppError(format!(
                 "block time {} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock",
                 block.header.time_ms
@@ -369,9 +457,7 @@ impl Application for Chain {
             .block_exec
             .validate(&self.head(), block)
             .map_err(app_err)?;
-        if let Ok(mut p) = self.proposed.lock() {
-            p.insert(hash, executed);
-        }
+        self.keep_proposal(round, executed);
         Ok(())
     }
 
@@ -382,13 +468,19 @@ impl Application for Chain {
         let hash = block.header.hash();
         let cached = self.proposed.lock().ok().and_then(|mut p| p.remove(&hash));
         let executed = match cached {
-            Some(e) => e,
+            Some(p) => p.executed,
             None => self
                 .block_exec
                 .validate(&self.head(), &block)
                 .map_err(app_err)?,
         };
-        self.commit(executed, certificate)
+        let height = executed.block.header.height;
+        self.commit(executed, certificate)?;
+        // Other rounds' blocks of the decided height can no longer be decided.
+        if let Ok(mut p) = self.proposed.lock() {
+            p.retain(|_, q| q.height > height);
+        }
+        Ok(())
     }
 
     fn sync_serve(&self, height: u64) -> Result<Option<(Block, CommitCertificate)>, AppError> {
@@ -406,7 +498,9 @@ impl Application for Chain {
         // `decided` checks the certificate against the height's validator set.
         self.decided(block, certificate)
     }
+}
 
+impl SoloWork for Chain {
     fn pending_work(&self) -> (bool, bool) {
         let n = self.pending();
         (n > 0, n >= self.block_exec.params().max_block_txs)
@@ -478,11 +572,69 @@ mod tests {
     fn produce(c: &Chain) {
         let height = c.start_height().expect("height");
         let block = c
-            .propose(height, 1_700_000_000_000 + height, dev_key("tax").account())
+            .propose(
+                height,
+                0,
+                1_700_000_000_000 + height,
+                dev_key("tax").account(),
+            )
             .expect("propose");
-        c.validate(&block).expect("validate");
+        c.validate(&block, 0).expect("validate");
         let cert = certify(&block, &SIGNERS);
         c.decided(block, cert).expect("decided");
+    }
+
+    #[test]
+    fn a_transaction_whose_execution_fails_everywhere_is_left_out_and_the_chain_goes_on() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = chain(dir.path(), PoolLimits::default());
+        let poison = transfer("bank-a", 0);
+        c.block_exec.poison_for_tests(poison.hash());
+        for tx in [transfer("alice", 0), poison.clone(), transfer("insurer", 0)] {
+            c.submit(tx).expect("admitted");
+        }
+        produce(&c);
+        let store = c.block_exec.store();
+        let block = store.block(1).expect("read").expect("block 1");
+        let hashes: Vec<Hash> = block.txs.iter().map(|t| t.hash()).collect();
+        assert_eq!(
+            hashes,
+            vec![transfer("alice", 0).hash(), transfer("insurer", 0).hash()],
+            "the others commit"
+        );
+        assert!(store.tx_location(&poison.hash()).expect("read").is_none());
+        assert_eq!(c.pending(), 0, "the poisoned transaction left the pool");
+        assert_eq!(c.metrics.txs_excluded.get(), 1);
+        // Later blocks keep committing.
+        c.submit(transfer("alice", 1)).expect("admitted");
+        produce(&c);
+        assert_eq!(c.head().height, 2);
+    }
+
+    #[test]
+    fn a_node_failure_writes_no_receipt_and_keeps_the_transaction_pending() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = chain(dir.path(), PoolLimits::default());
+        let tx = transfer("alice", 0);
+        c.submit(tx.clone()).expect("admitted");
+        let store = c.block_exec.store().clone();
+        store.fail_reads_for_tests(true);
+        let height = c.start_height().expect("height");
+        let err = c
+            .propose(height, 0, 1_700_000_000_001, dev_key("tax").account())
+            .expect_err("the node cannot read its state");
+        assert!(err.0.contains("injected"), "{err}");
+        store.fail_reads_for_tests(false);
+        assert!(store.tx_location(&tx.hash()).expect("read").is_none(), "no receipt");
+        assert_eq!(c.head().height, 0, "no block");
+        assert_eq!(c.pending(), 1, "the transaction stays pending");
+        assert_eq!(c.metrics.txs_excluded.get(), 0, "a node failure excludes nothing");
+        produce(&c);
+        assert_eq!(
+            store.tx_location(&tx.hash()).expect("read").map(|l| l.height),
+            Some(1),
+            "it commits once the node recovers"
+        );
     }
 
     #[test]
@@ -525,6 +677,38 @@ mod tests {
         ));
         c.submit(transfer("alice", 2))
             .expect("after commit the next nonce is 2");
+    }
+
+    #[test]
+    fn a_second_round_at_one_height_keeps_the_first_rounds_block_until_the_height_is_decided() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = chain(dir.path(), PoolLimits::default());
+        c.submit(transfer("alice", 0)).expect("submit");
+        let height = c.start_height().expect("height");
+        let proposer = dev_key("tax").account();
+        let genesis_time = dev_genesis().genesis_time_ms;
+        let first = c
+            .propose(height, 0, genesis_time + 1_000, proposer)
+            .expect("round 0");
+        // Round 1 proposes again (a later time, so another block) at the same height.
+        let second = c
+            .propose(height, 1, genesis_time + 2_000, proposer)
+            .expect("round 1");
+        assert_ne!(first.header.hash(), second.header.hash());
+        assert!(
+            c.holds_proposal(&first.header.hash()),
+            "round 1 dropped round 0's block"
+        );
+        assert!(c.holds_proposal(&second.header.hash()));
+        // The engine decides round 0's block after all: it commits from the cache.
+        c.decided(first.clone(), certify(&first, &SIGNERS))
+            .expect("decided");
+        assert_eq!(c.head().block_hash, first.header.hash());
+        assert!(
+            !c.holds_proposal(&second.header.hash()),
+            "a decided height's other blocks are forgotten"
+        );
+        assert!(!c.holds_proposal(&first.header.hash()));
     }
 
     #[test]

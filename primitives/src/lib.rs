@@ -13,10 +13,16 @@ pub mod block;
 #[cfg(feature = "verify")]
 pub mod certificate;
 #[cfg(feature = "std")]
+pub mod clock;
+#[cfg(feature = "std")]
 pub mod crypto;
 pub mod decimal;
+#[cfg(feature = "std")]
+pub mod dev;
 pub mod hash;
 pub mod merkle;
+#[cfg(feature = "std")]
+pub mod proof;
 pub mod tx;
 pub mod vault;
 

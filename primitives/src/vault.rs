@@ -61,6 +61,26 @@ pub enum FieldType {
     Text,
 }
 
+/// Parses a field spec `name:type` (types: u32, u64, u128, i64, bool, text), as genesis files
+/// and `civitas dataset register --field` write them.
+pub fn parse_field(spec: &str) -> Result<Field, String> {
+    use alloc::format;
+    let (name, ty) = spec
+        .split_once(':')
+        .ok_or_else(|| format!("field `{spec}` is not `name:type`"))?;
+    let ty = FieldType::parse(ty.trim()).ok_or_else(|| {
+        format!("field `{name}`: unknown type `{ty}` (u32, u64, u128, i64, bool, text)")
+    })?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("field `{spec}` has no name"));
+    }
+    Ok(Field {
+        name: name.into(),
+        ty,
+    })
+}
+
 impl FieldType {
     /// Lower-case name.
     pub const fn name(self) -> &'static str {

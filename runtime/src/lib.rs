@@ -1,7 +1,7 @@
 //! The Civitas runtime: everything that decides what a contract may be and what a call does.
 //!
 //! - [`validate`]: deploy-time checks of contract modules (the chain's acceptance rule).
-//! - [`vm`]: the wasmtime VM, its limits and fuel table, and the host ABI behind import module
+//! - `vm` (cargo feature `vm`, on by default): the wasmtime VM, its limits and fuel table, and the host ABI behind import module
 //!   `civitas`.
 //! - [`state`]: the [`state::StateBackend`] trait through which the VM reads committed state,
 //!   and the overlay that collects a call's writes.
@@ -13,6 +13,7 @@
 pub mod error;
 pub mod state;
 pub mod validate;
+#[cfg(feature = "vm")]
 pub mod vm;
 
 pub use error::{HostError, VmError};
@@ -21,4 +22,5 @@ pub use state::{
     StorageChange,
 };
 pub use validate::{validate_module, ModuleInfo, ValidationError, ValidationLimits};
+#[cfg(feature = "vm")]
 pub use vm::{BlockContext, CallError, CallOutcome, CallRequest, Entry, Event, Vm, VmConfig};

@@ -14,7 +14,7 @@ use clap::Args;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use parity_scale_codec::Encode;
 
-use crate::dev;
+use civitas_primitives::dev;
 
 /// How to reach the node.
 #[derive(Args, Debug, Clone)]
@@ -85,13 +85,7 @@ impl Client {
     }
 }
 
-/// Milliseconds since the Unix epoch (this machine's clock).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use civitas_primitives::clock::now_ms;
 
 /// Signs, submits and waits for `call` as `key` without a dry run; returns the receipt.
 pub fn send(client: &Client, key: &Keypair, call: Call, fuel: u64) -> Result<ReceiptInfo> {
@@ -129,7 +123,7 @@ pub fn signing_key(name: &str) -> Result<Keypair> {
     if let Some(k) = crate::keystore::load(name)? {
         return Ok(k);
     }
-    if dev::DEV_ACCOUNTS.iter().any(|(n, _)| *n == name) {
+    if dev::is_dev_account(name) {
         return Ok(dev::dev_key(name));
     }
     bail!("no key `{name}` in the keystore and no dev account of that name (create one with `civitas key new {name}`)")
@@ -140,7 +134,7 @@ pub fn account_arg(s: &str) -> Result<AccountId> {
     if let Ok(b) = hex32(s) {
         return Ok(AccountId(b));
     }
-    if dev::DEV_ACCOUNTS.iter().any(|(n, _)| *n == s) {
+    if dev::is_dev_account(s) {
         return Ok(dev::dev_key(s).account());
     }
     bail!("`{s}` is neither a 64-hex-digit account id nor a dev account name")

@@ -241,8 +241,8 @@ fn hex_value(v: &Value) -> Result<Vec<u8>> {
         return Ok(bytes);
     }
     // Dev account names stand for their account ids.
-    if crate::dev::DEV_ACCOUNTS.iter().any(|(n, _)| *n == s) {
-        return Ok(crate::dev::dev_key(s).account().0.to_vec());
+    if civitas_primitives::dev::is_dev_account(s) {
+        return Ok(civitas_primitives::dev::dev_key(s).account().0.to_vec());
     }
     bail!("`{s}` is not hex (nor a dev account name)")
 }

@@ -1,50 +1,45 @@
-//! `civitas node`: runs a node. `--dev` starts a single-validator chain with embedded defaults;
-//! `--config FILE` reads a TOML file for real deployments.
+//! The node's configuration: the `civitas node` flags and the TOML file of a deployment.
+//! `--dev` gives a single-validator chain with embedded defaults; `--config FILE` reads a
+//! file, and the flags override it.
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use civitas_ledger::vault::Vault;
-use civitas_ledger::{ChainParams, Executor, Genesis, Store};
+use civitas_ledger::Genesis;
 use civitas_primitives::crypto::Keypair;
-use civitas_runtime::{Vm, VmConfig};
 use clap::Args;
 use serde::Deserialize;
 
-use crate::consensus::{Application, SoloEngine};
 use crate::dev;
 use crate::mempool::PoolLimits;
-use crate::service::Chain;
 
+/// The `civitas node` flags.
 #[derive(Args, Debug)]
 pub struct NodeArgs {
     /// Single-validator dev chain: dev genesis, dev keys (printed), RPC on 127.0.0.1.
     #[arg(long, conflicts_with = "config")]
-    dev: bool,
+    pub dev: bool,
     /// TOML configuration for a real deployment (see README).
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
     /// Where the chain is stored (dev default: ~/.civitas/dev).
     #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     /// JSON-RPC address, HTTP and WebSocket (default 127.0.0.1:9944; port 0 picks a free one).
     #[arg(long, value_name = "HOST:PORT")]
-    rpc_addr: Option<SocketAddr>,
+    pub rpc_addr: Option<SocketAddr>,
     /// Prometheus metrics address (default 127.0.0.1:9615; port 0 picks a free one).
     #[arg(long, value_name = "HOST:PORT")]
-    metrics_addr: Option<SocketAddr>,
+    pub metrics_addr: Option<SocketAddr>,
     /// Wait at most this long to gather transactions before proposing a block.
     #[arg(long, value_name = "MS")]
-    block_interval_ms: Option<u64>,
+    pub block_interval_ms: Option<u64>,
     /// Most transactions the pool holds; submissions beyond it get error 1004 (default 50000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pool_max_txs: Option<u64>,
+    pub pool_max_txs: Option<u64>,
     /// Start from an empty chain: delete the dev data directory first (dev only).
     #[arg(long, requires = "dev")]
-    reset: bool,
+    pub reset: bool,
 }
 
 /// The node configuration file.
@@ -92,7 +87,18 @@ fn dev_data_dir() -> PathBuf {
         .join("dev")
 }
 
-pub fn run(args: NodeArgs) -> Result<()> {
+/// What a node runs with: its configuration, the genesis and the validator keys it holds.
+pub struct Resolved {
+    /// The configuration (the file's, or the dev defaults, with the flags applied).
+    pub config: NodeConfig,
+    /// The genesis document.
+    pub genesis: Genesis,
+    /// The validator keys this node signs with.
+    pub keys: Vec<Keypair>,
+}
+
+/// Resolves the command line (and the file it names) into what the node runs with.
+pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
     let (config, genesis, keys) = if args.dev {
         let data_dir = args.data_dir.clone().unwrap_or_else(dev_data_dir);
         if args.reset && data_dir.exists() {
@@ -148,94 +154,11 @@ pub fn run(args: NodeArgs) -> Result<()> {
     } else {
         bail!("pass --dev for a local dev chain, or --config FILE (see `civitas node --help`)");
     };
-
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let store = Store::open(&config.data_dir)
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
-    let params = ChainParams::new(&genesis.chain_id);
-    let vault_key = Vault::load_or_create_key(&config.data_dir.join("vault.key"))?;
-    let vault = Vault::new(store.clone(), vault_key);
-    let block_exec = Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone())
-        .with_vault(vault.clone());
-    let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
-    let head = block_exec.init_genesis(&genesis)?;
-    if config.pool_max_txs == 0 {
-        bail!("pool_max_txs must be at least 1");
-    }
-    let limits = PoolLimits {
-        max_count: usize::try_from(config.pool_max_txs).unwrap_or(usize::MAX),
-        ..PoolLimits::default()
-    };
-    let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(8 * 1024 * 1024)
-        .build()?;
-    let (rpc_addr, metrics_addr, server) = runtime.block_on(async {
-        let (rpc_addr, server) = crate::rpc_server::start(config.rpc_addr, chain.clone()).await?;
-        let listener = tokio::net::TcpListener::bind(config.metrics_addr)
-            .await
-            .with_context(|| format!("binding metrics on {}", config.metrics_addr))?;
-        let metrics_addr = listener.local_addr()?;
-        tokio::spawn(crate::metrics::serve(listener, chain.clone()));
-        anyhow::Ok((rpc_addr, metrics_addr, server))
-    })?;
-
-    println!(
-        "Civitas node: chain `{}`, head {} ({})",
-        genesis.chain_id,
-        head.height,
-        config.data_dir.display()
-    );
-    println!("RPC      http://{rpc_addr}  ws://{rpc_addr}");
-    println!("metrics  http://{metrics_addr}/metrics");
-    if args.dev {
-        let names: Vec<&str> = dev::DEV_ACCOUNTS
-            .iter()
-            .filter(|(_, roles)| roles.contains(&"validator"))
-            .map(|(name, _)| *name)
-            .collect();
-        println!(
-            "validators {} (dev keys, all held by this node)",
-            names.join(", ")
-        );
-        println!("dev accounts (keys derive from the names; pass a name to `--from`):");
-        for (name, roles) in dev::DEV_ACCOUNTS {
-            println!(
-                "  {name:<16} {}  {}",
-                dev::dev_key(name).account(),
-                roles.join(",")
-            );
-        }
-    }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let engine = SoloEngine::new(keys, Duration::from_millis(config.block_interval_ms));
-    let app: Arc<dyn Application> = chain.clone();
-    let engine_stop = stop.clone();
-    let engine_thread = std::thread::Builder::new()
-        .name("block-producer".into())
-        .stack_size(16 * 1024 * 1024)
-        .spawn(move || engine.run(app, engine_stop))?;
-
-    runtime.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        anyhow::Ok(())
-    })?;
-    tracing::info!("shutting down");
-    stop.store(true, Ordering::Relaxed);
-    let _ = server.stop();
-    let _ = engine_thread.join();
-    println!("stopped at height {}", chain.head().height);
-    Ok(())
+    Ok(Resolved {
+        config,
+        genesis,
+        keys,
+    })
 }
 
 #[cfg(test)]

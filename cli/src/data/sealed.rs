@@ -1,0 +1,147 @@
+//! `civitas sealed …`: run contracts over consented records without seeing them.
+use anyhow::{anyhow, bail, Result};
+use civitas_primitives::crypto::{Keypair, ReplyKey};
+use civitas_primitives::tx::Call;
+use civitas_primitives::vault::{sealed_output_hash, SealedFetch, SealedOutputReply};
+use civitas_primitives::Hash;
+use civitas_rpc::{hex32, to_hex, ReceiptInfo, TxApiClient, VaultApiClient};
+use clap::Subcommand;
+use parity_scale_codec::{DecodeAll, Encode};
+use serde_json::{json, Value};
+
+use crate::client::{account_arg, send, signing_key, Client, Output};
+use crate::contract::chain_metadata;
+use crate::scale_json;
+
+use super::{open_envelope, resolve_address, signed};
+
+/// `civitas sealed …`
+#[derive(Subcommand, Debug)]
+pub enum SealedCommand {
+    /// Run a contract method as a sealed call over consented records; prints the result,
+    /// fetched encrypted and checked against the receipt's hash.
+    Call {
+        /// Contract address.
+        address: String,
+        /// Method name.
+        method: String,
+        /// Arguments as a JSON array or object.
+        #[arg(default_value = "[]")]
+        args: String,
+        /// Institution key.
+        #[arg(long)]
+        from: String,
+        /// Fuel budget (the receipt reports all of it, whatever was used).
+        #[arg(long, default_value_t = 50_000_000)]
+        fuel: u64,
+    },
+    /// Fetch the result of an earlier sealed call (the institution or a citizen it read).
+    Output {
+        /// Transaction hash.
+        tx: String,
+        /// Your key.
+        #[arg(long)]
+        from: String,
+        /// Contract address and method, to decode the output.
+        #[arg(long, num_args = 2, value_names = ["ADDRESS", "METHOD"])]
+        decode: Option<Vec<String>>,
+    },
+}
+
+/// Fetches, decrypts and checks a sealed call's result against its receipt.
+pub fn fetch_sealed_output(
+    client: &Client,
+    key: &Keypair,
+    tx_hash: Hash,
+) -> Result<(SealedOutputReply, ReceiptInfo)> {
+    let receipt = client.call(client.rpc().get_receipt(tx_hash.to_hex()))?;
+    let reply = ReplyKey::generate();
+    let body = SealedFetch {
+        tx_hash,
+        reply_key: reply.public(),
+    }
+    .encode();
+    let env = client.call(client.rpc().get_sealed_output(signed(
+        key,
+        "vault_getSealedOutput",
+        body,
+    )))?;
+    let plain = open_envelope(&reply, &env)?;
+    let out = SealedOutputReply::decode_all(&mut &plain[..])
+        .map_err(|_| anyhow!("malformed sealed result"))?;
+    let expected = sealed_output_hash(&out.salt, &out.result.padded());
+    if to_hex(&expected.0) != receipt.output_hash {
+        bail!("the sealed result does not match the receipt's output hash: the node served something else");
+    }
+    Ok((out, receipt))
+}
+
+fn show_sealed(
+    client: &Client,
+    reply: &SealedOutputReply,
+    decode: Option<(&str, &str)>,
+    out: Output,
+) -> Result<()> {
+    let r = &reply.result;
+    let value = match (r.ok, decode) {
+        (true, Some((address, method))) => {
+            let metadata = chain_metadata(client, &resolve_address(address)?)?;
+            scale_json::decode_output(&metadata, method, &r.output)?
+        }
+        (true, None) => Value::from(to_hex(&r.output)),
+        (false, _) => Value::Null,
+    };
+    if out.json {
+        println!(
+            "{}",
+            json!({ "ok": r.ok, "result": value, "output": to_hex(&r.output), "error_code": r.error_code, "error": (!r.ok).then(|| civitas_rpc::errors::describe_failure(&r.error_code, &r.output)), "verified_against_receipt": true })
+        );
+    } else if r.ok {
+        println!("sealed result (checked against the receipt's hash): {value}");
+    } else {
+        println!(
+            "sealed call failed: {} (checked against the receipt's hash)",
+            civitas_rpc::errors::describe_failure(&r.error_code, &r.output)
+        );
+    }
+    Ok(())
+}
+
+/// `civitas sealed …`
+pub fn run_sealed(cmd: SealedCommand, client: &Client, out: Output) -> Result<()> {
+    match cmd {
+        SealedCommand::Call {
+            address,
+            method,
+            args,
+            from,
+            fuel,
+        } => {
+            let key = signing_key(&from)?;
+            let contract = account_arg(&address)?;
+            let metadata = chain_metadata(client, &to_hex(&contract.0))?;
+            let args: Value =
+                serde_json::from_str(&args).map_err(|e| anyhow!("arguments are not JSON: {e}"))?;
+            let input = scale_json::encode_message(&metadata, &method, &args)?;
+            let r = send(client, &key, Call::SealedCall { contract, input }, fuel)?;
+            if !out.json {
+                println!(
+                    "sealed call {} in block {}: public receipt shows fuel {} (the budget) and output hash {}",
+                    r.tx_hash, r.height, r.fuel_used, r.output_hash
+                );
+            }
+            let tx = Hash(hex32(&r.tx_hash).map_err(|e| anyhow!(e))?);
+            let (reply, _) = fetch_sealed_output(client, &key, tx)?;
+            show_sealed(client, &reply, Some((&address, &method)), out)
+        }
+        SealedCommand::Output { tx, from, decode } => {
+            let key = signing_key(&from)?;
+            let tx = Hash(hex32(&tx).map_err(|e| anyhow!(e))?);
+            let (reply, _) = fetch_sealed_output(client, &key, tx)?;
+            let decode = decode
+                .as_ref()
+                .and_then(|d| Some((d.first()?.as_str(), d.get(1)?.as_str())));
+            show_sealed(client, &reply, decode, out)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The consensus boundary the ledger owns, shaped after Malachite's channel API: an engine asks
+//! the application to propose, validate, commit decided blocks, serve and ingest synced blocks,
+//! and tell it the validator set per height. [`Application`] names no engine and nothing
+//! engine-specific, so an engine can be swapped without touching execution, storage or RPC.
+//!
+//! Rounds: an engine may need several rounds to decide a height (a proposer times out, the next
+//! one proposes). The application keeps every block proposed or validated at the heights not
+//! yet decided, whatever the round, so a later round never costs an earlier round's block: if
+//! the engine decides it after all, it commits without executing it again.
+//!
+//! [`solo::SoloEngine`] drives the boundary from one process (dev mode and single-validator
+//! chains).
+pub mod solo;
+
+use civitas_primitives::block::{Block, CommitCertificate};
+use civitas_primitives::AccountId;
+use thiserror::Error;
+
+/// A failure the engine reports or acts on.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct AppError(pub String);
+
+/// What an engine asks of the application (the ledger).
+pub trait Application: Send + Sync {
+    /// The next height to decide: the stored head + 1.
+    fn start_height(&self) -> Result<u64, AppError>;
+    /// The validators for `height`: a pure function of committed state.
+    fn validator_set(&self, height: u64) -> Result<Vec<AccountId>, AppError>;
+    /// Builds (and executes) this node's block for `height` in `round`; the block is kept,
+    /// next to the other rounds' blocks of the height, until the height is decided.
+    fn propose(
+        &self,
+        height: u64,
+        round: u32,
+        time_ms: u64,
+        proposer: AccountId,
+    ) -> Result<Block, AppError>;
+    /// Executes a block proposed in `round`; `Ok` means this node votes for it. The executed
+    /// result is kept until the height is decided.
+    fn validate(&self, block: &Block, round: u32) -> Result<(), AppError>;
+    /// The engine decided `block`: commit it (with its certificate) atomically.
+    fn decided(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError>;
+    /// A decided block for a syncing peer.
+    fn sync_serve(&self, height: u64) -> Result<Option<(Block, CommitCertificate)>, AppError>;
+    /// A decided block from a peer: check its certificate, execute, commit.
+    fn sync_ingest(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError>;
+}

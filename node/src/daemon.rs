@@ -1,0 +1,112 @@
+//! `civitas node`: opens the store, writes genesis, starts the RPC server, the metrics endpoint
+//! and the single-validator engine, and stops them on SIGINT or SIGTERM.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use civitas_ledger::vault::Vault;
+use civitas_ledger::{ChainParams, Executor, Store};
+use civitas_runtime::{Vm, VmConfig};
+
+use crate::config::{resolve, NodeArgs, Resolved};
+use crate::consensus::solo::SoloEngine;
+use crate::dev;
+use crate::mempool::PoolLimits;
+use crate::service::Chain;
+
+/// Runs a node until it is told to stop.
+pub fn run(args: NodeArgs) -> Result<()> {
+    let Resolved {
+        config,
+        genesis,
+        keys,
+    } = resolve(&args)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let params = ChainParams::new(&genesis.chain_id);
+    let vault_key = Vault::load_or_create_key(&config.data_dir.join("vault.key"))?;
+    let vault = Vault::new(store.clone(), vault_key);
+    let block_exec = Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone())
+        .with_vault(vault.clone());
+    let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
+    let head = block_exec.init_genesis(&genesis)?;
+    if config.pool_max_txs == 0 {
+        bail!("pool_max_txs must be at least 1");
+    }
+    let limits = PoolLimits {
+        max_count: usize::try_from(config.pool_max_txs).unwrap_or(usize::MAX),
+        ..PoolLimits::default()
+    };
+    let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build()?;
+    let (rpc_addr, metrics_addr, server) = runtime.block_on(async {
+        let (rpc_addr, server) = crate::rpc_server::start(config.rpc_addr, chain.clone()).await?;
+        let listener = tokio::net::TcpListener::bind(config.metrics_addr)
+            .await
+            .with_context(|| format!("binding metrics on {}", config.metrics_addr))?;
+        let metrics_addr = listener.local_addr()?;
+        tokio::spawn(crate::metrics::serve(listener, chain.clone()));
+        anyhow::Ok((rpc_addr, metrics_addr, server))
+    })?;
+
+    println!(
+        "Civitas node: chain `{}`, head {} ({})",
+        genesis.chain_id,
+        head.height,
+        config.data_dir.display()
+    );
+    println!("RPC      http://{rpc_addr}  ws://{rpc_addr}");
+    println!("metrics  http://{metrics_addr}/metrics");
+    if args.dev {
+        let names: Vec<&str> = dev::DEV_ACCOUNTS
+            .iter()
+            .filter(|(_, roles)| roles.contains(&"validator"))
+            .map(|(name, _)| *name)
+            .collect();
+        println!(
+            "validators {} (dev keys, all held by this node)",
+            names.join(", ")
+        );
+        println!("dev accounts (keys derive from the names; pass a name to `--from`):");
+        for (name, roles) in dev::DEV_ACCOUNTS {
+            println!(
+                "  {name:<16} {}  {}",
+                dev::dev_key(name).account(),
+                roles.join(",")
+            );
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let engine = SoloEngine::new(keys, Duration::from_millis(config.block_interval_ms));
+    let app = chain.clone();
+    let engine_stop = stop.clone();
+    let engine_thread = std::thread::Builder::new()
+        .name("block-producer".into())
+        .stack_size(16 * 1024 * 1024)
+        .spawn(move || engine.run(app.as_ref(), &engine_stop))?;
+
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    tracing::info!("shutting down");
+    stop.store(true, Ordering::Relaxed);
+    let _ = server.stop();
+    let _ = engine_thread.join();
+    println!("stopped at height {}", chain.head().height);
+    Ok(())
+}

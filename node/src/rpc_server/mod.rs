@@ -1,0 +1,141 @@
+//! The node's implementation of the JSON-RPC API (HTTP and WebSocket on one port), one module
+//! per namespace: `chain`, `tx`, `contract`, `state` and `system` are public; `vault`, `consent`,
+//! `audit` and `credits` concern people's data and go through [`private::PrivateApi`]'s signed
+//! requests.
+mod audit;
+mod chain;
+mod consent;
+mod contract;
+mod credits;
+pub mod private;
+mod state;
+mod system;
+mod tx;
+mod vault;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use civitas_primitives::{AccountId, Hash};
+use civitas_rpc::errors::{self, error, invalid_param};
+use civitas_rpc::*;
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::types::ErrorObjectOwned;
+
+use crate::service::Chain;
+
+/// Fuel a query may use.
+pub(crate) const QUERY_FUEL: u64 = 100_000_000;
+
+pub(crate) struct Api {
+    chain: Arc<Chain>,
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    error(errors::INTERNAL, format!("node error: {e}"), None)
+}
+
+pub(crate) fn account_param(name: &str, s: &str) -> Result<AccountId, ErrorObjectOwned> {
+    hex32(s).map(AccountId).map_err(|e| invalid_param(name, e))
+}
+
+impl Api {
+    /// The status of `hash` if the store has committed it: `Committed` once the published head
+    /// holds its block, `Pending` in the moment between the store write and the head update
+    /// (so a client that sees `Committed` then reads a head at least that high).
+    pub(crate) fn committed_status(&self, hash: &Hash) -> RpcResult<Option<TxStatus>> {
+        let loc = self
+            .chain
+            .query_exec
+            .store()
+            .tx_location(hash)
+            .map_err(internal)?;
+        Ok(loc.map(|loc| {
+            if loc.height <= self.chain.head().height {
+                TxStatus::Committed {
+                    height: loc.height,
+                    index: loc.index,
+                }
+            } else {
+                TxStatus::Pending
+            }
+        }))
+    }
+
+    pub(crate) fn receipt(&self, hash: Hash) -> RpcResult<ReceiptInfo> {
+        let store = self.chain.query_exec.store();
+        let loc = store.tx_location(&hash).map_err(internal)?.ok_or_else(|| {
+            let pending = self.chain.is_pending(&hash);
+            error(
+                errors::NOT_FOUND,
+                if pending {
+                    format!("transaction {hash} is pending: no receipt yet")
+                } else {
+                    format!("no committed transaction {hash}")
+                },
+                Some(if pending { "pending" } else { "unknown_tx" }),
+            )
+        })?;
+        let receipts = store
+            .receipts(loc.height)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("receipts of block {} missing", loc.height)))?;
+        let r = receipts
+            .get(loc.index as usize)
+            .ok_or_else(|| internal("receipt index out of range"))?;
+        let mut info = ReceiptInfo::new(r, loc.height, loc.index);
+        if info.error.is_some() {
+            if let Some(text) = self.chain.diagnostic(&hash) {
+                info.error = Some(text);
+            }
+        }
+        Ok(info)
+    }
+}
+
+/// Every method of the API in one module, plus `rpc.discover`.
+pub fn module(chain: Arc<Chain>) -> anyhow::Result<RpcModule<()>> {
+    let mut module = RpcModule::new(());
+    module.merge(ChainApiServer::into_rpc(Api {
+        chain: chain.clone(),
+    }))?;
+    module.merge(TxApiServer::into_rpc(Api {
+        chain: chain.clone(),
+    }))?;
+    module.merge(ContractApiServer::into_rpc(Api {
+        chain: chain.clone(),
+    }))?;
+    module.merge(StateApiServer::into_rpc(Api {
+        chain: chain.clone(),
+    }))?;
+    module.merge(SystemApiServer::into_rpc(Api {
+        chain: chain.clone(),
+    }))?;
+    let guard = Arc::new(private::ReplayGuard::default());
+    let private = || private::PrivateApi::new(chain.clone(), guard.clone());
+    module.merge(VaultApiServer::into_rpc(private()))?;
+    module.merge(ConsentApiServer::into_rpc(private()))?;
+    module.merge(AuditApiServer::into_rpc(private()))?;
+    module.merge(CreditsApiServer::into_rpc(private()))?;
+    module.register_method("rpc.discover", |_, _, _| {
+        civitas_rpc::openrpc::document(env!("CARGO_PKG_VERSION"))
+    })?;
+    Ok(module)
+}
+
+/// Starts the server on `addr` with request-size and connection limits.
+pub async fn start(
+    addr: SocketAddr,
+    chain: Arc<Chain>,
+) -> anyhow::Result<(SocketAddr, ServerHandle)> {
+    let config = jsonrpsee::server::ServerConfig::builder()
+        .max_request_body_size(2 * 1024 * 1024)
+        .max_response_body_size(16 * 1024 * 1024)
+        .max_connections(512)
+        .build();
+    let server = Server::builder().set_config(config).build(addr).await?;
+    let local = server.local_addr()?;
+    let handle = server.start(module(chain)?);
+    Ok((local, handle))
+}

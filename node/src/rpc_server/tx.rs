@@ -1,0 +1,118 @@
+//! `tx_*`: submission (single and batch), status and receipts.
+
+use civitas_primitives::tx::SignedTransaction;
+use civitas_rpc::errors::{self, error, invalid_param};
+use civitas_rpc::*;
+use jsonrpsee::core::{async_trait, RpcResult};
+
+use super::{internal, Api};
+use crate::mempool::PoolError;
+
+#[async_trait]
+impl TxApiServer for Api {
+    async fn submit(&self, tx: String) -> RpcResult<String> {
+        let bytes = from_hex(&tx).map_err(|e| invalid_param("tx", e))?;
+        let stx = SignedTransaction::decode_checked(&bytes).map_err(|e| {
+            error(
+                errors::TX_REJECTED,
+                format!("transaction refused: {e}"),
+                Some("malformed"),
+            )
+        })?;
+        let chain = self.chain.clone();
+        let result = tokio::task::spawn_blocking(move || chain.submit(stx))
+            .await
+            .map_err(internal)?;
+        result.map(|hash| to_hex(&hash.0)).map_err(|e| {
+            let (code, reason) = pool_error_code(&e);
+            error(code, format!("transaction refused: {e}"), Some(reason))
+        })
+    }
+
+    async fn submit_batch(&self, txs: Vec<String>) -> RpcResult<Vec<SubmitOutcome>> {
+        if txs.len() > MAX_SUBMIT_BATCH {
+            return Err(invalid_param(
+                "txs",
+                format!(
+                    "{} transactions; the limit is {MAX_SUBMIT_BATCH}",
+                    txs.len()
+                ),
+            ));
+        }
+        // Undecodable entries are refused in place; the rest go to the pool as one batch.
+        let mut slots: Vec<Result<SignedTransaction, SubmitOutcome>> =
+            Vec::with_capacity(txs.len());
+        for (i, t) in txs.iter().enumerate() {
+            let decoded = from_hex(t)
+                .map_err(|e| format!("entry {i}: {e}"))
+                .and_then(|b| {
+                    SignedTransaction::decode_checked(&b).map_err(|e| format!("entry {i}: {e}"))
+                });
+            slots.push(
+                decoded.map_err(|message| refused(errors::TX_REJECTED, "malformed", message)),
+            );
+        }
+        let valid: Vec<SignedTransaction> = slots
+            .iter()
+            .filter_map(|s| s.as_ref().ok().cloned())
+            .collect();
+        let chain = self.chain.clone();
+        let mut results = tokio::task::spawn_blocking(move || chain.submit_batch(valid))
+            .await
+            .map_err(internal)?
+            .into_iter();
+        Ok(slots
+            .into_iter()
+            .map(|slot| match slot {
+                Err(outcome) => outcome,
+                Ok(_) => match results.next() {
+                    Some(Ok(hash)) => SubmitOutcome {
+                        tx_hash: Some(to_hex(&hash.0)),
+                        error_code: None,
+                        reason: None,
+                        message: None,
+                    },
+                    Some(Err(e)) => {
+                        let (code, reason) = pool_error_code(&e);
+                        refused(code, reason, format!("transaction refused: {e}"))
+                    }
+                    None => refused(errors::INTERNAL, "internal", "missing result".into()),
+                },
+            })
+            .collect())
+    }
+
+    async fn status(&self, tx_hash: String) -> RpcResult<TxStatus> {
+        let hash = parse_hash("tx_hash", &tx_hash)?;
+        if let Some(status) = self.committed_status(&hash)? {
+            return Ok(status);
+        }
+        if self.chain.is_pending(&hash) {
+            return Ok(TxStatus::Pending);
+        }
+        // A block may have committed between the two reads: the pool drops its transactions
+        // right after the store has them, so look again before saying unknown.
+        Ok(self.committed_status(&hash)?.unwrap_or(TxStatus::Unknown))
+    }
+
+    async fn get_receipt(&self, tx_hash: String) -> RpcResult<ReceiptInfo> {
+        let hash = parse_hash("tx_hash", &tx_hash)?;
+        self.receipt(hash)
+    }
+}
+fn refused(code: i32, reason: &str, message: String) -> SubmitOutcome {
+    SubmitOutcome {
+        tx_hash: None,
+        error_code: Some(code),
+        reason: Some(reason.into()),
+        message: Some(message),
+    }
+}
+fn pool_error_code(e: &PoolError) -> (i32, &'static str) {
+    match e {
+        PoolError::Invalid(e) => (errors::TX_REJECTED, e.code()),
+        PoolError::Duplicate(_) => (errors::DUPLICATE, "duplicate"),
+        PoolError::Full(_) => (errors::POOL_FULL, "pool_full"),
+        PoolError::Node(_) => (errors::INTERNAL, "node_failure"),
+    }
+}

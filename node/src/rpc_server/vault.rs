@@ -1,0 +1,203 @@
+//! `vault_*`: record uploads (custodians), commitments, sealed outputs and disclosures; every
+//! read of a person's data needs a fresh signed request and leaves encrypted to its key.
+
+use civitas_ledger::access::Disclosure;
+use civitas_ledger::state::keys;
+use civitas_primitives::clock::now_ms;
+use civitas_primitives::crypto::{seal_to, verify_hash};
+use civitas_primitives::vault::{
+    check_payload, ConsentStatus, DisclosedRecords, Record, SealedFetch, SealedOutputReply,
+    SealedResult, MAX_PAYLOAD,
+};
+use civitas_primitives::Hash;
+use civitas_rpc::errors::invalid_param;
+use civitas_rpc::*;
+use jsonrpsee::core::{async_trait, RpcResult};
+use parity_scale_codec::{DecodeAll, Encode};
+
+use super::internal;
+use super::private::{not_found, unauthorized, PrivateApi, MAX_PUT_RECORDS};
+
+#[async_trait]
+impl VaultApiServer for PrivateApi {
+    async fn put_records(&self, records: Vec<String>) -> RpcResult<Vec<String>> {
+        if records.len() > MAX_PUT_RECORDS {
+            return Err(invalid_param(
+                "records",
+                format!("at most {MAX_PUT_RECORDS} per call"),
+            ));
+        }
+        let (_, view) = self.view()?;
+        let mut parsed = Vec::with_capacity(records.len());
+        for (i, hex) in records.iter().enumerate() {
+            let name = format!("records[{i}]");
+            let bytes = from_hex(hex).map_err(|e| invalid_param(&name, e))?;
+            let r = Record::decode_all(&mut &bytes[..])
+                .map_err(|_| invalid_param(&name, "not a SCALE-encoded record"))?;
+            if r.payload.len() > MAX_PAYLOAD {
+                return Err(invalid_param(
+                    &name,
+                    format!(
+                        "payload is {} bytes; the limit is {MAX_PAYLOAD}",
+                        r.payload.len()
+                    ),
+                ));
+            }
+            let ds = view
+                .dataset(&r.dataset)
+                .map_err(internal)?
+                .ok_or_else(|| invalid_param(&name, format!("no dataset `{}`", r.dataset)))?;
+            if ds.custodian != r.custodian {
+                return Err(invalid_param(
+                    &name,
+                    format!(
+                        "dataset `{}` is held by {}, not {}",
+                        r.dataset, ds.custodian, r.custodian
+                    ),
+                ));
+            }
+            if !verify_hash(&r.custodian, &r.hash(), &r.signature) {
+                return Err(invalid_param(
+                    &name,
+                    "the custodian's signature does not verify over the record hash",
+                ));
+            }
+            check_payload(&ds.fields, &r.payload).map_err(|e| {
+                invalid_param(
+                    &name,
+                    format!("payload does not match the schema of `{}`: {e}", r.dataset),
+                )
+            })?;
+            parsed.push(r);
+        }
+        self.vault()?.put_records(&parsed).map_err(internal)?;
+        Ok(parsed.iter().map(|r| to_hex(&r.hash().0)).collect())
+    }
+
+    async fn get_dataset(&self, id: String) -> RpcResult<DatasetInfo> {
+        let (_, view) = self.view()?;
+        let ds = view
+            .dataset(&id)
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("no dataset `{id}`"), "unknown_dataset"))?;
+        Ok(DatasetInfo::from(&ds))
+    }
+
+    async fn list_datasets(&self) -> RpcResult<Vec<DatasetInfo>> {
+        let (_, view) = self.view()?;
+        let mut out = Vec::new();
+        for id in view.dataset_ids().map_err(internal)? {
+            if let Some(ds) = view.dataset(&id).map_err(internal)? {
+                out.push(DatasetInfo::from(&ds));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get_commitments(
+        &self,
+        subject: String,
+        dataset: String,
+    ) -> RpcResult<Vec<RecordCommitmentInfo>> {
+        let subject = Hash(hex32(&subject).map_err(|e| invalid_param("subject", e))?);
+        let (_, view) = self.view()?;
+        Ok(view
+            .records(&subject, &dataset)
+            .map_err(internal)?
+            .iter()
+            .map(|r| RecordCommitmentInfo {
+                version: r.version,
+                record_hash: to_hex(&r.record_hash.0),
+                custodian: to_hex(&r.custodian.0),
+                signature: to_hex(&r.signature),
+                height: r.height,
+            })
+            .collect())
+    }
+
+    async fn fetch_disclosed(&self, request: String) -> RpcResult<String> {
+        let req = self
+            .guard
+            .check(&request, "vault_fetchDisclosed", now_ms())?;
+        let body: SealedFetch = Self::body(&req)?;
+        let (_, view) = self.view()?;
+        let d: Disclosure = view
+            .get_decoded(&keys::disclosure(&body.tx_hash))
+            .map_err(internal)?
+            .ok_or_else(|| {
+                not_found(
+                    format!("no committed disclosure {}", body.tx_hash),
+                    "unknown_disclosure",
+                )
+            })?;
+        if d.grantee != req.signer {
+            return Err(unauthorized(
+                "only the institution the disclosure was granted to may download it",
+                "not_grantee",
+            ));
+        }
+        let consent = view
+            .consent(d.consent)
+            .map_err(internal)?
+            .ok_or_else(|| internal("consent of a disclosure missing"))?;
+        if consent.status == ConsentStatus::Revoked {
+            return Err(unauthorized(
+                "the citizen revoked this consent: its records are no longer served",
+                "consent_revoked",
+            ));
+        }
+        let vault = self.vault()?;
+        let mut records = Vec::with_capacity(d.records.len());
+        for (_, _, hash) in &d.records {
+            records.push(
+                vault
+                    .record(hash)
+                    .map_err(internal)?
+                    .ok_or_else(|| internal(format!("vault lacks record {hash}")))?,
+            );
+        }
+        let plain = DisclosedRecords {
+            consent: d.consent,
+            records,
+        }
+        .encode();
+        let env = seal_to(&body.reply_key, &plain).ok_or_else(|| internal("encryption failed"))?;
+        Ok(to_hex(&env.encode()))
+    }
+
+    async fn get_sealed_output(&self, request: String) -> RpcResult<String> {
+        let req = self
+            .guard
+            .check(&request, "vault_getSealedOutput", now_ms())?;
+        let body: SealedFetch = Self::body(&req)?;
+        let stored = self
+            .vault()?
+            .sealed_output(&body.tx_hash)
+            .map_err(internal)?
+            .ok_or_else(|| {
+                not_found(
+                    format!("no sealed result for transaction {}", body.tx_hash),
+                    "unknown_sealed_call",
+                )
+            })?;
+        let (_, view) = self.view()?;
+        let subject = view.subject_of(&req.signer).map_err(internal)?;
+        let allowed = stored.institution == req.signer
+            || subject.is_some_and(|s| stored.subjects.contains(&s));
+        if !allowed {
+            return Err(unauthorized(
+                "only the institution that made the sealed call and the citizens it read may see its result",
+                "not_party",
+            ));
+        }
+        let result = SealedResult::from_padded(&stored.padded)
+            .ok_or_else(|| internal("stored sealed result does not decode"))?;
+        let plain = SealedOutputReply {
+            result,
+            salt: stored.salt,
+        }
+        .encode();
+        let env = seal_to(&body.reply_key, &plain).ok_or_else(|| internal("encryption failed"))?;
+        Ok(to_hex(&env.encode()))
+    }
+}
