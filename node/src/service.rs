@@ -625,13 +625,23 @@ mod tests {
             .expect_err("the node cannot read its state");
         assert!(err.0.contains("injected"), "{err}");
         store.fail_reads_for_tests(false);
-        assert!(store.tx_location(&tx.hash()).expect("read").is_none(), "no receipt");
+        assert!(
+            store.tx_location(&tx.hash()).expect("read").is_none(),
+            "no receipt"
+        );
         assert_eq!(c.head().height, 0, "no block");
         assert_eq!(c.pending(), 1, "the transaction stays pending");
-        assert_eq!(c.metrics.txs_excluded.get(), 0, "a node failure excludes nothing");
+        assert_eq!(
+            c.metrics.txs_excluded.get(),
+            0,
+            "a node failure excludes nothing"
+        );
         produce(&c);
         assert_eq!(
-            store.tx_location(&tx.hash()).expect("read").map(|l| l.height),
+            store
+                .tx_location(&tx.hash())
+                .expect("read")
+                .map(|l| l.height),
             Some(1),
             "it commits once the node recovers"
         );

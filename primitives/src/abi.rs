@@ -43,52 +43,80 @@ pub mod call_status {
 
 /// Calls `$callback! { … }` with the host function table.
 ///
-/// Each entry is `fn name(arg: i32|i64, …) [-> i32|i64];` with doc comments. The callback
-/// decides what to generate.
+/// Each entry is `fn name(arg: i32|i64, …) [-> i32|i64] [cost = Class];` with doc comments,
+/// where `Class` names a [`CostClass`] variant: the fuel the runtime charges for the call. The
+/// cost is part of the entry's syntax, so an entry without one matches no callback and does not
+/// compile. The callback decides what to generate.
 #[macro_export]
 macro_rules! for_each_host_fn {
     ($callback:ident) => {
         $callback! {
             /// Length in bytes of the call's input (selector + SCALE-encoded arguments).
-            fn input_len() -> i32;
+            fn input_len() -> i32 [cost = Context];
             /// Copies the whole input to `dst`.
-            fn input_read(dst: i32);
+            fn input_read(dst: i32) [cost = Context];
             /// Sets the call's output. A later call replaces it.
-            fn set_return(ptr: i32, len: i32);
+            fn set_return(ptr: i32, len: i32) [cost = Context];
             /// Aborts the call: every state change of this call is undone and `ptr..ptr+len` becomes the revert message. Never returns.
-            fn revert(ptr: i32, len: i32);
+            fn revert(ptr: i32, len: i32) [cost = Context];
             /// Reads the value under a key of this contract's storage: copies at most `cap` bytes to `dst` and returns the value's full length, or -1 when absent.
-            fn storage_read(key_ptr: i32, key_len: i32, dst: i32, cap: i32) -> i32;
+            fn storage_read(key_ptr: i32, key_len: i32, dst: i32, cap: i32) -> i32 [cost = StorageRead];
             /// Writes a value under a key of this contract's storage.
-            fn storage_write(key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32);
+            fn storage_write(key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) [cost = StorageWrite];
             /// Removes a key from this contract's storage.
-            fn storage_remove(key_ptr: i32, key_len: i32);
+            fn storage_remove(key_ptr: i32, key_len: i32) [cost = StorageRemove];
             /// Writes the 32-byte account id of the immediate caller to `dst`.
-            fn caller(dst: i32);
+            fn caller(dst: i32) [cost = Context];
             /// Writes the 32-byte address of the executing contract to `dst`.
-            fn self_address(dst: i32);
+            fn self_address(dst: i32) [cost = Context];
             /// Height of the block being executed.
-            fn block_height() -> i64;
+            fn block_height() -> i64 [cost = Context];
             /// Time of the block being executed, in milliseconds since the Unix epoch (set by the proposer, never the wall clock).
-            fn block_time() -> i64;
+            fn block_time() -> i64 [cost = Context];
             /// Emits an event with a topic (e.g. its name) and SCALE-encoded data.
-            fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
+            fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32) [cost = Event];
             /// Calls another contract synchronously with `input`; returns a `call_status` code and leaves the output or revert message in the result buffer.
-            fn call_contract(addr_ptr: i32, input_ptr: i32, input_len: i32) -> i32;
+            fn call_contract(addr_ptr: i32, input_ptr: i32, input_len: i32) -> i32 [cost = Call];
             /// Length of the result buffer.
-            fn result_len() -> i32;
+            fn result_len() -> i32 [cost = Context];
             /// Copies the result buffer to `dst`.
-            fn result_read(dst: i32);
+            fn result_read(dst: i32) [cost = Context];
             /// Writes sha3-256 of `ptr..ptr+len` to the 32 bytes at `dst`.
-            fn sha3_256(ptr: i32, len: i32, dst: i32);
+            fn sha3_256(ptr: i32, len: i32, dst: i32) [cost = Hash];
             /// Verifies an ed25519 signature (strict): public key 32 bytes at `pk_ptr`, signature 64 bytes at `sig_ptr`. Returns 1 if valid, 0 if not.
-            fn ed25519_verify(pk_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32;
+            fn ed25519_verify(pk_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32 [cost = Signature];
             /// Writes a UTF-8 message to the node's debug log. Off-consensus: never affects state or receipts.
-            fn debug_log(ptr: i32, len: i32);
+            fn debug_log(ptr: i32, len: i32) [cost = Context];
             /// Reads the latest record of a citizen (32-byte subject id at `subject_ptr`) in a dataset (UTF-8 id at `dataset_ptr`) inside a sealed call; returns a `sealed_status` code and leaves the payload in the result buffer. After the first successful read, storage writes, events and outgoing calls trap.
-            fn sealed_read(subject_ptr: i32, dataset_ptr: i32, dataset_len: i32) -> i32;
+            fn sealed_read(subject_ptr: i32, dataset_ptr: i32, dataset_len: i32) -> i32 [cost = Sealed];
         }
     };
+}
+
+/// How the runtime meters a host function. Each class has a base cost, charged on entry on top
+/// of the fee every host call pays, and a per-byte cost, charged for every byte the function
+/// reads from the contract's memory (on top of the copy cost every byte moved in either
+/// direction pays). The numbers live in the runtime's fuel table, one entry per class.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum CostClass {
+    /// Call context, input, output and result buffer: nothing beyond the call fee and copies.
+    Context,
+    /// A lookup in the contract's storage.
+    StorageRead,
+    /// A write to the contract's storage; key and value bytes are charged.
+    StorageWrite,
+    /// A removal from the contract's storage; no bytes are stored.
+    StorageRemove,
+    /// An event; topic and data bytes are charged.
+    Event,
+    /// A call into another contract (an instantiation).
+    Call,
+    /// A hash; hashed bytes are charged.
+    Hash,
+    /// A signature verification.
+    Signature,
+    /// A sealed read: consent check, audit entry, decryption.
+    Sealed,
 }
 
 /// A WebAssembly value type used by the host ABI.
@@ -109,6 +137,8 @@ pub struct HostFnSig {
     pub params: &'static [AbiType],
     /// Result types (empty or one).
     pub results: &'static [AbiType],
+    /// How the runtime charges fuel for it.
+    pub cost: CostClass,
 }
 
 #[doc(hidden)]
@@ -123,13 +153,14 @@ macro_rules! __abi_type {
 }
 
 macro_rules! host_fn_table {
-    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? ; )*) => {
-        /// Every host function's name and signature, in declaration order.
+    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? [cost = $class:ident]; )*) => {
+        /// Every host function's name, signature and cost class, in declaration order.
         pub const HOST_FUNCTIONS: &[HostFnSig] = &[
             $( HostFnSig {
                 name: stringify!($name),
                 params: &[$( $crate::__abi_type!($ty) ),*],
                 results: &[$( $crate::__abi_type!($ret) )?],
+                cost: CostClass::$class,
             }, )*
         ];
     };
@@ -161,5 +192,10 @@ mod tests {
         );
         assert!(host_fn("sealed_read").is_some());
         assert!(host_fn("fd_write").is_none());
+        assert_eq!(sr.cost, CostClass::StorageRead);
+        assert_eq!(
+            host_fn("storage_write").map(|f| f.cost),
+            Some(CostClass::StorageWrite)
+        );
     }
 }

@@ -4,7 +4,7 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 
 macro_rules! declare_imports {
-    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? ; )*) => {
+    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? [cost = $class:ident]; )*) => {
         /// Raw host functions, exactly as the ABI table declares them.
         #[allow(dead_code)]
         pub(crate) mod sys {

@@ -1,2 +1,3 @@
 //! Cross-crate tests: reference contracts built by the real tooling, run in the real VM.
 mod determinism;
+mod golden;

@@ -1,7 +1,12 @@
 //! The host functions behind the `civitas` import module. The linker is generated from the
 //! ABI table in `civitas_primitives::abi`, so a function declared there without an
 //! implementation here (or with another signature) does not compile.
-use civitas_primitives::abi::{call_status, sealed_status, HOST_MODULE, STORAGE_ABSENT};
+//!
+//! Metering comes from the table too: the generated wrapper of each function charges the call
+//! fee and its entry's cost-class base before the function runs, and hands it a [`Meter`]
+//! through which every access to the contract's memory goes, charging the copy cost and the
+//! class's per-byte cost for the bytes touched. No function charges by hand.
+use civitas_primitives::abi::{call_status, sealed_status, CostClass, HOST_MODULE, STORAGE_ABSENT};
 use civitas_primitives::vault::{MAX_DATASET_ID, SEALED_OUTPUT_MAX};
 use civitas_primitives::AccountId;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -24,15 +29,17 @@ macro_rules! host_ret {
 }
 
 macro_rules! link_host_functions {
-    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? ; )*) => {
-        /// Registers every host function of the ABI table with the linker.
+    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:tt),* ) $(-> $ret:tt)? [cost = $class:ident]; )*) => {
+        /// Registers every host function of the ABI table with the linker, each charged by
+        /// its entry's cost class.
         pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             $(
                 linker.func_wrap(
                     HOST_MODULE,
                     stringify!($name),
                     |mut caller: Ctx<'_>, $($arg: $ty),*| -> HostResult<host_ret!($($ret)?)> {
-                        $name(&mut caller, $($arg),*)
+                        let meter = Meter::enter(&mut caller, stringify!($name), CostClass::$class)?;
+                        $name(&mut caller, &meter, $($arg),*)
                     },
                 )?;
             )*
@@ -102,39 +109,76 @@ fn span(
     }
 }
 
-/// Copies `len` bytes out of the contract's memory, charging per byte.
-fn read(c: &mut Ctx<'_>, function: &'static str, ptr: i32, len: i32) -> HostResult<Vec<u8>> {
-    let per_byte = vm(c).inner.config.costs.per_byte;
-    charge(c, per_byte.saturating_mul(u64::from(len as u32)))?;
-    let memory = c
-        .data()
-        .memory
-        .ok_or_else(|| node_err(VmError::Internal("memory not bound".into())))?;
-    let data = memory.data(&*c);
-    let range = span(function, ptr, len, data.len())?;
-    Ok(data[range].to_vec())
+/// How one host call is charged: created by the generated wrapper, which has already charged
+/// the call fee and the class base; every memory access of the call goes through it.
+struct Meter {
+    /// The ABI function, as errors name it.
+    function: &'static str,
+    /// Per byte copied either way.
+    copy_per_byte: u64,
+    /// Per byte read from the contract's memory, from the function's cost class.
+    read_per_byte: u64,
 }
 
-fn read32(c: &mut Ctx<'_>, function: &'static str, ptr: i32) -> HostResult<[u8; 32]> {
-    let v = read(c, function, ptr, 32)?;
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&v);
-    Ok(out)
-}
+impl Meter {
+    /// Charges `host_call` and the class's base.
+    fn enter(c: &mut Ctx<'_>, function: &'static str, class: CostClass) -> HostResult<Meter> {
+        let (base, meter) = {
+            let costs = &c.data().vm.inner.config.costs;
+            let class = costs.class(class);
+            (
+                costs.host_call.saturating_add(class.base),
+                Meter {
+                    function,
+                    copy_per_byte: costs.per_byte,
+                    read_per_byte: class.per_byte,
+                },
+            )
+        };
+        charge(c, base)?;
+        Ok(meter)
+    }
 
-/// Copies `bytes` into the contract's memory at `ptr`, charging per byte.
-fn write(c: &mut Ctx<'_>, function: &'static str, ptr: i32, bytes: &[u8]) -> HostResult<()> {
-    let per_byte = vm(c).inner.config.costs.per_byte;
-    charge(c, per_byte.saturating_mul(bytes.len() as u64))?;
-    let memory = c
-        .data()
-        .memory
-        .ok_or_else(|| node_err(VmError::Internal("memory not bound".into())))?;
-    let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
-    let data = memory.data_mut(&mut *c);
-    let range = span(function, ptr, len, data.len())?;
-    data[range].copy_from_slice(bytes);
-    Ok(())
+    /// Copies `len` bytes out of the contract's memory, charging the copy and the class's
+    /// per-byte cost.
+    fn read(&self, c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<Vec<u8>> {
+        let rate = self.copy_per_byte.saturating_add(self.read_per_byte);
+        charge(c, rate.saturating_mul(u64::from(len as u32)))?;
+        let memory = c
+            .data()
+            .memory
+            .ok_or_else(|| node_err(VmError::Internal("memory not bound".into())))?;
+        let data = memory.data(&*c);
+        let range = span(self.function, ptr, len, data.len())?;
+        Ok(data[range].to_vec())
+    }
+
+    fn read32(&self, c: &mut Ctx<'_>, ptr: i32) -> HostResult<[u8; 32]> {
+        let v = self.read(c, ptr, 32)?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&v);
+        Ok(out)
+    }
+
+    /// Copies `bytes` into the contract's memory at `ptr`, charging the copy.
+    fn write(&self, c: &mut Ctx<'_>, ptr: i32, bytes: &[u8]) -> HostResult<()> {
+        self.produced(c, bytes.len())?;
+        let memory = c
+            .data()
+            .memory
+            .ok_or_else(|| node_err(VmError::Internal("memory not bound".into())))?;
+        let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+        let data = memory.data_mut(&mut *c);
+        let range = span(self.function, ptr, len, data.len())?;
+        data[range].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Charges the copy of `len` bytes the host hands to the contract other than through its
+    /// memory (into the result buffer).
+    fn produced(&self, c: &mut Ctx<'_>, len: usize) -> HostResult<()> {
+        charge(c, self.copy_per_byte.saturating_mul(len as u64))
+    }
 }
 
 fn check_size(what: &'static str, len: i32, max: usize) -> HostResult<()> {
@@ -161,26 +205,18 @@ fn deny_after_sealed_read(c: &Ctx<'_>, function: &'static str) -> HostResult<()>
     Ok(())
 }
 
-fn base(c: &mut Ctx<'_>) -> HostResult<()> {
-    let cost = vm(c).inner.config.costs.host_call;
-    charge(c, cost)
-}
-
-fn input_len(c: &mut Ctx<'_>) -> HostResult<i32> {
-    base(c)?;
+fn input_len(c: &mut Ctx<'_>, _m: &Meter) -> HostResult<i32> {
     Ok(c.data().frame.input.len() as i32)
 }
 
-fn input_read(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
-    base(c)?;
+fn input_read(c: &mut Ctx<'_>, m: &Meter, dst: i32) -> HostResult<()> {
     let input = std::mem::take(&mut c.data_mut().frame.input);
-    let r = write(c, "input_read", dst, &input);
+    let r = m.write(c, dst, &input);
     c.data_mut().frame.input = input;
     r
 }
 
-fn set_return(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
-    base(c)?;
+fn set_return(c: &mut Ctx<'_>, m: &Meter, ptr: i32, len: i32) -> HostResult<()> {
     check_size("return value", len, vm(c).inner.config.limits.max_output)?;
     let size = len as u32 as usize;
     if shared_ref(c)?.sealed.is_some() && size > SEALED_OUTPUT_MAX {
@@ -189,15 +225,14 @@ fn set_return(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
             max: SEALED_OUTPUT_MAX,
         }));
     }
-    let out = read(c, "set_return", ptr, len)?;
+    let out = m.read(c, ptr, len)?;
     c.data_mut().frame.output = out;
     Ok(())
 }
 
-fn revert(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
-    base(c)?;
+fn revert(c: &mut Ctx<'_>, m: &Meter, ptr: i32, len: i32) -> HostResult<()> {
     check_size("revert message", len, vm(c).inner.config.limits.max_output)?;
-    let message = read(c, "revert", ptr, len)?;
+    let message = m.read(c, ptr, len)?;
     Err(trap(HostTrap::Revert(message)))
 }
 
@@ -215,23 +250,19 @@ fn storage_lookup(c: &Ctx<'_>, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
 
 fn storage_read(
     c: &mut Ctx<'_>,
+    m: &Meter,
     key_ptr: i32,
     key_len: i32,
     dst: i32,
     cap: i32,
 ) -> HostResult<i32> {
-    let v = vm(c);
-    charge(
-        c,
-        v.inner.config.costs.host_call + v.inner.config.costs.storage_read,
-    )?;
-    check_size("storage key", key_len, v.inner.config.limits.max_key)?;
-    let key = read(c, "storage_read", key_ptr, key_len)?;
+    check_size("storage key", key_len, vm(c).inner.config.limits.max_key)?;
+    let key = m.read(c, key_ptr, key_len)?;
     match storage_lookup(c, &key)? {
         None => Ok(STORAGE_ABSENT),
         Some(value) => {
             let n = value.len().min(cap.max(0) as usize);
-            write(c, "storage_read", dst, &value[..n])?;
+            m.write(c, dst, &value[..n])?;
             Ok(value.len() as i32)
         }
     }
@@ -239,82 +270,70 @@ fn storage_read(
 
 fn storage_write(
     c: &mut Ctx<'_>,
+    m: &Meter,
     key_ptr: i32,
     key_len: i32,
     val_ptr: i32,
     val_len: i32,
 ) -> HostResult<()> {
     let v = vm(c);
-    let costs = &v.inner.config.costs;
-    charge(c, costs.host_call + costs.storage_write)?;
-    deny_read_only(c, "storage_write")?;
+    deny_read_only(c, m.function)?;
     check_size("storage key", key_len, v.inner.config.limits.max_key)?;
     check_size("storage value", val_len, v.inner.config.limits.max_value)?;
-    let bytes = u64::from(key_len as u32) + u64::from(val_len as u32);
-    charge(c, costs.storage_write_per_byte.saturating_mul(bytes))?;
-    let key = read(c, "storage_write", key_ptr, key_len)?;
-    let value = read(c, "storage_write", val_ptr, val_len)?;
+    let key = m.read(c, key_ptr, key_len)?;
+    let value = m.read(c, val_ptr, val_len)?;
     let contract = c.data().frame.contract;
     shared_mut(c)?.overlay.put(contract, key, Some(value));
     Ok(())
 }
 
-fn storage_remove(c: &mut Ctx<'_>, key_ptr: i32, key_len: i32) -> HostResult<()> {
-    let v = vm(c);
-    let costs = &v.inner.config.costs;
-    charge(c, costs.host_call + costs.storage_write)?;
-    deny_read_only(c, "storage_remove")?;
-    check_size("storage key", key_len, v.inner.config.limits.max_key)?;
-    let key = read(c, "storage_remove", key_ptr, key_len)?;
+fn storage_remove(c: &mut Ctx<'_>, m: &Meter, key_ptr: i32, key_len: i32) -> HostResult<()> {
+    deny_read_only(c, m.function)?;
+    check_size("storage key", key_len, vm(c).inner.config.limits.max_key)?;
+    let key = m.read(c, key_ptr, key_len)?;
     let contract = c.data().frame.contract;
     shared_mut(c)?.overlay.put(contract, key, None);
     Ok(())
 }
 
-fn caller(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
-    base(c)?;
+fn caller(c: &mut Ctx<'_>, m: &Meter, dst: i32) -> HostResult<()> {
     let who = c.data().frame.caller;
-    write(c, "caller", dst, &who.0)
+    m.write(c, dst, &who.0)
 }
 
-fn self_address(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
-    base(c)?;
+fn self_address(c: &mut Ctx<'_>, m: &Meter, dst: i32) -> HostResult<()> {
     let me = c.data().frame.contract;
-    write(c, "self_address", dst, &me.0)
+    m.write(c, dst, &me.0)
 }
 
-fn block_height(c: &mut Ctx<'_>) -> HostResult<i64> {
-    base(c)?;
+fn block_height(c: &mut Ctx<'_>, _m: &Meter) -> HostResult<i64> {
     Ok(shared_ref(c)?.block.height as i64)
 }
 
-fn block_time(c: &mut Ctx<'_>) -> HostResult<i64> {
-    base(c)?;
+fn block_time(c: &mut Ctx<'_>, _m: &Meter) -> HostResult<i64> {
     Ok(shared_ref(c)?.block.time_ms as i64)
 }
 
 fn emit_event(
     c: &mut Ctx<'_>,
+    m: &Meter,
     topic_ptr: i32,
     topic_len: i32,
     data_ptr: i32,
     data_len: i32,
 ) -> HostResult<()> {
     let v = vm(c);
-    let (costs, limits) = (&v.inner.config.costs, &v.inner.config.limits);
-    charge(c, costs.host_call + costs.event)?;
-    deny_read_only(c, "emit_event")?;
+    let limits = &v.inner.config.limits;
+    deny_read_only(c, m.function)?;
     check_size("event topic", topic_len, limits.max_topic)?;
     check_size("event data", data_len, limits.max_event_data)?;
-    let bytes = u64::from(topic_len as u32) + u64::from(data_len as u32);
-    charge(c, costs.event_per_byte.saturating_mul(bytes))?;
     if shared_ref(c)?.events.len() >= limits.max_events {
         return Err(host_err(HostError::TooManyEvents {
             max: limits.max_events,
         }));
     }
-    let topic = read(c, "emit_event", topic_ptr, topic_len)?;
-    let data = read(c, "emit_event", data_ptr, data_len)?;
+    let topic = m.read(c, topic_ptr, topic_len)?;
+    let data = m.read(c, data_ptr, data_len)?;
     let contract = c.data().frame.contract;
     shared_mut(c)?.events.push(Event {
         contract,
@@ -326,19 +345,16 @@ fn emit_event(
 
 fn call_contract(
     c: &mut Ctx<'_>,
+    m: &Meter,
     addr_ptr: i32,
     input_ptr: i32,
     input_len: i32,
 ) -> HostResult<i32> {
     let v = vm(c);
-    charge(
-        c,
-        v.inner.config.costs.host_call + v.inner.config.costs.call_contract,
-    )?;
-    deny_after_sealed_read(c, "call_contract")?;
+    deny_after_sealed_read(c, m.function)?;
     check_size("call input", input_len, v.inner.config.limits.max_input)?;
-    let callee = AccountId(read32(c, "call_contract", addr_ptr)?);
-    let input = read(c, "call_contract", input_ptr, input_len)?;
+    let callee = AccountId(m.read32(c, addr_ptr)?);
+    let input = m.read(c, input_ptr, input_len)?;
     let code_hash = {
         let shared = shared_ref(c)?;
         if shared.stack.len() >= v.inner.config.limits.max_call_depth {
@@ -399,47 +415,39 @@ fn call_contract(
     }
 }
 
-fn result_len(c: &mut Ctx<'_>) -> HostResult<i32> {
-    base(c)?;
+fn result_len(c: &mut Ctx<'_>, _m: &Meter) -> HostResult<i32> {
     Ok(c.data().frame.result_buf.len() as i32)
 }
 
-fn result_read(c: &mut Ctx<'_>, dst: i32) -> HostResult<()> {
-    base(c)?;
+fn result_read(c: &mut Ctx<'_>, m: &Meter, dst: i32) -> HostResult<()> {
     let buf = std::mem::take(&mut c.data_mut().frame.result_buf);
-    let r = write(c, "result_read", dst, &buf);
+    let r = m.write(c, dst, &buf);
     c.data_mut().frame.result_buf = buf;
     r
 }
 
-fn sha3_256(c: &mut Ctx<'_>, ptr: i32, len: i32, dst: i32) -> HostResult<()> {
-    let v = vm(c);
-    let costs = &v.inner.config.costs;
-    charge(
-        c,
-        costs.host_call + costs.sha3 + costs.sha3_per_byte.saturating_mul(u64::from(len as u32)),
-    )?;
-    let data = read(c, "sha3_256", ptr, len)?;
+fn sha3_256(c: &mut Ctx<'_>, m: &Meter, ptr: i32, len: i32, dst: i32) -> HostResult<()> {
+    let data = m.read(c, ptr, len)?;
     let digest = civitas_primitives::sha3_256(&data);
-    write(c, "sha3_256", dst, &digest.0)
+    m.write(c, dst, &digest.0)
 }
 
 fn ed25519_verify(
     c: &mut Ctx<'_>,
+    m: &Meter,
     pk_ptr: i32,
     msg_ptr: i32,
     msg_len: i32,
     sig_ptr: i32,
 ) -> HostResult<i32> {
-    let v = vm(c);
-    charge(
-        c,
-        v.inner.config.costs.host_call + v.inner.config.costs.ed25519_verify,
+    check_size(
+        "signed message",
+        msg_len,
+        vm(c).inner.config.limits.max_input,
     )?;
-    check_size("signed message", msg_len, v.inner.config.limits.max_input)?;
-    let pk = read32(c, "ed25519_verify", pk_ptr)?;
-    let msg = read(c, "ed25519_verify", msg_ptr, msg_len)?;
-    let sig = read(c, "ed25519_verify", sig_ptr, 64)?;
+    let pk = m.read32(c, pk_ptr)?;
+    let msg = m.read(c, msg_ptr, msg_len)?;
+    let sig = m.read(c, sig_ptr, 64)?;
     let Ok(key) = VerifyingKey::from_bytes(&pk) else {
         return Ok(0);
     };
@@ -449,14 +457,13 @@ fn ed25519_verify(
     Ok(i32::from(key.verify_strict(&msg, &sig).is_ok()))
 }
 
-fn debug_log(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
-    base(c)?;
+fn debug_log(c: &mut Ctx<'_>, m: &Meter, ptr: i32, len: i32) -> HostResult<()> {
     check_size("debug log message", len, vm(c).inner.config.limits.max_log)?;
     if shared_ref(c)?.sealed.is_some() {
         // A sealed call's messages could carry record content into the node's log.
         return Ok(());
     }
-    let bytes = read(c, "debug_log", ptr, len)?;
+    let bytes = m.read(c, ptr, len)?;
     let text = String::from_utf8(bytes).map_err(|_| host_err(HostError::NotUtf8))?;
     let contract = c.data().frame.contract;
     tracing::debug!(target: "civitas::contract", %contract, "{text}");
@@ -466,15 +473,11 @@ fn debug_log(c: &mut Ctx<'_>, ptr: i32, len: i32) -> HostResult<()> {
 
 fn sealed_read(
     c: &mut Ctx<'_>,
+    m: &Meter,
     subject_ptr: i32,
     dataset_ptr: i32,
     dataset_len: i32,
 ) -> HostResult<i32> {
-    let v = vm(c);
-    charge(
-        c,
-        v.inner.config.costs.host_call + v.inner.config.costs.sealed_read,
-    )?;
     let (source, top_level) = {
         let shared = shared_ref(c)?;
         (shared.sealed.clone(), shared.stack.len() == 1)
@@ -484,8 +487,8 @@ fn sealed_read(
         return Err(host_err(HostError::SealedReadNested));
     }
     check_size("dataset id", dataset_len, MAX_DATASET_ID)?;
-    let subject = civitas_primitives::Hash(read32(c, "sealed_read", subject_ptr)?);
-    let dataset = read(c, "sealed_read", dataset_ptr, dataset_len)?;
+    let subject = civitas_primitives::Hash(m.read32(c, subject_ptr)?);
+    let dataset = m.read(c, dataset_ptr, dataset_len)?;
     let dataset = String::from_utf8(dataset).map_err(|_| host_err(HostError::NotUtf8))?;
     let request = crate::state::SealedReadRequest {
         contract: c.data().frame.contract,
@@ -498,14 +501,7 @@ fn sealed_read(
         .map_err(|e| node_err(VmError::State(e)))?
     {
         crate::state::SealedRead::Granted(payload) => {
-            charge(
-                c,
-                v.inner
-                    .config
-                    .costs
-                    .per_byte
-                    .saturating_mul(payload.len() as u64),
-            )?;
+            m.produced(c, payload.len())?;
             shared_mut(c)?.sealed_reads += 1;
             c.data_mut().frame.result_buf = payload;
             Ok(sealed_status::OK)

@@ -11,6 +11,7 @@ mod host;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use civitas_primitives::abi::CostClass;
 use civitas_primitives::{AccountId, Hash};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module, OptLevel,
@@ -21,51 +22,82 @@ use crate::error::VmError;
 use crate::state::{Overlay, SealedSource, StateBackend, StorageChange};
 use crate::validate::{validate_module, ModuleInfo, ValidationError, ValidationLimits};
 
+/// The fuel of one [`CostClass`]: `base` on every call of a function in the class, `per_byte`
+/// for every byte such a function reads from the contract's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassCost {
+    /// Charged on entry.
+    pub base: u64,
+    /// Charged per byte read from the contract's memory.
+    pub per_byte: u64,
+}
+
 /// Fuel charged by host functions, on top of the one unit per wasm instruction that wasmtime
 /// meters. Part of consensus: every node must use the same table.
+///
+/// A host call pays `host_call + class.base` on entry, where the class is the one its entry in
+/// the ABI table (`civitas_primitives::for_each_host_fn!`) declares, then `per_byte` for every
+/// byte copied between the contract's memory and the host and `class.per_byte` for every byte
+/// read from the contract's memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FuelCosts {
     /// Every host call.
     pub host_call: u64,
     /// Every byte copied between the contract's memory and the host.
     pub per_byte: u64,
-    /// A storage read.
-    pub storage_read: u64,
-    /// A storage write or removal.
-    pub storage_write: u64,
-    /// Every byte of key and value written.
-    pub storage_write_per_byte: u64,
-    /// An event.
-    pub event: u64,
-    /// Every byte of event topic and data.
-    pub event_per_byte: u64,
-    /// A call into another contract (instantiation).
-    pub call_contract: u64,
-    /// A sha3-256 hash.
-    pub sha3: u64,
-    /// Every byte hashed.
-    pub sha3_per_byte: u64,
-    /// An ed25519 verification.
-    pub ed25519_verify: u64,
-    /// A sealed read (consent check, audit entry, decryption), before per-byte costs.
-    pub sealed_read: u64,
+    /// [`CostClass::Context`]: input, output, call context, result buffer, debug log.
+    pub context: ClassCost,
+    /// [`CostClass::StorageRead`].
+    pub storage_read: ClassCost,
+    /// [`CostClass::StorageWrite`]: per byte of key and value written.
+    pub storage_write: ClassCost,
+    /// [`CostClass::StorageRemove`].
+    pub storage_remove: ClassCost,
+    /// [`CostClass::Event`]: per byte of topic and data.
+    pub event: ClassCost,
+    /// [`CostClass::Call`]: a call into another contract (instantiation).
+    pub call: ClassCost,
+    /// [`CostClass::Hash`]: per byte hashed.
+    pub hash: ClassCost,
+    /// [`CostClass::Signature`]: an ed25519 verification.
+    pub signature: ClassCost,
+    /// [`CostClass::Sealed`]: consent check, audit entry, decryption.
+    pub sealed: ClassCost,
+}
+
+impl FuelCosts {
+    /// The cost of a class. Exhaustive: a class added to the ABI without a cost here does not
+    /// compile.
+    pub fn class(&self, class: CostClass) -> ClassCost {
+        match class {
+            CostClass::Context => self.context,
+            CostClass::StorageRead => self.storage_read,
+            CostClass::StorageWrite => self.storage_write,
+            CostClass::StorageRemove => self.storage_remove,
+            CostClass::Event => self.event,
+            CostClass::Call => self.call,
+            CostClass::Hash => self.hash,
+            CostClass::Signature => self.signature,
+            CostClass::Sealed => self.sealed,
+        }
+    }
 }
 
 impl Default for FuelCosts {
     fn default() -> Self {
+        let cost = |base, per_byte| ClassCost { base, per_byte };
         FuelCosts {
             host_call: 50,
             per_byte: 1,
-            storage_read: 2_000,
-            storage_write: 5_000,
-            storage_write_per_byte: 10,
-            event: 1_000,
-            event_per_byte: 5,
-            call_contract: 20_000,
-            sha3: 200,
-            sha3_per_byte: 4,
-            ed25519_verify: 60_000,
-            sealed_read: 50_000,
+            context: cost(0, 0),
+            storage_read: cost(2_000, 0),
+            storage_write: cost(5_000, 10),
+            storage_remove: cost(5_000, 0),
+            event: cost(1_000, 5),
+            call: cost(20_000, 0),
+            hash: cost(200, 4),
+            signature: cost(60_000, 0),
+            sealed: cost(50_000, 0),
         }
     }
 }

@@ -150,7 +150,7 @@ fn storage_writes_charge_fuel_by_bytes() {
     let costs = chain.vm.config().costs.clone();
     // 1000 more bytes: copied in (input_read), out to storage (read + per-byte write cost),
     // into the event (read + per-byte event cost) and the return value (read).
-    let per_byte = 4 * costs.per_byte + costs.storage_write_per_byte + costs.event_per_byte;
+    let per_byte = 4 * costs.per_byte + costs.storage_write.per_byte + costs.event.per_byte;
     assert_eq!(large - small, 1000 * per_byte);
 }
 
@@ -241,7 +241,7 @@ fn re_entrancy_is_refused_unless_the_callee_opts_in() {
         .expect("re-entry allowed");
     let max = chain.vm.config().limits.max_call_depth as u64;
     assert!(
-        out.fuel_used >= max * chain.vm.config().costs.call_contract,
+        out.fuel_used >= max * chain.vm.config().costs.call.base,
         "{}",
         out.fuel_used
     );
@@ -271,4 +271,96 @@ fn block_context_and_caller_are_visible() {
     let out = chain.call(addr, b"").expect("call");
     assert_eq!(u64::from_le_bytes(out.output[..8].try_into().unwrap()), 7);
     assert_eq!(&out.output[8..], &ALICE.0);
+}
+
+/// One call of each host function in the list below, with the bytes each reads from memory.
+const EVERY_CLASS: &str = r#"
+    (import "civitas" "input_len" (func $input_len (result i32)))
+    (import "civitas" "block_height" (func $height (result i64)))
+    (import "civitas" "set_return" (func $ret (param i32 i32)))
+    (import "civitas" "sha3_256" (func $sha3 (param i32 i32 i32)))
+    (import "civitas" "storage_read" (func $sget (param i32 i32 i32 i32) (result i32)))
+    (import "civitas" "storage_write" (func $sset (param i32 i32 i32 i32)))
+    (import "civitas" "storage_remove" (func $sdel (param i32 i32)))
+    (import "civitas" "emit_event" (func $emit (param i32 i32 i32 i32)))
+    (import "civitas" "ed25519_verify" (func $verify (param i32 i32 i32 i32) (result i32)))
+"#;
+const EVERY_CLASS_BODY: &str = r#"
+    (drop (call $input_len))
+    (drop (call $height))
+    (call $sha3 (i32.const 0) (i32.const 10) (i32.const 64))
+    (drop (call $sget (i32.const 0) (i32.const 1) (i32.const 128) (i32.const 0)))
+    (call $sset (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 4))
+    (call $sdel (i32.const 1) (i32.const 1))
+    (call $emit (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 4))
+    (drop (call $verify (i32.const 0) (i32.const 0) (i32.const 10) (i32.const 0)))
+    (call $ret (i32.const 0) (i32.const 4))
+"#;
+/// (function, bytes it reads from the contract's memory) for each call of [`EVERY_CLASS_BODY`].
+const EVERY_CLASS_CALLS: &[(&str, u64)] = &[
+    ("input_len", 0),
+    ("block_height", 0),
+    ("sha3_256", 10),
+    ("storage_read", 1),
+    ("storage_write", 5),
+    ("storage_remove", 1),
+    ("emit_event", 5),
+    ("ed25519_verify", 32 + 10 + 64),
+    ("set_return", 4),
+];
+
+fn every_class_fuel(costs: civitas_runtime::vm::FuelCosts) -> u64 {
+    let mut chain = Chain::with_config(civitas_runtime::VmConfig {
+        costs,
+        ..Default::default()
+    });
+    let (addr, _) = chain.deploy(&contract(EVERY_CLASS, "", EVERY_CLASS_BODY), 1);
+    chain.call(addr, b"").expect("call").fuel_used
+}
+
+/// Each host call is charged the base and per-byte cost of the class its entry in the ABI
+/// table declares: raising one class's costs raises the fuel by exactly the calls (and bytes
+/// read) of the functions the table puts in that class.
+#[test]
+fn every_host_call_is_charged_by_its_abi_cost_class() {
+    use civitas_primitives::abi::{host_fn, CostClass};
+    use civitas_runtime::vm::{ClassCost, FuelCosts};
+    let base = every_class_fuel(FuelCosts::default());
+    let classes = [
+        CostClass::Context,
+        CostClass::StorageRead,
+        CostClass::StorageWrite,
+        CostClass::StorageRemove,
+        CostClass::Event,
+        CostClass::Hash,
+        CostClass::Signature,
+    ];
+    for class in classes {
+        let mut costs = FuelCosts::default();
+        let slot: &mut ClassCost = match class {
+            CostClass::Context => &mut costs.context,
+            CostClass::StorageRead => &mut costs.storage_read,
+            CostClass::StorageWrite => &mut costs.storage_write,
+            CostClass::StorageRemove => &mut costs.storage_remove,
+            CostClass::Event => &mut costs.event,
+            CostClass::Call => &mut costs.call,
+            CostClass::Hash => &mut costs.hash,
+            CostClass::Signature => &mut costs.signature,
+            CostClass::Sealed => &mut costs.sealed,
+        };
+        slot.base += 1_000_000;
+        slot.per_byte += 1_000;
+        let in_class: Vec<_> = EVERY_CLASS_CALLS
+            .iter()
+            .filter(|(name, _)| host_fn(name).expect("declared").cost == class)
+            .collect();
+        assert!(!in_class.is_empty(), "{class:?} is exercised");
+        let calls = in_class.len() as u64;
+        let bytes: u64 = in_class.iter().map(|(_, b)| b).sum();
+        assert_eq!(
+            every_class_fuel(costs) - base,
+            calls * 1_000_000 + bytes * 1_000,
+            "{class:?}: {in_class:?}"
+        );
+    }
 }

@@ -1,0 +1,927 @@
+//! Golden consensus output: a fixed sequence of blocks over the reference contracts, executed
+//! by the real ledger executor on a real RocksDB store, must reproduce pinned state roots and
+//! receipts roots block by block.
+//!
+//! Everything the blocks depend on is fixed: dev keys (`Keypair::dev`), genesis, block times
+//! (one second apart from the genesis time), transactions, record salts and payloads. The
+//! roots therefore change only when consensus output changes: execution rules, fuel costs,
+//! receipt or state encoding, the JMT, or the contract bytes.
+//!
+//! Updating [`GOLDEN`] is a deliberate consensus change: do it only together with the change
+//! that moves the roots, and say so. On a mismatch the test names the blocks that differ and
+//! prints the whole table with the actual values, ready to paste.
+//!
+//! The contract modules are built by `civitas_testkit::contract_wasm` (release, `wasm-opt`)
+//! with the workspace's pinned toolchain and flags, so their bytes are reproducible; a toolchain
+//! or `wasm-opt` change alters the code hashes, and with them the roots of every block from the
+//! first upload on.
+use std::path::Path;
+
+use civitas_ledger::genesis::GenesisDataset;
+use civitas_ledger::vault::Vault;
+use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store};
+use civitas_primitives::block::{vote_message, CommitCertificate, Receipt, ReceiptStatus};
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::tx::{Call, GovernanceAction, Role, SignedTransaction, Transaction};
+use civitas_primitives::vault::{
+    ConsentAction, ConsentMode, ConsentRequest, Field, FieldType, Record, SealedResult, SubjectId,
+};
+use civitas_primitives::{contract_address, sha3_256, AccountId};
+use civitas_runtime::{Vm, VmConfig};
+use civitas_testkit::{contract_wasm, message};
+use parity_scale_codec::{Decode, Encode};
+
+const CHAIN: &str = "civitas-golden";
+const GENESIS_TIME_MS: u64 = 1_700_000_000_000;
+const FUEL: u64 = 10_000_000;
+
+/// Per block, in order from genesis (height 0): a label, the state root and the receipts
+/// root, in hex. Changing a value here is a deliberate consensus change.
+const GOLDEN: &[(&str, &str, &str)] = &[
+    (
+        "genesis",
+        "1c357b3d6a97e9578ea220adcf3131ec0d5e1d1ec799a467ea4ed166f1799057",
+        "",
+    ),
+    (
+        "upload",
+        "5eff89739d5b8817623d0f2c98540a6e799aacefcb2b9237e49e17dda3556f2c",
+        "8cb7f3d57ad20b640beb10cc8445cf453632fc715f140d7f84108144b3843717",
+    ),
+    (
+        "instantiate",
+        "06faf6bac02f0149971c7a4174d6af9500e5c575bcca4fd4ecebb7f90d3752e7",
+        "57873cd2f7cf86d059a903aa8a981b46a987c92dfc3f64e6a2944df8b4d57910",
+    ),
+    (
+        "token.transfer",
+        "c8295cf382ca6226e330c4573d3d5a713395d6ba594b4b45df804fe03619872c",
+        "6a3b5882b20eb9ddb3c55280826139d88ff95cdef17ba21bb58930b052bacd5b",
+    ),
+    (
+        "coupons.issue",
+        "af158e47004064bb5433dc08da42697523d0a115dfcb10f255db19d5fd38eba2",
+        "4481d788362e8c9ef6c8cebc97ab9f22b8588bae04316bda8e6e9c8bd13bf7f7",
+    ),
+    (
+        "coupons.redeem",
+        "6df8778e95591eaa31f73b6736a01029371896f32e7cb66da30f8dac634d4baf",
+        "5128f39c2ba7e772a956391380af5d4186279aacf66d22b9f8b89a9b199ffc9b",
+    ),
+    (
+        "flipper.flip",
+        "42e3b3b4bee766c86d9261c3780d922710570e663c2d4b5463d3aed3268281bc",
+        "7dea725303fb9a641ff56bf4fd2d7826b358548b83837e5c84240c39716971e3",
+    ),
+    (
+        "identity.datasets",
+        "c6cc84551461cee468a1d989daff0cf5c5c36669cb80fb1a2c526a909eaa171b",
+        "9de4f2072830df619650042d5ad0973f4080d1b56a0c950747cd264d949706af",
+    ),
+    (
+        "records",
+        "5d1974fd386f92c3afec2ac2bf4ecfc71b1cfcf11071e0ca579cec1e74297edf",
+        "1c178d5dcff06baa2b515336c82fc696a89940f0ac31493ea8ff1368665de8a4",
+    ),
+    (
+        "consent.request",
+        "39c962fdff2c1f0c08349b977a0bdd0edfa197922930c9cb8aeff840aa8d8d59",
+        "3481c9db3b6da311a3570e5552513e8531f123d4fce4c42baed63f2d77713e73",
+    ),
+    (
+        "consent.approve",
+        "c74102e768adf48687fb886cc530c6e9ddbbb43b02d11b5adc5b126c89d917a6",
+        "f87ac25f8ec120d0655061a012abee5af23c81f1c0a3634942f6e09425b36358",
+    ),
+    (
+        "regulator.approve_code",
+        "f0e240840ebaa91b0577dfc35c05e0cd002ebe420d747d4d87d7df9243ba0793",
+        "7bd3f95477fcca3f8bb10bf64eb183fbd86272445c050571584f971c035229d2",
+    ),
+    (
+        "sealed.loan_scoring",
+        "35e826a1c462b55efacd0456ebf5f808dfd1ab9ebe1f188ee603cb3f5b9c01d8",
+        "26fb8db997d32f69fd463b712f2d0c274f83bb4d34833fdd03920476d03ff92c",
+    ),
+    (
+        "sealed.claims",
+        "d238c07e245a92f2d8f8098f897b145619fdc1b7538c6130db61b2fecdc011bf",
+        "6bdab8899e06528152004a0af0d549c19ae10ec11eeeebdf5c4069cd0a6650ed",
+    ),
+    (
+        "governance.propose",
+        "9f54d10ad6f4bd99ba8bbbff83fa958135dbc292023198d3752093b1a8585a61",
+        "5c699b0b45a60df0856281f2b462c631ce8202a08f584366eaa46e52f00a1c60",
+    ),
+    (
+        "governance.approve",
+        "b3f478729f8347295c2e1ddd5243eb20ea21f277c69351d382a1a5757c155eec",
+        "5a3c3d6c8a23a84d8236293f746fd2a8b2b6eb386d6c05e93f3e0b12a0477f66",
+    ),
+    (
+        "consent.pause_resume_revoke",
+        "b4f2637279331789cef3d9cfb5f937c1bdac36fd78a6a8ff19447b32844f9cc8",
+        "779818277e6d178149fffaa881ecd734fccdfd27d915f292771cef925db9d6b1",
+    ),
+    (
+        "failures",
+        "2256d46c02e3cefd5547705b73456b7975e77928e533656627e9cb110956c806",
+        "8471628891b25d2a2d8bcb10f39f27d7ba19ace137908fca4d5f77adc2575b8a",
+    ),
+];
+
+/// A contract for the VM's failure kinds; input byte 0 picks one: 0 traps (`unreachable`),
+/// 1 hands `set_return` a buffer outside its memory (a host error), 2 loops until out of fuel.
+const FAILURES: &str = r#"(module
+ (import "civitas" "input_read" (func $input_read (param i32)))
+ (import "civitas" "set_return" (func $set_return (param i32 i32)))
+ (memory (export "memory") 1)
+ (func (export "deploy"))
+ (func (export "call")
+  (local $mode i32)
+  (call $input_read (i32.const 0))
+  (local.set $mode (i32.load8_u (i32.const 0)))
+  (if (i32.eq (local.get $mode) (i32.const 0)) (then unreachable))
+  (if (i32.eq (local.get $mode) (i32.const 1))
+    (then (call $set_return (i32.const 65500) (i32.const 100))))
+  (if (i32.eq (local.get $mode) (i32.const 2)) (then (loop $l (br $l)))))
+)"#;
+
+fn key(name: &str) -> Keypair {
+    Keypair::dev(name)
+}
+
+fn acct(name: &str) -> AccountId {
+    key(name).account()
+}
+
+fn subject(name: &str) -> SubjectId {
+    sha3_256(format!("subject-{name}").as_bytes())
+}
+
+fn contract(name: &str) -> Vec<u8> {
+    contract_wasm(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../contracts")
+            .join(name),
+    )
+}
+
+fn genesis() -> Genesis {
+    let account = |name: &str, balance: u128, roles: &[&str]| GenesisAccount {
+        name: name.into(),
+        account: acct(name).to_hex(),
+        balance,
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    };
+    Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: GENESIS_TIME_MS,
+        accounts: vec![
+            account("tax", 1_000_000, &["validator", "custodian"]),
+            account("civil", 1_000_000, &["validator", "custodian", "identity"]),
+            account("land", 1_000_000, &["validator", "custodian"]),
+            account("bank", 500_000, &["institution"]),
+            account("insurer", 500_000, &["institution"]),
+            account("reg", 0, &["regulator"]),
+            account("alice", 1_000, &[]),
+            account("bob", 1_000, &[]),
+        ],
+        upload_roles: vec!["institution".into()],
+        instantiate_roles: vec!["institution".into()],
+        governance_threshold: 2,
+        record_reward: 10,
+        datasets: vec![GenesisDataset {
+            id: loan_scoring::INCOME.into(),
+            custodian: acct("tax").to_hex(),
+            fields: vec![
+                "year:u32".into(),
+                "gross_income:u64".into(),
+                "tax_paid:u64".into(),
+            ],
+            price: 7,
+        }],
+    }
+}
+
+/// The outcome a block's transaction must have: the scenario checks it does what it says
+/// before the roots are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Ok,
+    Fail(&'static str),
+}
+
+struct Chain {
+    exec: Executor,
+    head: Head,
+    time_ms: u64,
+    /// (label, state root, receipts root) per block, genesis first.
+    roots: Vec<(String, String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Chain {
+    fn open() -> Chain {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open store");
+        let exec = Executor::new(
+            store.clone(),
+            Vm::new(VmConfig::default()).expect("vm"),
+            ChainParams::new(CHAIN),
+        )
+        .with_vault(Vault::new(store, [42; 32]));
+        let head = exec.init_genesis(&genesis()).expect("genesis");
+        let roots = vec![(
+            "genesis".to_string(),
+            head.state_root.to_hex(),
+            String::new(),
+        )];
+        Chain {
+            exec,
+            head,
+            time_ms: GENESIS_TIME_MS,
+            roots,
+            _dir: dir,
+        }
+    }
+
+    fn nonce(&self, name: &str) -> u64 {
+        let (_, view) = self.exec.head_view().expect("view");
+        view.account(&acct(name)).expect("account").nonce
+    }
+
+    /// Signs `calls` in order (nonces follow on per signer) with the default fuel.
+    fn txs(&self, calls: Vec<(&str, Call)>) -> Vec<SignedTransaction> {
+        self.txs_with_fuel(calls.into_iter().map(|(s, c)| (s, c, FUEL)).collect())
+    }
+
+    fn txs_with_fuel(&self, calls: Vec<(&str, Call, u64)>) -> Vec<SignedTransaction> {
+        let mut next = std::collections::BTreeMap::new();
+        calls
+            .into_iter()
+            .map(|(signer, call, fuel_limit)| {
+                let nonce = *next.entry(signer).or_insert_with(|| self.nonce(signer));
+                next.insert(signer, nonce + 1);
+                let k = key(signer);
+                k.sign_tx(Transaction {
+                    chain_id: CHAIN.into(),
+                    signer: k.account(),
+                    nonce,
+                    fuel_limit,
+                    call,
+                })
+            })
+            .collect()
+    }
+
+    /// Proposes and commits one block of `txs`; every transaction must be admitted and end as
+    /// `expect` says. Records the block's roots under `label`.
+    fn block(
+        &mut self,
+        label: &str,
+        txs: Vec<SignedTransaction>,
+        expect: &[Expect],
+    ) -> Vec<Receipt> {
+        self.time_ms += 1_000;
+        let proposer = key("tax");
+        let civitas_ledger::BlockProposal {
+            executed,
+            rejected,
+            excluded,
+        } = self
+            .exec
+            .propose(&self.head, self.time_ms, proposer.account(), txs)
+            .expect("propose");
+        assert!(rejected.is_empty(), "{label}: refused {rejected:?}");
+        assert!(excluded.is_empty(), "{label}: excluded {excluded:?}");
+        let header = executed.block.header.clone();
+        let receipts = executed.receipts.clone();
+        let outcomes: Vec<Expect> = receipts
+            .iter()
+            .map(|r| match (&r.status, &r.error) {
+                (ReceiptStatus::Success, None) => Expect::Ok,
+                (_, Some(e)) => Expect::Fail(leak(e.code.clone())),
+                (ReceiptStatus::Failed, None) => Expect::Fail("failed without a code"),
+            })
+            .collect();
+        assert_eq!(outcomes, expect, "{label}: outcomes");
+        let hash = header.hash();
+        let cert = CommitCertificate {
+            height: header.height,
+            round: 0,
+            block_hash: hash,
+            signatures: vec![(
+                proposer.account(),
+                proposer.sign_hash(&vote_message(CHAIN, header.height, 0, &hash)),
+            )],
+        };
+        self.head = self.exec.commit(executed, cert).expect("commit");
+        assert_eq!(self.head.state_root, header.state_root);
+        self.roots.push((
+            label.to_string(),
+            header.state_root.to_hex(),
+            header.receipts_root.to_hex(),
+        ));
+        receipts
+    }
+
+    /// Puts a record's payload in the vault and returns the custodian's commit of it.
+    fn record(&self, custodian: &str, who: &str, dataset: &str, payload: Vec<u8>) -> Call {
+        let k = key(custodian);
+        let mut r = Record {
+            subject: subject(who),
+            dataset: dataset.into(),
+            version: 1,
+            salt: sha3_256(format!("salt/{who}/{dataset}").as_bytes()).0,
+            payload,
+            custodian: k.account(),
+            signature: [0; 64],
+        };
+        r.signature = k.sign_hash(&r.hash());
+        self.exec
+            .vault()
+            .expect("vault")
+            .put_records(std::slice::from_ref(&r))
+            .expect("vault put");
+        Call::CommitRecord {
+            subject: r.subject,
+            record_hash: r.hash(),
+            dataset: r.dataset,
+            version: r.version,
+            signature: r.signature,
+        }
+    }
+
+    fn sealed_result(&self, receipt: &Receipt) -> SealedResult {
+        let stored = self
+            .exec
+            .vault()
+            .expect("vault")
+            .sealed_output(&receipt.tx_hash)
+            .expect("read")
+            .expect("sealed result stored");
+        SealedResult::from_padded(&stored.padded).expect("decodes")
+    }
+}
+
+/// Receipt codes are few and short; leaking them keeps [`Expect`] `Copy`.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn call(contract: AccountId, method: &str, args: impl Encode) -> Call {
+    Call::Call {
+        contract,
+        input: message(method, args),
+    }
+}
+
+fn instantiate(code: &[u8], salt: &[u8], args: Vec<u8>) -> Call {
+    Call::Instantiate {
+        code_hash: sha3_256(code),
+        salt: salt.to_vec(),
+        input: args,
+    }
+}
+
+fn fields(spec: &[(&str, FieldType)]) -> Vec<Field> {
+    spec.iter()
+        .map(|(name, ty)| Field {
+            name: (*name).into(),
+            ty: *ty,
+        })
+        .collect()
+}
+
+fn consent(receipt: &Receipt) -> u64 {
+    u64::from_le_bytes(receipt.output[..8].try_into().expect("consent id"))
+}
+
+/// Runs the whole scenario and returns its roots, genesis first.
+fn run_scenario() -> Vec<(String, String, String)> {
+    use Expect::{Fail, Ok};
+    let mut chain = Chain::open();
+    let codes: Vec<(&str, Vec<u8>)> = ["token", "coupons", "flipper", "loan-scoring", "claims"]
+        .into_iter()
+        .map(|name| (name, contract(name)))
+        .collect();
+    let code = |name: &str| -> Vec<u8> {
+        codes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c.clone())
+            .expect("built")
+    };
+    let failures = wat::parse_str(FAILURES).expect("wat");
+    let addr = |owner: &str, code: &[u8], salt: &[u8]| {
+        contract_address(&acct(owner), &sha3_256(code), salt)
+    };
+    let token = addr("bank", &code("token"), b"token");
+    let coupons = addr("bank", &code("coupons"), b"coupons");
+    let flipper = addr("bank", &code("flipper"), b"flipper");
+    let loans = addr("bank", &code("loan-scoring"), b"loans");
+    let claims_addr = addr("insurer", &code("claims"), b"claims");
+    let faulty = addr("bank", &failures, b"failures");
+
+    // Code.
+    let txs = chain.txs(vec![
+        (
+            "bank",
+            Call::UploadCode {
+                code: code("token"),
+            },
+        ),
+        (
+            "bank",
+            Call::UploadCode {
+                code: code("coupons"),
+            },
+        ),
+        (
+            "bank",
+            Call::UploadCode {
+                code: code("flipper"),
+            },
+        ),
+        (
+            "bank",
+            Call::UploadCode {
+                code: code("loan-scoring"),
+            },
+        ),
+        (
+            "insurer",
+            Call::UploadCode {
+                code: code("claims"),
+            },
+        ),
+        (
+            "bank",
+            Call::UploadCode {
+                code: failures.clone(),
+            },
+        ),
+    ]);
+    chain.block("upload", txs, &[Ok; 6]);
+
+    let loan_policy = loan_scoring::Policy {
+        min_income: 30_000,
+        income_multiple: 5,
+        max_amount: 400_000,
+        min_months_employed: 12,
+        base_rate_bps: 450,
+        property_discount_bps: 50,
+    };
+    let claims_policy = claims::Policy {
+        covered_prefixes: vec!["S".into(), "I2".into()],
+        deductible: 500,
+        daily_allowance: 100,
+        max_payout: 20_000,
+    };
+    let ctor = |args: Vec<u8>| {
+        let mut input = civitas_primitives::selector("new").to_vec();
+        input.extend(args);
+        input
+    };
+    let txs = chain.txs(vec![
+        (
+            "bank",
+            instantiate(
+                &code("token"),
+                b"token",
+                ctor(("Credit".to_string(), "CRD".to_string(), 2u8, 10_000u128).encode()),
+            ),
+        ),
+        (
+            "bank",
+            instantiate(&code("coupons"), b"coupons", ctor(vec![])),
+        ),
+        (
+            "bank",
+            instantiate(&code("flipper"), b"flipper", ctor(false.encode())),
+        ),
+        (
+            "bank",
+            instantiate(&code("loan-scoring"), b"loans", ctor(loan_policy.encode())),
+        ),
+        (
+            "insurer",
+            instantiate(&code("claims"), b"claims", ctor(claims_policy.encode())),
+        ),
+        ("bank", instantiate(&failures, b"failures", vec![])),
+    ]);
+    chain.block("instantiate", txs, &[Ok; 6]);
+
+    // Token: a transfer, then one over the sender's balance that reverts.
+    let txs = chain.txs(vec![
+        ("bank", call(token, "transfer", (acct("alice"), 2_500u128))),
+        ("alice", call(token, "transfer", (acct("bob"), 5_000u128))),
+    ]);
+    chain.block("token.transfer", txs, &[Ok, Fail("reverted")]);
+
+    // Coupons: issue, then redeem by the holder.
+    let txs = chain.txs(vec![(
+        "bank",
+        call(
+            coupons,
+            "issue",
+            (
+                acct("alice"),
+                100u128,
+                "food".to_string(),
+                1_800_000_000_000u64,
+            ),
+        ),
+    )]);
+    let issued = chain.block("coupons.issue", txs, &[Ok]);
+    assert_eq!(u64::decode(&mut &issued[0].output[..]), Result::Ok(1));
+    let txs = chain.txs(vec![("alice", call(coupons, "redeem", (1u64,)))]);
+    chain.block("coupons.redeem", txs, &[Ok]);
+
+    let txs = chain.txs(vec![("bob", call(flipper, "flip", ()))]);
+    chain.block("flipper.flip", txs, &[Ok]);
+
+    // Identity binding and datasets (income comes from genesis).
+    let txs = chain.txs(vec![
+        (
+            "civil",
+            Call::BindIdentity {
+                subject: subject("alice"),
+                account: acct("alice"),
+            },
+        ),
+        (
+            "civil",
+            Call::RegisterDataset {
+                id: loan_scoring::EMPLOYMENT.into(),
+                fields: fields(&[
+                    ("employer", FieldType::Text),
+                    ("employed", FieldType::Bool),
+                    ("months_employed", FieldType::U32),
+                    ("monthly_salary", FieldType::U64),
+                ]),
+                price: 5,
+            },
+        ),
+        (
+            "land",
+            Call::RegisterDataset {
+                id: loan_scoring::HOLDINGS.into(),
+                fields: fields(&[
+                    ("properties", FieldType::U32),
+                    ("total_value", FieldType::U64),
+                    ("mortgaged", FieldType::Bool),
+                ]),
+                price: 3,
+            },
+        ),
+        (
+            "land",
+            Call::RegisterDataset {
+                id: claims::DIAGNOSIS.into(),
+                fields: fields(&[
+                    ("diagnosis_code", FieldType::Text),
+                    ("inpatient_days", FieldType::U32),
+                    ("chronic", FieldType::Bool),
+                ]),
+                price: 4,
+            },
+        ),
+        (
+            "land",
+            Call::RegisterDataset {
+                id: claims::EXPENSES.into(),
+                fields: fields(&[
+                    ("claim_ref", FieldType::Text),
+                    ("total", FieldType::U64),
+                    ("publicly_covered", FieldType::U64),
+                ]),
+                price: 4,
+            },
+        ),
+        (
+            "civil",
+            Call::RegisterDataset {
+                id: claims::COVERAGE.into(),
+                fields: fields(&[
+                    ("insured", FieldType::Bool),
+                    ("plan", FieldType::Text),
+                    ("copay_percent", FieldType::U32),
+                ]),
+                price: 2,
+            },
+        ),
+    ]);
+    chain.block("identity.datasets", txs, &[Ok; 6]);
+
+    // Alice's records, payloads in the vault, hashes on chain.
+    let commits = vec![
+        (
+            "tax",
+            chain.record(
+                "tax",
+                "alice",
+                loan_scoring::INCOME,
+                loan_scoring::Income {
+                    year: 2025,
+                    gross_income: 80_000,
+                    tax_paid: 16_000,
+                }
+                .encode(),
+            ),
+        ),
+        (
+            "civil",
+            chain.record(
+                "civil",
+                "alice",
+                loan_scoring::EMPLOYMENT,
+                loan_scoring::Employment {
+                    employer: "ACME".into(),
+                    employed: true,
+                    months_employed: 36,
+                    monthly_salary: 6_666,
+                }
+                .encode(),
+            ),
+        ),
+        (
+            "land",
+            chain.record(
+                "land",
+                "alice",
+                loan_scoring::HOLDINGS,
+                loan_scoring::Holdings {
+                    properties: 1,
+                    total_value: 300_000,
+                    mortgaged: false,
+                }
+                .encode(),
+            ),
+        ),
+        (
+            "land",
+            chain.record(
+                "land",
+                "alice",
+                claims::DIAGNOSIS,
+                claims::Diagnosis {
+                    diagnosis_code: "S82.1".into(),
+                    inpatient_days: 4,
+                    chronic: false,
+                }
+                .encode(),
+            ),
+        ),
+        (
+            "land",
+            chain.record(
+                "land",
+                "alice",
+                claims::EXPENSES,
+                claims::Expenses {
+                    claim_ref: "H-1".into(),
+                    total: 9_000,
+                    publicly_covered: 4_500,
+                }
+                .encode(),
+            ),
+        ),
+        (
+            "civil",
+            chain.record(
+                "civil",
+                "alice",
+                claims::COVERAGE,
+                claims::Coverage {
+                    insured: true,
+                    plan: "basic".into(),
+                    copay_percent: 20,
+                }
+                .encode(),
+            ),
+        ),
+    ];
+    let txs = chain.txs(commits);
+    chain.block("records", txs, &[Ok; 6]);
+
+    // Consent requests for each sealed contract's code, alice's approvals, the regulator's
+    // approval of both codes.
+    let expires_ms = GENESIS_TIME_MS + 30 * 86_400_000;
+    let request = |datasets: &[&str], code: &[u8]| Call::RequestConsent {
+        request: ConsentRequest {
+            subject: subject("alice"),
+            datasets: datasets.iter().map(|d| d.to_string()).collect(),
+            purpose: "golden".into(),
+            mode: ConsentMode::Compute,
+            code_hash: Some(sha3_256(code)),
+            expires_ms,
+            max_uses: 3,
+        },
+    };
+    let txs = chain.txs(vec![
+        (
+            "bank",
+            request(
+                &[
+                    loan_scoring::INCOME,
+                    loan_scoring::EMPLOYMENT,
+                    loan_scoring::HOLDINGS,
+                ],
+                &code("loan-scoring"),
+            ),
+        ),
+        (
+            "insurer",
+            request(
+                &[claims::DIAGNOSIS, claims::EXPENSES, claims::COVERAGE],
+                &code("claims"),
+            ),
+        ),
+    ]);
+    let requested = chain.block("consent.request", txs, &[Ok, Ok]);
+    let (loan_consent, claims_consent) = (consent(&requested[0]), consent(&requested[1]));
+    let txs = chain.txs(vec![
+        (
+            "alice",
+            Call::Consent {
+                id: loan_consent,
+                action: ConsentAction::Approve,
+            },
+        ),
+        (
+            "alice",
+            Call::Consent {
+                id: claims_consent,
+                action: ConsentAction::Approve,
+            },
+        ),
+    ]);
+    chain.block("consent.approve", txs, &[Ok, Ok]);
+    let txs = chain.txs(vec![
+        (
+            "reg",
+            Call::ApproveCode {
+                code_hash: sha3_256(&code("loan-scoring")),
+                approved: true,
+            },
+        ),
+        (
+            "reg",
+            Call::ApproveCode {
+                code_hash: sha3_256(&code("claims")),
+                approved: true,
+            },
+        ),
+    ]);
+    chain.block("regulator.approve_code", txs, &[Ok, Ok]);
+
+    // Sealed calls over the committed records.
+    let txs = chain.txs(vec![(
+        "bank",
+        Call::SealedCall {
+            contract: loans,
+            input: message("score", (subject("alice"), 250_000u64)),
+        },
+    )]);
+    let scored = chain.block("sealed.loan_scoring", txs, &[Ok]);
+    let result = chain.sealed_result(&scored[0]);
+    assert!(result.ok, "{result:?}");
+    assert_eq!(
+        loan_scoring::Offer::decode(&mut &result.output[..]),
+        Result::Ok(loan_scoring::Offer {
+            approved: true,
+            amount: 250_000,
+            rate_bps: 400,
+        })
+    );
+    let txs = chain.txs(vec![(
+        "insurer",
+        Call::SealedCall {
+            contract: claims_addr,
+            input: message("assess", (subject("alice"),)),
+        },
+    )]);
+    let assessed = chain.block("sealed.claims", txs, &[Ok]);
+    let result = chain.sealed_result(&assessed[0]);
+    assert!(result.ok, "{result:?}");
+    assert_eq!(
+        claims::Payout::decode(&mut &result.output[..]),
+        Result::Ok(claims::Payout {
+            decision: claims::Decision::Paid,
+            amount: 3_500,
+        })
+    );
+
+    // Governance: a proposal (the proposer's approval counts) and a second department's
+    // approval make bob an institution.
+    let txs = chain.txs(vec![(
+        "tax",
+        Call::Propose {
+            action: GovernanceAction::GrantRole {
+                account: acct("bob"),
+                role: Role::Institution,
+            },
+        },
+    )]);
+    let proposed = chain.block("governance.propose", txs, &[Ok]);
+    let proposal = u64::from_le_bytes(proposed[0].output[..8].try_into().expect("proposal id"));
+    let txs = chain.txs(vec![("civil", Call::Approve { proposal })]);
+    chain.block("governance.approve", txs, &[Ok]);
+    let (_, view) = chain.exec.head_view().expect("view");
+    assert!(view
+        .account(&acct("bob"))
+        .expect("bob")
+        .roles
+        .has(Role::Institution));
+
+    // The rest of the consent lifecycle.
+    let lifecycle = |action| {
+        (
+            "alice",
+            Call::Consent {
+                id: loan_consent,
+                action,
+            },
+        )
+    };
+    let txs = chain.txs(vec![
+        lifecycle(ConsentAction::Pause),
+        lifecycle(ConsentAction::Resume),
+        lifecycle(ConsentAction::Revoke),
+    ]);
+    chain.block("consent.pause_resume_revoke", txs, &[Ok; 3]);
+
+    // One failing call of each kind.
+    let txs = chain.txs_with_fuel(vec![
+        ("bank", call_raw(faulty, vec![2]), 200_000),
+        ("bank", call_raw(faulty, vec![0]), FUEL),
+        ("alice", call(coupons, "redeem", (1u64,)), FUEL),
+        ("bank", call_raw(faulty, vec![1]), FUEL),
+        (
+            "alice",
+            Call::Transfer {
+                to: acct("bob"),
+                amount: 1_000_000,
+            },
+            FUEL,
+        ),
+    ]);
+    chain.block(
+        "failures",
+        txs,
+        &[
+            Fail("out_of_fuel"),
+            Fail("trap"),
+            Fail("reverted"),
+            Fail("memory_access.set_return"),
+            Fail("insufficient_balance"),
+        ],
+    );
+    chain.roots
+}
+
+fn call_raw(contract: AccountId, input: Vec<u8>) -> Call {
+    Call::Call { contract, input }
+}
+
+fn table(roots: &[(String, String, String)]) -> String {
+    let mut out = String::from("const GOLDEN: &[(&str, &str, &str)] = &[\n");
+    for (label, state, receipts) in roots {
+        out.push_str(&format!(
+            "    (\n        \"{label}\",\n        \"{state}\",\n        \"{receipts}\",\n    ),\n"
+        ));
+    }
+    out.push_str("];\n");
+    out
+}
+
+#[test]
+fn block_roots_match_the_pinned_consensus_output() {
+    let actual = run_scenario();
+    let mismatched: Vec<String> = (0..actual.len().max(GOLDEN.len()))
+        .filter_map(|i| {
+            let got = actual.get(i);
+            let want = GOLDEN.get(i);
+            let same = match (got, want) {
+                (Some((l, s, r)), Some((wl, ws, wr))) => l == wl && s == ws && r == wr,
+                _ => false,
+            };
+            (!same).then(|| {
+                let label = got
+                    .map(|g| g.0.as_str())
+                    .or(want.map(|w| w.0))
+                    .unwrap_or("?");
+                format!("block {i} ({label})")
+            })
+        })
+        .collect();
+    assert!(
+        mismatched.is_empty(),
+        "consensus output changed at {}.\nIf the change is deliberate, replace GOLDEN in \
+         tests/all/golden.rs with:\n{}",
+        mismatched.join(", "),
+        table(&actual)
+    );
+}
