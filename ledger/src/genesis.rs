@@ -1,7 +1,7 @@
 //! Genesis: the chain id, the first accounts with their credits and roles, the deploy policy and
 //! the governance threshold. Written once as version 0 of the state.
 use civitas_primitives::tx::{Role, RoleSet};
-use civitas_primitives::vault::{valid_dataset_id, Dataset, Field, FieldType};
+use civitas_primitives::vault::{valid_dataset_id, Dataset};
 use civitas_primitives::AccountId;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -93,23 +93,7 @@ impl GenesisDataset {
     }
 }
 
-/// Parses `name:type` (types u32, u64, u128, i64, bool, text).
-pub fn parse_field(spec: &str) -> Result<Field, String> {
-    let (name, ty) = spec
-        .split_once(':')
-        .ok_or_else(|| format!("field `{spec}` is not `name:type`"))?;
-    let ty = FieldType::parse(ty.trim()).ok_or_else(|| {
-        format!("field `{name}`: unknown type `{ty}` (u32, u64, u128, i64, bool, text)")
-    })?;
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(format!("field `{spec}` has no name"));
-    }
-    Ok(Field {
-        name: name.into(),
-        ty,
-    })
-}
+pub use civitas_primitives::vault::parse_field;
 
 /// A genesis document that does not make sense.
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -12,31 +12,12 @@ use std::sync::{Arc, RwLock};
 use civitas_primitives::tx::{GovernanceAction, RoleSet};
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{StateBackend, StateError};
-use jmt::{KeyHash, SimpleHasher};
 use parity_scale_codec::{Decode, Encode};
-use sha3::Digest;
 
 use crate::store::Store;
 
-/// sha3-256 for the Jellyfish Merkle tree.
-pub struct Sha3Hasher(sha3::Sha3_256);
-
-impl SimpleHasher for Sha3Hasher {
-    fn new() -> Self {
-        Sha3Hasher(sha3::Sha3_256::new())
-    }
-    fn update(&mut self, data: &[u8]) {
-        Digest::update(&mut self.0, data);
-    }
-    fn finalize(self) -> [u8; 32] {
-        self.0.finalize().into()
-    }
-}
-
-/// The tree key of a raw state key.
-pub fn key_hash(key: &[u8]) -> KeyHash {
-    KeyHash::with::<Sha3Hasher>(key)
-}
+/// The tree hasher and key hashing, shared with every client that checks proofs.
+pub use civitas_primitives::proof::{key_hash, Sha3Hasher};
 
 /// State keys. Every family starts with its own tag, and no tag is a prefix of another
 /// ([`keys::FAMILIES`] lists them; a test checks it); after the tag come fixed-size parts

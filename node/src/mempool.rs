@@ -17,6 +17,8 @@ pub struct PoolLimits {
     pub max_count: usize,
     /// Encoded bytes held.
     pub max_bytes: usize,
+    /// Transactions one account may have pending, so one member cannot fill the pool.
+    pub max_per_account: u64,
 }
 
 impl Default for PoolLimits {
@@ -24,6 +26,7 @@ impl Default for PoolLimits {
         PoolLimits {
             max_count: 50_000,
             max_bytes: 256 * 1024 * 1024,
+            max_per_account: 10_000,
         }
     }
 }
@@ -135,6 +138,9 @@ impl Mempool {
                 expected,
                 got: tx.tx.nonce,
             }));
+        }
+        if expected.saturating_sub(committed) >= self.limits.max_per_account {
+            return Err(PoolError::Full("pending transactions of this account"));
         }
         // Every other check, as if it were the account's next transaction on committed state.
         let mut probe = tx.clone();

@@ -655,10 +655,16 @@ mod tests {
             PoolLimits {
                 max_count: 3,
                 max_bytes: 1 << 20,
+                max_per_account: 2,
             },
         );
         c.submit(transfer("alice", 0)).expect("first");
         c.submit(transfer("alice", 1)).expect("next pending nonce");
+        assert_eq!(
+            c.submit(transfer("alice", 2)),
+            Err(PoolError::Full("pending transactions of this account")),
+            "alice holds her two pending slots"
+        );
         assert_eq!(
             c.submit(transfer("alice", 1)),
             Err(PoolError::Duplicate(transfer("alice", 1).hash()))

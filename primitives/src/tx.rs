@@ -81,6 +81,10 @@ impl RoleSet {
     pub fn has(self, role: Role) -> bool {
         self.0 & role.bit() != 0
     }
+    /// Whether the set holds no role.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
     /// Whether the sets share a role.
     pub fn intersects(self, other: RoleSet) -> bool {
         self.0 & other.0 != 0

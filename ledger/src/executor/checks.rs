@@ -59,10 +59,11 @@ impl Executor {
             }
             .into());
         }
-        if tx.fuel_limit > self.params.block_fuel_limit {
+        let cap = self.params.fuel_cap(&tx.call);
+        if tx.fuel_limit > cap {
             return Err(TxError::FuelLimitTooHigh {
                 limit: tx.fuel_limit,
-                max: self.params.block_fuel_limit,
+                max: cap,
             }
             .into());
         }
@@ -70,6 +71,13 @@ impl Executor {
             return Err(TxError::BadSignature(tx.signer).into());
         }
         let account = view.account(&tx.signer)?;
+        // Members only: a role, a bound identity (a citizen answering consents) or credits.
+        if account.roles.is_empty()
+            && account.balance == 0
+            && view.get(&keys::identity_of(&tx.signer))?.is_none()
+        {
+            return Err(TxError::UnknownAccount(tx.signer).into());
+        }
         if tx.nonce < account.nonce {
             return Err(TxError::StaleNonce {
                 expected: account.nonce,

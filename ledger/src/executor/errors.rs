@@ -40,14 +40,18 @@ pub enum TxError {
         /// Given.
         got: u64,
     },
-    /// A fuel limit no block can hold.
-    #[error("fuel limit {limit} exceeds the block fuel limit {max}")]
+    /// A fuel limit over the cap of its kind of transaction (no transaction may reserve a
+    /// whole block).
+    #[error("fuel limit {limit} exceeds the cap of {max} for this kind of transaction")]
     FuelLimitTooHigh {
         /// Given.
         limit: u64,
-        /// Block limit.
+        /// The cap for the transaction's kind.
         max: u64,
     },
+    /// A signer the chain does not know: no role, no bound identity, no credits.
+    #[error("account {0} is not a member of this chain: it holds no role, no bound identity and no credits")]
+    UnknownAccount(AccountId),
     /// A call to an address with no contract.
     #[error("no contract at {0}")]
     UnknownContract(AccountId),
@@ -82,6 +86,7 @@ impl TxError {
             TxError::StaleNonce { .. } => "stale_nonce",
             TxError::NonceGap { .. } => "nonce_gap",
             TxError::FuelLimitTooHigh { .. } => "fuel_limit_too_high",
+            TxError::UnknownAccount(_) => "unknown_account",
             TxError::NotPermitted { .. } => "not_permitted",
             TxError::UnknownContract(_) => "unknown_contract",
             TxError::NotDryRunnable(_) => "not_dry_runnable",

@@ -49,16 +49,45 @@ pub struct ChainParams {
     pub block_fuel_limit: u64,
     /// Transactions per block.
     pub max_block_txs: usize,
+    /// Fuel cap of a transaction that runs no contract code (transfers, governance, registry,
+    /// records, consents, disclosures).
+    pub native_fuel_cap: u64,
+    /// Fuel cap of a transaction that runs the VM (upload, instantiate, call, upgrade, sealed
+    /// call): a fraction of the block, so no one transaction reserves a whole block.
+    pub vm_fuel_cap: u64,
 }
 
 impl ChainParams {
     /// Defaults for `chain_id`.
     pub fn new(chain_id: &str) -> Self {
+        let block_fuel_limit = 10_000_000_000;
         ChainParams {
             chain_id: chain_id.into(),
-            block_fuel_limit: 10_000_000_000,
+            block_fuel_limit,
             max_block_txs: 10_000,
+            native_fuel_cap: 10_000_000,
+            vm_fuel_cap: block_fuel_limit / 8,
         }
+    }
+
+    /// The fuel cap of `call`'s kind.
+    pub fn fuel_cap(&self, call: &civitas_primitives::tx::Call) -> u64 {
+        use civitas_primitives::tx::Call;
+        match call {
+            Call::UploadCode { .. }
+            | Call::Instantiate { .. }
+            | Call::Call { .. }
+            | Call::Upgrade { .. }
+            | Call::SealedCall { .. } => self.vm_fuel_cap,
+            _ => self.native_fuel_cap,
+        }
+    }
+
+    /// A transaction is large when its fuel limit is over 1/64 of the block; large ones may
+    /// fill at most half of a block's fuel, so a flood of them never keeps small ones (a
+    /// transfer, a consent) waiting more than a block.
+    fn is_large(&self, fuel_limit: u64) -> bool {
+        fuel_limit > self.block_fuel_limit / 64
     }
 }
 
@@ -201,9 +230,16 @@ impl Executor {
         let mut private = Vec::new();
         let mut diagnostics = Vec::new();
         let mut fuel_budget = self.params.block_fuel_limit;
+        let mut large_budget = self.params.block_fuel_limit / 2;
+        // Signers with a transaction deferred to a later block: their later nonces wait too
+        // (checking them now would refuse them for a nonce gap).
+        let mut deferred = std::collections::BTreeSet::new();
         for stx in candidates {
             if included.len() >= self.params.max_block_txs {
                 break;
+            }
+            if deferred.contains(&stx.tx.signer) {
+                continue;
             }
             let checked = match self.check_tx(&view, &stx, false) {
                 Ok(checked) => checked,
@@ -214,8 +250,16 @@ impl Executor {
                 }
             };
             match checked {
-                // Valid but over what is left of this block's fuel: it waits for a later block.
-                Ok(()) if stx.tx.fuel_limit > fuel_budget => continue,
+                // Valid but over what is left of this block's fuel (or of its share for large
+                // transactions): it and its signer's later ones wait for a later block.
+                Ok(())
+                    if stx.tx.fuel_limit > fuel_budget
+                        || (self.params.is_large(stx.tx.fuel_limit)
+                            && stx.tx.fuel_limit > large_budget) =>
+                {
+                    deferred.insert(stx.tx.signer);
+                    continue;
+                }
                 Ok(()) => {
                     let private_len = private.len();
                     view.savepoint()?;
@@ -223,6 +267,9 @@ impl Executor {
                         Ok((receipt, diagnostic)) => {
                             view.release_savepoint()?;
                             fuel_budget -= stx.tx.fuel_limit;
+                            if self.params.is_large(stx.tx.fuel_limit) {
+                                large_budget -= stx.tx.fuel_limit;
+                            }
                             receipts.push(receipt);
                             diagnostics.push(diagnostic);
                             included.push(stx);
@@ -356,19 +403,25 @@ impl Executor {
     /// Executes `tx` on the committed head without committing or checking its signature:
     /// the receipt it would get, the state writes it would make, and this node's explanation
     /// of a failure.
+    ///
+    /// A dry run is unauthenticated work for whoever asks, so it runs on at most `fuel_cap`
+    /// fuel (the cap queries share), whatever the transaction's own limit.
     pub fn dry_run(
         &self,
         tx: &civitas_primitives::tx::Transaction,
         time_ms: u64,
+        fuel_cap: u64,
     ) -> Result<Result<DryRun, TxError>, ExecError> {
         let (head, view) = self.head_view()?;
-        let stx = SignedTransaction {
+        let mut stx = SignedTransaction {
             tx: tx.clone(),
             signature: [0; 64],
         };
         if let Err(e) = self.check_tx(&view, &stx, false)? {
             return Ok(Err(e));
         }
+        let capped = stx.tx.fuel_limit > fuel_cap;
+        stx.tx.fuel_limit = stx.tx.fuel_limit.min(fuel_cap);
         if matches!(tx.call, Call::SealedCall { .. } | Call::Disclose { .. }) {
             return Ok(Err(TxError::NotDryRunnable(tx.call.kind())));
         }
@@ -376,7 +429,18 @@ impl Executor {
             height: head.height + 1,
             time_ms,
         };
-        let (receipt, diagnostic) = self.apply(&view, ctx, &stx, &mut Vec::new())?;
+        let (receipt, mut diagnostic) = self.apply(&view, ctx, &stx, &mut Vec::new())?;
+        if capped
+            && receipt
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "out_of_fuel")
+        {
+            diagnostic = Some(format!(
+                "out of fuel: dry runs stop at this node's cap of {fuel_cap} fuel (the transaction's limit is {})",
+                tx.fuel_limit
+            ));
+        }
         Ok(Ok(DryRun {
             receipt,
             writes: view.block_writes()?.into_iter().collect(),

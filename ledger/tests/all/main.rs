@@ -1,4 +1,5 @@
 //! Ledger tests on a real RocksDB store in a temporary directory.
+mod admission;
 mod common;
 mod execution;
 mod governance;

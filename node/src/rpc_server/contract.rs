@@ -48,10 +48,12 @@ impl ContractApiServer for Api {
         let tx = Transaction::decode_all(&mut &bytes[..])
             .map_err(|_| invalid_param("tx", "not a SCALE-encoded unsigned transaction"))?;
         let chain = self.chain.clone();
-        let result = tokio::task::spawn_blocking(move || chain.query_exec.dry_run(&tx, now_ms()))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
+        let result = tokio::task::spawn_blocking(move || {
+            chain.query_exec.dry_run(&tx, now_ms(), QUERY_FUEL)
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
         let run = result.map_err(|e| {
             error(
                 errors::TX_REJECTED,

@@ -25,7 +25,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::service::Chain;
 
-/// Fuel a query may use.
+/// The fuel cap that queries and dry runs share: unauthenticated work is bounded.
 pub(crate) const QUERY_FUEL: u64 = 100_000_000;
 
 pub(crate) struct Api {

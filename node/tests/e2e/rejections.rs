@@ -74,6 +74,20 @@ async fn bad_transactions_get_typed_errors_and_change_nothing() {
             .encode(),
             "not_permitted",
         ),
+        (
+            // A key the chain does not know (no role, identity or credits), moving nothing.
+            sign(
+                &key("stranger"),
+                0,
+                100_000,
+                Call::Transfer {
+                    to: alice.account(),
+                    amount: 0,
+                },
+            )
+            .encode(),
+            "unknown_account",
+        ),
         (b"definitely not a transaction".to_vec(), "malformed"),
         (vec![0u8; MAX_TX_BYTES + 1], "malformed"),
     ];
