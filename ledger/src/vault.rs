@@ -41,12 +41,31 @@ pub enum VaultError {
 pub struct StoredSealedOutput {
     /// The institution that made the call.
     pub institution: AccountId,
-    /// Citizens whose records the call read (they may read the result too).
+    /// Citizens whose records the call read.
     pub subjects: Vec<Hash>,
     /// Salt of the receipt's output hash.
     pub salt: Hash,
     /// The padded [`civitas_primitives::vault::SealedResult`].
     pub padded: Vec<u8>,
+}
+
+impl StoredSealedOutput {
+    /// Whether `requester` (bound to `requester_subject`, if any) may receive this result: the
+    /// institution that made the call always; a citizen only when the call was about that
+    /// citizen alone. A result computed over several citizens' records goes to the
+    /// institution only, so that no citizen learns anything of another's records from it.
+    ///
+    /// Calls do not declare their subjects up front yet, so "about one citizen alone" means
+    /// that the call read records of exactly one subject.
+    pub fn may_be_read_by(&self, requester: &AccountId, requester_subject: Option<Hash>) -> bool {
+        if self.institution == *requester {
+            return true;
+        }
+        match (self.subjects.as_slice(), requester_subject) {
+            ([only], Some(subject)) => *only == subject,
+            _ => false,
+        }
+    }
 }
 
 /// The encrypted record and result store of one node. Cheap to clone.

@@ -35,7 +35,8 @@ pub enum SealedCommand {
         #[arg(long, default_value_t = 50_000_000)]
         fuel: u64,
     },
-    /// Fetch the result of an earlier sealed call (the institution or a citizen it read).
+    /// Fetch the result of an earlier sealed call (the institution, or the citizen of a
+    /// single-subject call).
     Output {
         /// Transaction hash.
         tx: String,

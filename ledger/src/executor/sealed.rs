@@ -15,7 +15,7 @@ use crate::vault::StoredSealedOutput;
 impl Executor {
     /// Runs a sealed call. Whatever happens inside, the public result is uniform; the real
     /// result is padded, committed to by a salted hash, and kept for the institution and the
-    /// subjects.
+    /// subject of a single-subject call (see `StoredSealedOutput::may_be_read_by`).
     pub(super) fn sealed_call(
         &self,
         t: TxCtx<'_>,

@@ -182,11 +182,13 @@ impl VaultApiServer for PrivateApi {
             })?;
         let (_, view) = self.view()?;
         let subject = view.subject_of(&req.signer).map_err(internal)?;
-        let allowed = stored.institution == req.signer
-            || subject.is_some_and(|s| stored.subjects.contains(&s));
-        if !allowed {
+        // The institution always; a citizen only for a call about that citizen alone (until
+        // calls declare their subjects, one that read exactly one subject's records). Every
+        // other requester, including a citizen of a multi-subject call, gets the same refusal,
+        // so it does not tell a citizen that others were read.
+        if !stored.may_be_read_by(&req.signer, subject) {
             return Err(unauthorized(
-                "only the institution that made the sealed call and the citizens it read may see its result",
+                "only the institution that made the sealed call, or the citizen of a single-subject call, may see its result",
                 "not_party",
             ));
         }
