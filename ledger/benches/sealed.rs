@@ -210,7 +210,8 @@ fn main() {
         Vm::new(VmConfig::default()).expect("vm"),
         ChainParams::new(CHAIN),
     )
-    .with_vault(vault.clone());
+    .with_vault(vault.clone())
+    .with_sealing_key([7; 32]);
     let head = exec.init_genesis(&genesis).expect("genesis");
     let mut chain = Chain {
         exec,

@@ -9,7 +9,7 @@ use civitas_primitives::vault::{
     AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode, ConsentStatus, Dataset,
     RefusalReason, SubjectId,
 };
-use civitas_primitives::{sha3_256, AccountId, Hash};
+use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{BlockContext, SealedRead, SealedReadRequest, SealedSource, StateError};
 use parity_scale_codec::{Decode, Encode};
 
@@ -331,8 +331,6 @@ pub struct LedgerSealedSource {
 pub struct SealedReads {
     /// Consents that already counted a use in this call.
     pub used: BTreeSet<u64>,
-    /// Salts of the records read, in read order.
-    pub salts: Vec<[u8; 32]>,
     /// Subjects whose records were read.
     pub subjects: BTreeSet<SubjectId>,
 }
@@ -362,16 +360,6 @@ impl LedgerSealedSource {
             .lock()
             .map(|mut s| std::mem::take(&mut *s))
             .unwrap_or_default()
-    }
-
-    /// The salt of the call's output hash: the transaction hash and the salts of every record
-    /// read, hashed.
-    pub fn output_salt(tx_hash: &Hash, reads: &SealedReads) -> Hash {
-        let mut bytes = tx_hash.0.to_vec();
-        for s in &reads.salts {
-            bytes.extend_from_slice(s);
-        }
-        sha3_256(&bytes)
     }
 
     fn audit(
@@ -458,7 +446,6 @@ impl SealedSource for LedgerSealedSource {
             .lock()
             .map_err(|_| StateError::Backend("sealed read state poisoned".into()))?;
         seen.used.insert(consent.id);
-        seen.salts.push(full.salt);
         seen.subjects.insert(request.subject);
         Ok(SealedRead::Granted(full.payload))
     }

@@ -64,6 +64,10 @@ pub struct NodeConfig {
     /// Most transactions the pool holds.
     #[serde(default = "default_pool_max_txs")]
     pub pool_max_txs: u64,
+    /// File holding the chain sealing key (32 bytes, hex), on the nodes that execute sealed
+    /// calls; without it the node cannot execute a block holding one.
+    #[serde(default)]
+    pub sealing_key_file: Option<PathBuf>,
 }
 
 fn default_rpc() -> SocketAddr {
@@ -95,11 +99,13 @@ pub struct Resolved {
     pub genesis: Genesis,
     /// The validator keys this node signs with.
     pub keys: Vec<Keypair>,
+    /// The chain sealing key, if this node executes sealed calls.
+    pub sealing_key: Option<[u8; 32]>,
 }
 
 /// Resolves the command line (and the file it names) into what the node runs with.
 pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
-    let (config, genesis, keys) = if args.dev {
+    let (config, genesis, keys, sealing_key) = if args.dev {
         let data_dir = args.data_dir.clone().unwrap_or_else(dev_data_dir);
         if args.reset && data_dir.exists() {
             std::fs::remove_dir_all(&data_dir)
@@ -113,13 +119,15 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
             pool_max_txs: args.pool_max_txs.unwrap_or_else(default_pool_max_txs),
+            sealing_key_file: None,
         };
         let validator_keys = dev::DEV_ACCOUNTS
             .iter()
             .filter(|(_, roles)| roles.contains(&"validator"))
             .map(|(name, _)| dev::dev_key(name))
             .collect();
-        (config, dev::dev_genesis(), validator_keys)
+        let sealing = civitas_primitives::dev::dev_sealing_key(dev::DEV_CHAIN_ID);
+        (config, dev::dev_genesis(), validator_keys, Some(sealing))
     } else if let Some(path) = &args.config {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -150,7 +158,18 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             .with_context(|| format!("reading {}", config.validator_key_file.display()))?;
         let seed = civitas_rpc::hex32(seed.trim())
             .map_err(|e| anyhow::anyhow!("validator key file: {e}"))?;
-        (config, genesis, vec![Keypair::from_seed(seed)])
+        let sealing = match &config.sealing_key_file {
+            None => None,
+            Some(file) => {
+                let hex = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                Some(
+                    civitas_rpc::hex32(hex.trim())
+                        .map_err(|e| anyhow::anyhow!("sealing key file: {e}"))?,
+                )
+            }
+        };
+        (config, genesis, vec![Keypair::from_seed(seed)], sealing)
     } else {
         bail!("pass --dev for a local dev chain, or --config FILE (see `civitas node --help`)");
     };
@@ -158,6 +177,7 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         config,
         genesis,
         keys,
+        sealing_key,
     })
 }
 

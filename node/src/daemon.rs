@@ -21,6 +21,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
         config,
         genesis,
         keys,
+        sealing_key,
     } = resolve(&args)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -29,8 +30,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
     let params = ChainParams::new(&genesis.chain_id);
     let vault_key = Vault::load_or_create_key(&config.data_dir.join("vault.key"))?;
     let vault = Vault::new(store.clone(), vault_key);
-    let block_exec = Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone())
-        .with_vault(vault.clone());
+    let mut block_exec =
+        Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone())
+            .with_vault(vault.clone());
+    if let Some(key) = sealing_key {
+        block_exec = block_exec.with_sealing_key(key);
+    }
     let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
     let head = block_exec.init_genesis(&genesis)?;
     if config.pool_max_txs == 0 {

@@ -41,3 +41,8 @@ pub fn dev_key(name: &str) -> Keypair {
 pub fn dev_subject(name: &str) -> SubjectId {
     subject_id(DEV_CHAIN_ID, &format!("{name}-national-id"))
 }
+
+/// The dev and devnet chain sealing key of `chain_id` (anyone can derive it: dev only).
+pub fn dev_sealing_key(chain_id: &str) -> [u8; 32] {
+    crate::sha3_256(format!("civitas/dev-sealing-key/{chain_id}").as_bytes()).0
+}

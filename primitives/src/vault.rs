@@ -524,9 +524,22 @@ impl SealedResult {
     }
 }
 
-/// The public commitment to a sealed result: `sha3(domain || salt || padded result)`. The salt
-/// is derived from the salts of the records the call read, so nobody without them can test a
-/// guessed result against the receipt.
+/// Domain of the per-call salt of a sealed output hash.
+pub const SEALED_SALT_DOMAIN: &[u8] = b"civitas/sealed-salt/v1";
+
+/// The salt of a sealed call's output hash: `sha3(domain || chain sealing key || tx hash)`.
+/// Only the nodes that execute sealed calls hold the key, so no outsider can test a predicted
+/// outcome (a refusal, an error, an empty result) against the receipt; the salt depends on the
+/// transaction alone, never on the data.
+pub fn sealed_output_salt(sealing_key: &[u8; 32], tx_hash: &Hash) -> Hash {
+    let mut bytes = SEALED_SALT_DOMAIN.to_vec();
+    bytes.extend_from_slice(sealing_key);
+    bytes.extend_from_slice(&tx_hash.0);
+    sha3_256(&bytes)
+}
+
+/// The public commitment to a sealed result: `sha3(domain || salt || padded result)`, with
+/// the salt of [`sealed_output_salt`].
 pub fn sealed_output_hash(salt: &Hash, padded: &[u8]) -> Hash {
     let mut bytes = SEALED_OUTPUT_DOMAIN.to_vec();
     bytes.extend_from_slice(&salt.0);

@@ -101,12 +101,12 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     (
         "sealed.loan_scoring",
         "35e826a1c462b55efacd0456ebf5f808dfd1ab9ebe1f188ee603cb3f5b9c01d8",
-        "26fb8db997d32f69fd463b712f2d0c274f83bb4d34833fdd03920476d03ff92c",
+        "2e03fbeac18ad9de1401f897b85c7cb28214cd69e585c7dbd6a20929ccb9cce1",
     ),
     (
         "sealed.claims",
         "d238c07e245a92f2d8f8098f897b145619fdc1b7538c6130db61b2fecdc011bf",
-        "6bdab8899e06528152004a0af0d549c19ae10ec11eeeebdf5c4069cd0a6650ed",
+        "ec67d0f9c38fd75a7ea10080579f439d467a1acb819fa20a68c33e9beed4327e",
     ),
     (
         "governance.propose",
@@ -230,7 +230,8 @@ impl Chain {
             Vm::new(VmConfig::default()).expect("vm"),
             ChainParams::new(CHAIN),
         )
-        .with_vault(Vault::new(store, [42; 32]));
+        .with_vault(Vault::new(store, [42; 32]))
+        .with_sealing_key([7; 32]);
         let head = exec.init_genesis(&genesis()).expect("genesis");
         let roots = vec![(
             "genesis".to_string(),

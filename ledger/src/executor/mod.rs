@@ -135,6 +135,7 @@ pub struct Executor {
     vm: Vm,
     params: ChainParams,
     vault: Option<Vault>,
+    sealing_key: Option<[u8; 32]>,
     #[cfg(feature = "test-hooks")]
     hooks: hooks::TestHooks,
 }
@@ -147,6 +148,7 @@ impl Executor {
             vm,
             params,
             vault: None,
+            sealing_key: None,
             #[cfg(feature = "test-hooks")]
             hooks: hooks::TestHooks::default(),
         }
@@ -155,6 +157,13 @@ impl Executor {
     /// The executor with this node's vault: it can serve sealed reads and keep sealed results.
     pub fn with_vault(mut self, vault: Vault) -> Self {
         self.vault = Some(vault);
+        self
+    }
+
+    /// The executor with the chain sealing key, which salts sealed calls' output hashes: only
+    /// the nodes that execute sealed calls hold it.
+    pub fn with_sealing_key(mut self, key: [u8; 32]) -> Self {
+        self.sealing_key = Some(key);
         self
     }
 

@@ -2,9 +2,11 @@
 //! commitment to its padded result becomes public.
 use std::sync::Arc;
 
-use civitas_primitives::vault::{sealed_output_hash, SealedResult, SEALED_OUTPUT_MAX};
+use civitas_primitives::vault::{
+    sealed_output_hash, sealed_output_salt, SealedResult, SEALED_OUTPUT_MAX,
+};
 use civitas_primitives::AccountId;
-use civitas_runtime::{CallRequest, Entry, VmError};
+use civitas_runtime::{CallRequest, Entry, StateError, VmError};
 
 use super::apply::{CallResult, TxCtx};
 use super::{ExecError, Executor};
@@ -81,7 +83,12 @@ impl Executor {
             },
         };
         let reads = source.finish();
-        let salt = LedgerSealedSource::output_salt(&tx_hash, &reads);
+        let sealing_key = self.sealing_key.ok_or_else(|| {
+            ExecError::State(StateError::Backend(
+                "this node holds no chain sealing key: it cannot execute sealed calls".into(),
+            ))
+        })?;
+        let salt = sealed_output_salt(&sealing_key, &tx_hash);
         let padded = result.padded();
         let output_hash = sealed_output_hash(&salt, &padded);
         Ok(CallResult {

@@ -65,7 +65,8 @@ impl Node {
             Vm::new(VmConfig::default()).expect("vm"),
             ChainParams::new(CHAIN),
         )
-        .with_vault(civitas_ledger::vault::Vault::new(store, [42; 32]));
+        .with_vault(civitas_ledger::vault::Vault::new(store, [42; 32]))
+        .with_sealing_key([7; 32]);
         let head = exec.init_genesis(&genesis()).expect("genesis");
         Node {
             exec,

@@ -771,3 +771,65 @@ fn an_excluded_sealed_call_leaves_no_result_audit_entry_use_or_payment() {
     assert_eq!(w.audit("alice").len(), trail + 1);
     assert_eq!(w.node.balance("bank"), observable.0 - 7);
 }
+
+#[test]
+fn no_outcome_an_outsider_can_predict_reproduces_a_receipt() {
+    // No consent: alice's read is refused, and the probe returns its refusal byte. An outsider
+    // sees the transaction and could guess that outcome, or any error, or an empty result.
+    let mut w = world();
+    let (receipt, result) = w.sealed("bank", "alice", 0);
+    assert_eq!(result.output, vec![0xff], "the refusal the probe returns");
+    let tx = receipt.tx_hash;
+    let mut predictions: Vec<SealedResult> = vec![
+        SealedResult {
+            ok: true,
+            output: vec![0xff],
+            error_code: String::new(),
+        },
+        SealedResult {
+            ok: true,
+            output: Vec::new(),
+            error_code: String::new(),
+        },
+    ];
+    for code in [
+        "reverted",
+        "out_of_fuel",
+        "trap",
+        "memory_limit",
+        "stack_overflow",
+        "contract_not_found",
+        "sealed_output_too_large",
+        "sealed_side_effect.storage_write",
+    ] {
+        predictions.push(SealedResult {
+            ok: false,
+            output: Vec::new(),
+            error_code: code.into(),
+        });
+    }
+    // Salts an outsider can compute from public data: the old scheme's, the hash itself,
+    // zeros, and a salt keyed by anything but the chain sealing key.
+    let outsider_salts = [
+        sha3_256(&tx.0),
+        tx,
+        Hash::default(),
+        civitas_primitives::vault::sealed_output_salt(&[0; 32], &tx),
+    ];
+    for p in &predictions {
+        for salt in &outsider_salts {
+            assert_ne!(
+                civitas_primitives::vault::sealed_output_hash(salt, &p.padded()),
+                receipt.output_hash,
+                "an outsider reproduced the receipt with {p:?}"
+            );
+        }
+    }
+    // With the sealing key (held by the executing nodes; [7; 32] in these tests) the true
+    // outcome does reproduce it: the enumeration above would have caught an unkeyed salt.
+    let keyed = civitas_primitives::vault::sealed_output_salt(&[7; 32], &tx);
+    assert_eq!(
+        civitas_primitives::vault::sealed_output_hash(&keyed, &predictions[0].padded()),
+        receipt.output_hash
+    );
+}
