@@ -17,4 +17,5 @@ mod rpc_codes;
 mod signed_requests;
 mod subscriptions;
 mod token;
+mod trace_logs;
 mod upload;
