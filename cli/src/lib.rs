@@ -36,15 +36,58 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    /// Sends logs to stderr with this filter (`warn` if the filter does not parse).
+    /// Sends logs to stderr with this filter (`warn` if the filter does not parse), colours only
+    /// on a terminal, and every target of [`DATA_CARRYING_TARGETS`] capped by [`data_cap`].
     pub fn init_logging(&self) {
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_new(&self.log).unwrap_or_else(|_| "warn".into()),
+        use std::io::IsTerminal;
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let user = tracing_subscriber::EnvFilter::try_new(&self.log)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        tracing_subscriber::registry()
+            .with(user)
+            .with(data_cap())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
             )
-            .with_writer(std::io::stderr)
             .init();
     }
+}
+
+/// Target prefixes whose debug and trace output carries data: the JSON-RPC server and client
+/// log whole request and response bodies (at trace, `jsonrpsee-http: HTTP body: …` holds the
+/// plaintext records of a `vault_putRecords` call), the HTTP and WebSocket layers below them
+/// (hyper, h2, tower, soketto, reqwest) can log frames and headers, and the Merkle tree (`jmt`,
+/// at debug) and the store log state keys, which name subjects and records.
+pub const DATA_CARRYING_TARGETS: &[&str] = &[
+    "jsonrpsee",
+    "hyper",
+    "h2",
+    "http_body",
+    "tower",
+    "soketto",
+    "reqwest",
+    "jmt",
+    "rocksdb",
+];
+
+/// A global filter that lets every target through at every level except
+/// [`DATA_CARRYING_TARGETS`] (each a prefix: `jsonrpsee` covers `jsonrpsee-http`,
+/// `jsonrpsee_server::…`), which it caps at `info`.
+///
+/// Logs never hold data: no record, payload, result, key or decrypted body at any level, even
+/// with `RUST_LOG=trace`. Our own code never logs those; these dependencies do at debug and
+/// trace. The cap is a filter of its own, combined with the user's filter (an event is logged
+/// only if both let it through), so no directive of the user's (a more specific target, a span
+/// filter) can lift it.
+pub fn data_cap() -> tracing_subscriber::filter::Targets {
+    DATA_CARRYING_TARGETS.iter().fold(
+        tracing_subscriber::filter::Targets::new()
+            .with_default(tracing_subscriber::filter::LevelFilter::TRACE),
+        |cap, target| cap.with_target(*target, tracing_subscriber::filter::LevelFilter::INFO),
+    )
 }
 
 /// Every client command.
@@ -134,6 +177,41 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn data_cap_stops_debug_and_trace_of_the_rpc_and_store_layers_and_lets_the_rest_through() {
+        let cap = data_cap();
+        for target in [
+            "jsonrpsee-http",
+            "jsonrpsee_server::transport::http",
+            "jsonrpsee_core",
+            "hyper_util::client",
+            "h2::codec",
+            "tower_http::trace",
+            "soketto::connection",
+            "jmt",
+            "rocksdb",
+        ] {
+            assert!(
+                !cap.would_enable(target, &Level::TRACE),
+                "{target} at trace"
+            );
+            assert!(
+                !cap.would_enable(target, &Level::DEBUG),
+                "{target} at debug"
+            );
+            assert!(cap.would_enable(target, &Level::INFO), "{target} at info");
+        }
+        for target in ["civitas_node::service", "civitas::contract", "wasmtime"] {
+            assert!(cap.would_enable(target, &Level::TRACE), "{target} at trace");
         }
     }
 }

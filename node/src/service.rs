@@ -203,7 +203,8 @@ impl Chain {
         };
         let result = pool.admit(&state, tx, true);
         match &result {
-            Ok(_) => {
+            Ok(hash) => {
+                tracing::trace!(tx = %hash, "admitted to the pool");
                 self.metrics.txs_admitted.inc();
                 self.metrics.mempool_size.set(pool.len() as i64);
                 self.work.notify_all();

@@ -18,4 +18,5 @@ mod sealed_recipients;
 mod signed_requests;
 mod subscriptions;
 mod token;
+mod trace_logs;
 mod upload;
