@@ -94,8 +94,18 @@ impl Diagnostics {
     }
 }
 
+/// A failure of this node's store or state: never a verdict on a block.
 fn app_err(e: impl std::fmt::Display) -> AppError {
-    AppError(e.to_string())
+    AppError::Node(e.to_string())
+}
+
+/// An executor error as the engine must see it: invalid block, or this node's failure.
+fn exec_err(e: ExecError) -> AppError {
+    if e.is_node_local() {
+        AppError::Node(e.to_string())
+    } else {
+        AppError::Invalid(e.to_string())
+    }
 }
 
 /// The JSON form of a head.
@@ -385,7 +395,7 @@ impl Application for Chain {
     ) -> Result<Block, AppError> {
         let parent = self.head();
         if height != parent.height + 1 {
-            return Err(AppError(format!(
+            return Err(AppError::Node(format!(
                 "asked to propose {height} on head {}",
                 parent.height
             )));
@@ -413,7 +423,7 @@ impl Application for Chain {
         } = self
             .block_exec
             .propose(&parent, time_ms, proposer, candidates)
-            .map_err(app_err)?;
+            .map_err(exec_err)?;
         self.metrics
             .execute_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -440,7 +450,7 @@ impl Application for Chain {
         // A vote, not a state transition: the proposer's time may not run ahead of this
         // validator's clock by more than the allowed drift.
         if block.header.time_ms > now_ms().saturating_add(MAX_CLOCK_DRIFT_MS) {
-            return Err(AppError(format!(
+            return Err(AppError::Invalid(format!(
                 "block time {} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock",
                 block.header.time_ms
             )));
@@ -457,15 +467,16 @@ impl Application for Chain {
         let executed = self
             .block_exec
             .validate(&self.head(), block)
-            .map_err(app_err)?;
+            .map_err(exec_err)?;
         self.keep_proposal(round, executed);
         Ok(())
     }
 
     fn decided(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError> {
         let validators = self.validator_set(block.header.height)?;
-        verify_certificate(&block.header, &certificate, &validators)
-            .map_err(|e| AppError(format!("refusing block {}: {e}", block.header.height)))?;
+        verify_certificate(&block.header, &certificate, &validators).map_err(|e| {
+            AppError::Invalid(format!("refusing block {}: {e}", block.header.height))
+        })?;
         let hash = block.header.hash();
         let cached = self.proposed.lock().ok().and_then(|mut p| p.remove(&hash));
         let executed = match cached {
@@ -473,7 +484,7 @@ impl Application for Chain {
             None => self
                 .block_exec
                 .validate(&self.head(), &block)
-                .map_err(app_err)?,
+                .map_err(exec_err)?,
         };
         let height = executed.block.header.height;
         self.commit(executed, certificate)?;
@@ -613,6 +624,32 @@ mod tests {
     }
 
     #[test]
+    fn a_validator_tells_an_invalid_block_from_its_own_failure() {
+        let (a_dir, b_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let a = chain(a_dir.path(), PoolLimits::default());
+        let b = chain(b_dir.path(), PoolLimits::default());
+        a.submit(transfer("alice", 0)).expect("admitted");
+        let block = a
+            .propose(1, 0, 1_700_000_000_001, dev_key("tax").account())
+            .expect("propose");
+        // A wrong state root is invalid on every node: vote against it.
+        let mut tampered = block.clone();
+        tampered.header.state_root = Hash([9; 32]);
+        let err = b.validate(&tampered, 0).expect_err("wrong state root");
+        assert!(!err.is_node_failure(), "{err}");
+        // This node failing to read its state says nothing about the block: do not vote.
+        b.block_exec.store().fail_reads_for_tests(true);
+        let err = b.validate(&block, 0).expect_err("reads fail");
+        assert!(err.is_node_failure(), "{err}");
+        b.block_exec.store().fail_reads_for_tests(false);
+        b.validate(&block, 0)
+            .expect("the same block is valid once the node recovers");
+    }
+
+    #[test]
     fn a_node_failure_writes_no_receipt_and_keeps_the_transaction_pending() {
         let dir = tempfile::tempdir().expect("tmp");
         let c = chain(dir.path(), PoolLimits::default());
@@ -624,7 +661,7 @@ mod tests {
         let err = c
             .propose(height, 0, 1_700_000_000_001, dev_key("tax").account())
             .expect_err("the node cannot read its state");
-        assert!(err.0.contains("injected"), "{err}");
+        assert!(err.message().contains("injected"), "{err}");
         store.fail_reads_for_tests(false);
         assert!(
             store.tx_location(&tx.hash()).expect("read").is_none(),
@@ -753,17 +790,17 @@ mod tests {
         let err = b
             .sync_ingest(block.clone(), cert)
             .expect_err("forged signature");
-        assert!(err.0.contains("does not verify"), "{err}");
+        assert!(err.message().contains("does not verify"), "{err}");
         // Two of four validators are not a quorum.
         let short = certify(&block, &SIGNERS[..2]);
         let err = b.sync_ingest(block.clone(), short).expect_err("no quorum");
-        assert!(err.0.contains("2 of 4 validators signed"), "{err}");
+        assert!(err.message().contains("2 of 4 validators signed"), "{err}");
         // A quorum that includes a key outside the validator set.
         let stranger = certify(&block, &["tax", "social-security", "bob"]);
         let err = b
             .sync_ingest(block.clone(), stranger)
             .expect_err("stranger");
-        assert!(err.0.contains("not a validator"), "{err}");
+        assert!(err.message().contains("not a validator"), "{err}");
         assert_eq!(b.head().height, 3);
         b.sync_ingest(block.clone(), certify(&block, &SIGNERS))
             .expect("a quorum of the height's validators");

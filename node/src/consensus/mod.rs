@@ -16,10 +16,32 @@ use civitas_primitives::block::{Block, CommitCertificate};
 use civitas_primitives::AccountId;
 use thiserror::Error;
 
-/// A failure the engine reports or acts on.
+/// A failure the engine reports or acts on. The two kinds must be told apart: an invalid
+/// block is invalid on every honest node (an engine votes against it, e.g. nil), while a node
+/// failure says nothing about the block (the node must not vote at all, logs why, and retries).
 #[derive(Debug, Error)]
-#[error("{0}")]
-pub struct AppError(pub String);
+pub enum AppError {
+    /// The block, proposal or certificate is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// This node could not do its part (state I/O, missing data, its own state behind).
+    #[error("{0}")]
+    Node(String),
+}
+
+impl AppError {
+    /// The explanation.
+    pub fn message(&self) -> &str {
+        match self {
+            AppError::Invalid(m) | AppError::Node(m) => m,
+        }
+    }
+
+    /// Whether this node failed (rather than the block being invalid).
+    pub fn is_node_failure(&self) -> bool {
+        matches!(self, AppError::Node(_))
+    }
+}
 
 /// What an engine asks of the application (the ledger).
 pub trait Application: Send + Sync {

@@ -48,7 +48,11 @@ impl SoloEngine {
                 std::thread::sleep(self.interval);
             }
             if let Err(e) = self.decide_one(app) {
-                tracing::error!(error = %e, "block production failed; retrying");
+                if e.is_node_failure() {
+                    tracing::error!(error = %e, "this node failed while producing a block; not voting, retrying");
+                } else {
+                    tracing::error!(error = %e, "the proposed block is invalid; retrying");
+                }
                 std::thread::sleep(Duration::from_millis(500));
             }
         }
@@ -64,12 +68,12 @@ impl SoloEngine {
             .collect();
         let needed = quorum(validators.len());
         let Some(proposer) = voters.first() else {
-            return Err(AppError(format!(
+            return Err(AppError::Node(format!(
                 "none of this node's keys is a validator at height {height}"
             )));
         };
         if voters.len() < needed {
-            return Err(AppError(format!(
+            return Err(AppError::Node(format!(
                 "this node holds {} of the {} validator keys of height {height}; a quorum needs {needed}",
                 voters.len(),
                 validators.len()
