@@ -117,25 +117,7 @@ fn node_with_one_audit_entry(dir: &Path) -> (DevNode, Proxy, Arc<Mutex<Tamper>>)
             "tax_paid=15000",
         ],
     );
-    let req = cli_ok(
-        &url,
-        &[
-            "consent",
-            "request",
-            "--from",
-            "bank-b",
-            "--subject",
-            "alice",
-            "--mode",
-            "disclose",
-            "--dataset",
-            "tax.annual_income",
-            "--purpose",
-            "tenancy check",
-            "--json",
-        ],
-    );
-    let id = consent_id(&req);
+    let id = disclose_request_by_bank_b(&url, "tax.annual_income", "tenancy check");
     cli_ok(&url, &["consent", "approve", &id, "--from", "alice"]);
     cli_ok(&url, &["disclose", &id, "--from", "bank-b", "--json"]);
     let mode = Arc::new(Mutex::new(Tamper::Nothing));

@@ -105,19 +105,28 @@ pub async fn head_until(c: &HttpClient, what: &str, done: impl Fn(&HeadInfo) -> 
 impl DevNode {
     /// `civitas node --dev` on `dir`, with free ports.
     pub fn start(dir: &Path) -> DevNode {
+        Self::start_logging(dir, "warn", Stdio::null())
+    }
+
+    /// `civitas node --dev` on `dir`, with free ports, logging at `filter` to `log`.
+    pub fn start_logging(dir: &Path, filter: &str, log: impl Into<Stdio>) -> DevNode {
         let dir = dir.to_str().expect("utf-8 path");
-        Self::spawn(&[
-            "node",
-            "--dev",
-            "--rpc-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--block-interval-ms",
-            "20",
-            "--data-dir",
-            dir,
-        ])
+        Self::spawn_with(
+            &[
+                "node",
+                "--dev",
+                "--rpc-addr",
+                "127.0.0.1:0",
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--block-interval-ms",
+                "20",
+                "--data-dir",
+                dir,
+            ],
+            filter,
+            log.into(),
+        )
     }
 
     /// Starts `civitas ARGS` and waits until it prints its RPC and metrics addresses.
@@ -437,6 +446,21 @@ pub fn refusal(e: ClientError) -> (i32, serde_json::Value) {
     }
 }
 
+/// civil-affairs binds dev account `name`'s key to `subject`.
+pub async fn bind_identity(c: &HttpClient, name: &str, subject: Hash) {
+    let r = send(
+        c,
+        &key("civil-affairs"),
+        ADMIN_FUEL,
+        Call::BindIdentity {
+            subject,
+            account: key(name).account(),
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "bind {name}: {r:?}");
+}
+
 /// A dev node on which alice and bob are bound to their subjects, tax committed one record of
 /// alice's, alice approved bank-b's disclose consent for it and bank-b disclosed it (one
 /// granted audit entry in alice's trail and bank-b's).
@@ -454,17 +478,7 @@ pub async fn citizen_data(dir: &Path) -> CitizenData {
     let c = node.client();
     let (alice, bob) = (dev_subject("alice"), dev_subject("bob"));
     for (name, subject) in [("alice", alice), ("bob", bob)] {
-        let r = send(
-            &c,
-            &key("civil-affairs"),
-            ADMIN_FUEL,
-            Call::BindIdentity {
-                subject,
-                account: key(name).account(),
-            },
-        )
-        .await;
-        assert_eq!(r.status, "success", "bind {name}: {r:?}");
+        bind_identity(&c, name, subject).await;
     }
     let record = tax_record(alice, 1, 73_200);
     VaultApiClient::put_records(&c, vec![to_hex(&record.encode())])
@@ -513,4 +527,119 @@ pub async fn citizen_data(dir: &Path) -> CitizenData {
         consent,
         disclosure,
     }
+}
+
+/// Deploys loan-scoring as bank-a with the reference policy, has the regulator approve its
+/// code, and returns the contract's address (CLI commands against `url`).
+pub fn approved_loan_scorer(url: &str, work: &Path) -> String {
+    let wasm = work.join("loan-scoring.wasm");
+    std::fs::write(
+        &wasm,
+        civitas_testkit::contract_wasm(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/loan-scoring"),
+        ),
+    )
+    .expect("write wasm");
+    let wasm = wasm.to_str().expect("utf-8");
+    cli_ok(
+        url,
+        &[
+            "contract", "deploy", wasm, "--from", "bank-a", "--send", "--json",
+        ],
+    );
+    let check: serde_json::Value =
+        serde_json::from_str(&cli_ok(url, &["contract", "check", wasm, "--json"])).expect("json");
+    let code = check["code_hash"].as_str().expect("code hash").to_string();
+    let policy = r#"[{"min_income":30000,"income_multiple":4,"max_amount":300000,"min_months_employed":12,"base_rate_bps":500,"property_discount_bps":50}]"#;
+    let inst: serde_json::Value = serde_json::from_str(&cli_ok(
+        url,
+        &[
+            "contract",
+            "instantiate",
+            &code,
+            "--from",
+            "bank-a",
+            "--args",
+            policy,
+            "--send",
+            "--json",
+        ],
+    ))
+    .expect("json");
+    let scorer = inst["output"].as_str().expect("address").to_string();
+    cli_ok(url, &["code", "approve", &code]);
+    scorer
+}
+
+/// alice approves bank-a's compute consent for `scorer` over her income, employment and
+/// property, and bank-a scores her for 200 000 in a sealed call: the `--json` result.
+pub fn alice_scored_by_bank_a(url: &str, scorer: &str) -> serde_json::Value {
+    let req = cli_ok(
+        url,
+        &[
+            "consent",
+            "request",
+            "--from",
+            "bank-a",
+            "--subject",
+            "alice",
+            "--mode",
+            "compute",
+            "--contract",
+            scorer,
+            "--dataset",
+            "tax.annual_income",
+            "--dataset",
+            "social_security.employment",
+            "--dataset",
+            "real_estate.holdings",
+            "--purpose",
+            "mortgage",
+            "--json",
+        ],
+    );
+    cli_ok(
+        url,
+        &["consent", "approve", &consent_id(&req), "--from", "alice"],
+    );
+    let subject = cli_ok(url, &["identity", "subject", "alice"])
+        .trim()
+        .to_string();
+    let offer = cli_ok(
+        url,
+        &[
+            "sealed",
+            "call",
+            scorer,
+            "score",
+            &format!("[\"{subject}\", 200000]"),
+            "--from",
+            "bank-a",
+            "--json",
+        ],
+    );
+    serde_json::from_str(offer.trim()).expect("json")
+}
+
+/// bank-b files a disclose consent about alice's `dataset`: the consent id.
+pub fn disclose_request_by_bank_b(url: &str, dataset: &str, purpose: &str) -> String {
+    let req = cli_ok(
+        url,
+        &[
+            "consent",
+            "request",
+            "--from",
+            "bank-b",
+            "--subject",
+            "alice",
+            "--mode",
+            "disclose",
+            "--dataset",
+            dataset,
+            "--purpose",
+            purpose,
+            "--json",
+        ],
+    );
+    consent_id(&req)
 }

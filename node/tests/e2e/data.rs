@@ -7,22 +7,7 @@ async fn canary_records_never_leak_and_only_the_authorised_disclosure_returns_th
     let data = dir.path().join("data");
     let log_path = dir.path().join("node.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let node = DevNode::spawn_with(
-        &[
-            "node",
-            "--dev",
-            "--rpc-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--block-interval-ms",
-            "20",
-            "--data-dir",
-            data.to_str().expect("utf-8"),
-        ],
-        "debug",
-        Stdio::from(log),
-    );
+    let node = DevNode::start_logging(&data, "debug", log);
     let url = node.url.clone();
     let job = "CANARY-EMPLOYER-5f1c9e";
     let dx = "CANARY-DX-8d24b7";
@@ -84,110 +69,13 @@ async fn canary_records_never_leak_and_only_the_authorised_disclosure_returns_th
     );
 
     // A bank scores her in a sealed call.
-    let wasm = dir.path().join("loan-scoring.wasm");
-    std::fs::write(
-        &wasm,
-        civitas_testkit::contract_wasm(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/loan-scoring"),
-        ),
-    )
-    .expect("write wasm");
-    let wasm = wasm.to_str().expect("utf-8");
-    cli_ok(
-        &url,
-        &[
-            "contract", "deploy", wasm, "--from", "bank-a", "--send", "--json",
-        ],
-    );
-    let check: serde_json::Value =
-        serde_json::from_str(&cli_ok(&url, &["contract", "check", wasm, "--json"])).expect("json");
-    let code = check["code_hash"].as_str().expect("code hash").to_string();
-    let policy = r#"[{"min_income":30000,"income_multiple":4,"max_amount":300000,"min_months_employed":12,"base_rate_bps":500,"property_discount_bps":50}]"#;
-    let inst: serde_json::Value = serde_json::from_str(&cli_ok(
-        &url,
-        &[
-            "contract",
-            "instantiate",
-            &code,
-            "--from",
-            "bank-a",
-            "--args",
-            policy,
-            "--send",
-            "--json",
-        ],
-    ))
-    .expect("json");
-    let scorer = inst["output"].as_str().expect("address").to_string();
-    cli_ok(&url, &["code", "approve", &code]);
-    let req = cli_ok(
-        &url,
-        &[
-            "consent",
-            "request",
-            "--from",
-            "bank-a",
-            "--subject",
-            "alice",
-            "--mode",
-            "compute",
-            "--contract",
-            &scorer,
-            "--dataset",
-            "tax.annual_income",
-            "--dataset",
-            "social_security.employment",
-            "--dataset",
-            "real_estate.holdings",
-            "--purpose",
-            "mortgage",
-            "--json",
-        ],
-    );
-    cli_ok(
-        &url,
-        &["consent", "approve", &consent_id(&req), "--from", "alice"],
-    );
-    let subject = cli_ok(&url, &["identity", "subject", "alice"])
-        .trim()
-        .to_string();
-    let offer = cli_ok(
-        &url,
-        &[
-            "sealed",
-            "call",
-            &scorer,
-            "score",
-            &format!("[\"{subject}\", 200000]"),
-            "--from",
-            "bank-a",
-            "--json",
-        ],
-    );
-    let offer: serde_json::Value = serde_json::from_str(offer.trim()).expect("json");
+    let scorer = approved_loan_scorer(&url, dir.path());
+    let offer = alice_scored_by_bank_a(&url, &scorer);
     assert_eq!(offer["result"]["approved"], serde_json::json!(true));
     assert_eq!(offer["result"]["amount"], serde_json::json!(200000));
 
     // Another bank gets disclosure; the authorised download returns the canary verbatim.
-    let req = cli_ok(
-        &url,
-        &[
-            "consent",
-            "request",
-            "--from",
-            "bank-b",
-            "--subject",
-            "alice",
-            "--mode",
-            "disclose",
-            "--dataset",
-            "social_security.employment",
-            "--purpose",
-            "contract",
-            "--json",
-        ],
-    );
-    let disclose_id = consent_id(&req);
+    let disclose_id = disclose_request_by_bank_b(&url, "social_security.employment", "contract");
     cli_ok(
         &url,
         &["consent", "approve", &disclose_id, "--from", "alice"],
@@ -230,6 +118,9 @@ async fn canary_records_never_leak_and_only_the_authorised_disclosure_returns_th
         assert_eq!((code, reason.as_deref()), (1006, Some("not_grantee")));
         replies.push(message);
     }
+    let subject = cli_ok(&url, &["identity", "subject", "alice"])
+        .trim()
+        .to_string();
     let audit_key = to_hex(
         &[
             b"u/e/".as_slice(),

@@ -110,17 +110,7 @@ async fn a_multi_subject_result_goes_to_the_institution_only_and_a_single_subjec
 
     let mut payloads = Vec::new();
     for (name, subject, income) in [("alice", alice, 73_200), ("bob", bob, 51_900)] {
-        let r = send(
-            &c,
-            &key("civil-affairs"),
-            ADMIN_FUEL,
-            Call::BindIdentity {
-                subject,
-                account: key(name).account(),
-            },
-        )
-        .await;
-        assert_eq!(r.status, "success", "bind {name}: {r:?}");
+        bind_identity(&c, name, subject).await;
         let record = tax_record(subject, 1, income);
         VaultApiClient::put_records(&c, vec![to_hex(&record.encode())])
             .await

@@ -11,23 +11,12 @@ async fn trace_level_node_log_holds_no_record_content_of_uploads_sealed_calls_or
     let data = dir.path().join("data");
     let log_path = dir.path().join("node.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let node = DevNode::spawn_with(
-        &[
-            "node",
-            "--dev",
-            "--rpc-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--block-interval-ms",
-            "20",
-            "--data-dir",
-            data.to_str().expect("utf-8"),
-        ],
-        // Everything at trace, and the body-logging targets asked for by name as well: the
-        // node's cap must hold against more specific directives too.
+    // Everything at trace, and the body-logging targets asked for by name as well: the
+    // node's cap must hold against more specific directives too.
+    let node = DevNode::start_logging(
+        &data,
         "trace,jsonrpsee-http=trace,jsonrpsee_server=trace,jmt=trace",
-        Stdio::from(log),
+        log,
     );
     let url = node.url.clone();
     let job = "CANARY-TRACE-EMPLOYER-a93e51";
@@ -116,88 +105,8 @@ async fn trace_level_node_log_holds_no_record_content_of_uploads_sealed_calls_or
     }
 
     // A sealed call decrypts the employment record (with the employer canary) inside the node.
-    let wasm = dir.path().join("loan-scoring.wasm");
-    std::fs::write(
-        &wasm,
-        civitas_testkit::contract_wasm(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/loan-scoring"),
-        ),
-    )
-    .expect("write wasm");
-    let wasm = wasm.to_str().expect("utf-8");
-    cli_ok(
-        &url,
-        &[
-            "contract", "deploy", wasm, "--from", "bank-a", "--send", "--json",
-        ],
-    );
-    let check: serde_json::Value =
-        serde_json::from_str(&cli_ok(&url, &["contract", "check", wasm, "--json"])).expect("json");
-    let code = check["code_hash"].as_str().expect("code hash").to_string();
-    // The policy of node/tests/e2e/data.rs.
-    let policy = r#"[{"min_income":30000,"income_multiple":4,"max_amount":300000,"min_months_employed":12,"base_rate_bps":500,"property_discount_bps":50}]"#;
-    let inst: serde_json::Value = serde_json::from_str(&cli_ok(
-        &url,
-        &[
-            "contract",
-            "instantiate",
-            &code,
-            "--from",
-            "bank-a",
-            "--args",
-            policy,
-            "--send",
-            "--json",
-        ],
-    ))
-    .expect("json");
-    let scorer = inst["output"].as_str().expect("address").to_string();
-    cli_ok(&url, &["code", "approve", &code]);
-    let req = cli_ok(
-        &url,
-        &[
-            "consent",
-            "request",
-            "--from",
-            "bank-a",
-            "--subject",
-            "alice",
-            "--mode",
-            "compute",
-            "--contract",
-            &scorer,
-            "--dataset",
-            "tax.annual_income",
-            "--dataset",
-            "social_security.employment",
-            "--dataset",
-            "real_estate.holdings",
-            "--purpose",
-            "mortgage",
-            "--json",
-        ],
-    );
-    cli_ok(
-        &url,
-        &["consent", "approve", &consent_id(&req), "--from", "alice"],
-    );
-    let subject = cli_ok(&url, &["identity", "subject", "alice"])
-        .trim()
-        .to_string();
-    let offer = cli_ok(
-        &url,
-        &[
-            "sealed",
-            "call",
-            &scorer,
-            "score",
-            &format!("[\"{subject}\", 200000]"),
-            "--from",
-            "bank-a",
-            "--json",
-        ],
-    );
-    let offer: serde_json::Value = serde_json::from_str(offer.trim()).expect("json");
+    let scorer = approved_loan_scorer(&url, dir.path());
+    let offer = alice_scored_by_bank_a(&url, &scorer);
     assert_eq!(
         offer["result"]["approved"],
         serde_json::json!(true),
@@ -205,25 +114,7 @@ async fn trace_level_node_log_holds_no_record_content_of_uploads_sealed_calls_or
     );
 
     // A disclosure sends the record back (sealed to the grantee's reply key).
-    let req = cli_ok(
-        &url,
-        &[
-            "consent",
-            "request",
-            "--from",
-            "bank-b",
-            "--subject",
-            "alice",
-            "--mode",
-            "disclose",
-            "--dataset",
-            "social_security.employment",
-            "--purpose",
-            "contract",
-            "--json",
-        ],
-    );
-    let disclose_id = consent_id(&req);
+    let disclose_id = disclose_request_by_bank_b(&url, "social_security.employment", "contract");
     cli_ok(
         &url,
         &["consent", "approve", &disclose_id, "--from", "alice"],
