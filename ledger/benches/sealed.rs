@@ -13,7 +13,7 @@ use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store
 use civitas_primitives::block::{vote_message, CommitCertificate};
 use civitas_primitives::crypto::Keypair;
 use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
-use civitas_primitives::vault::{ConsentAction, ConsentMode, ConsentRequest, Record};
+use civitas_primitives::vault::{ConsentAction, ConsentMode, ConsentRequest, DeclaredRead, Record};
 use civitas_primitives::{contract_address, selector, sha3_256, AccountId, Hash};
 use civitas_runtime::{
     BlockContext, CallRequest, Entry, SealedRead, SealedReadRequest, SealedSource, StateError, Vm,
@@ -330,6 +330,13 @@ fn main() {
                     Call::SealedCall {
                         contract,
                         input: score(s),
+                        reads: payloads(0)
+                            .into_iter()
+                            .map(|(dataset, _)| DeclaredRead {
+                                subject: *s,
+                                dataset,
+                            })
+                            .collect(),
                     },
                 )
             })

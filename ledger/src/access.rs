@@ -2,12 +2,11 @@
 //! regulators' code approvals, the audit trail, and the sealed-read decision that ties them
 //! together. Every rule here is deterministic and reads only committed state and the block
 //! context, so every node reaches the same decision.
-use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
 
 use civitas_primitives::vault::{
     AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode, ConsentStatus, Dataset,
-    RefusalReason, SubjectId,
+    DeclaredRead, RefusalReason, SubjectId,
 };
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{BlockContext, SealedRead, SealedReadRequest, SealedSource, StateError};
@@ -316,137 +315,132 @@ pub fn choose_consent(
     }))
 }
 
-/// Serves a sealed call's reads: checks, charges, counts uses, audits and decrypts.
-pub struct LedgerSealedSource {
-    view: StateView,
-    vault: Option<Vault>,
-    institution: AccountId,
-    tx_hash: Hash,
-    block: BlockContext,
-    seen: Mutex<SealedReads>,
-}
+/// The records a sealed call may read, decided before it runs: the declared (subject,
+/// dataset) pairs that were granted, each with the record hash of its latest version.
+pub type SealedGrants = BTreeMap<DeclaredRead, Hash>;
 
-/// What a sealed call has read so far.
-#[derive(Default)]
-pub struct SealedReads {
-    /// Consents that already counted a use in this call.
-    pub used: BTreeSet<u64>,
-    /// Subjects whose records were read.
-    pub subjects: BTreeSet<SubjectId>,
-}
-
-impl LedgerSealedSource {
-    /// A source for one sealed call transaction.
-    pub fn new(
-        view: StateView,
-        vault: Option<Vault>,
-        institution: AccountId,
-        tx_hash: Hash,
-        block: BlockContext,
-    ) -> Self {
-        LedgerSealedSource {
-            view,
-            vault,
-            institution,
-            tx_hash,
-            block,
-            seen: Mutex::new(SealedReads::default()),
-        }
-    }
-
-    /// What the call read.
-    pub fn finish(&self) -> SealedReads {
-        self.seen
-            .lock()
-            .map(|mut s| std::mem::take(&mut *s))
-            .unwrap_or_default()
-    }
-
-    fn audit(
-        &self,
-        request: &SealedReadRequest,
-        consent: Option<&ConsentArtefact>,
-        outcome: AccessOutcome,
-    ) -> Result<(), StateError> {
-        let audit = AuditContext::sealed_read(
-            self.institution,
-            request.contract,
-            request.code_hash,
-            self.tx_hash,
-            self.block,
-        );
-        self.view
-            .append_audit(audit.entry(request.subject, &request.dataset, consent, outcome))?;
-        Ok(())
-    }
-
-    fn refuse(
-        &self,
-        request: &SealedReadRequest,
-        reason: RefusalReason,
-        consent: Option<&ConsentArtefact>,
-    ) -> Result<SealedRead, StateError> {
-        self.audit(request, consent, AccessOutcome::Refused(reason))?;
-        Ok(SealedRead::Refused)
-    }
-}
-
-impl SealedSource for LedgerSealedSource {
-    fn sealed_read(&self, request: &SealedReadRequest) -> Result<SealedRead, StateError> {
-        let view = &self.view;
-        if !view.code_approved(&request.code_hash)? {
-            return self.refuse(request, RefusalReason::CodeNotApproved, None);
-        }
-        let Some(dataset) = view.dataset(&request.dataset)? else {
-            return self.refuse(request, RefusalReason::UnknownDataset, None);
+/// Decides a sealed call's declared reads before the contract runs, from committed state and
+/// the declaration alone: for each declared pair in order, the code approval, the dataset, a
+/// usable consent, a record and the price. A grant charges the dataset's price once and counts
+/// one use of its consent (once per consent per call); every pair, granted or refused, gets
+/// its audit entry. Whatever the contract later reads, these are the call's only public
+/// effects, so none of them depends on the data.
+pub fn grant_declared_reads(
+    view: &StateView,
+    audit: &AuditContext,
+    institution: &AccountId,
+    code_hash: &Hash,
+    reads: &[DeclaredRead],
+    now_ms: u64,
+) -> Result<(SealedGrants, Vec<AuditEntry>), StateError> {
+    let mut grants = SealedGrants::new();
+    let mut entries = Vec::with_capacity(reads.len());
+    let mut used = BTreeSet::new();
+    let approved = view.code_approved(code_hash)?;
+    for read in reads {
+        let refuse = |reason, consent: Option<&ConsentArtefact>| {
+            audit.entry(
+                read.subject,
+                &read.dataset,
+                consent,
+                AccessOutcome::Refused(reason),
+            )
         };
-        let used = self
-            .seen
-            .lock()
-            .map_err(|_| StateError::Backend("sealed read state poisoned".into()))?
-            .used
-            .clone();
+        if !approved {
+            entries.push(refuse(RefusalReason::CodeNotApproved, None));
+            continue;
+        }
+        let Some(dataset) = view.dataset(&read.dataset)? else {
+            entries.push(refuse(RefusalReason::UnknownDataset, None));
+            continue;
+        };
         let query = AccessQuery {
-            institution: &self.institution,
-            subject: &request.subject,
-            dataset: &request.dataset,
+            institution,
+            subject: &read.subject,
+            dataset: &read.dataset,
             mode: ConsentMode::Compute,
-            code_hash: Some(&request.code_hash),
+            code_hash: Some(code_hash),
         };
-        let mut consent = match choose_consent(view, &query, self.block.time_ms, &used)? {
+        let mut consent = match choose_consent(view, &query, now_ms, &used)? {
             Ok(c) => c,
-            Err((reason, c)) => return self.refuse(request, reason, c.as_ref()),
+            Err((reason, c)) => {
+                entries.push(refuse(reason, c.as_ref()));
+                continue;
+            }
         };
-        let Some(record) = view.records(&request.subject, &request.dataset)?.pop() else {
-            return self.refuse(request, RefusalReason::NoRecord, Some(&consent));
+        let Some(record) = view.records(&read.subject, &read.dataset)?.pop() else {
+            entries.push(refuse(RefusalReason::NoRecord, Some(&consent)));
+            continue;
         };
-        if !view.move_credits(&self.institution, &dataset.custodian, dataset.price)? {
-            return self.refuse(request, RefusalReason::InsufficientCredits, Some(&consent));
+        if !view.move_credits(institution, &dataset.custodian, dataset.price)? {
+            entries.push(refuse(RefusalReason::InsufficientCredits, Some(&consent)));
+            continue;
         }
-        let first_use = !used.contains(&consent.id);
-        if first_use {
+        if used.insert(consent.id) {
             consent.uses += 1;
             view.put_encoded(keys::consent(consent.id), &consent)?;
         }
+        entries.push(audit.entry(
+            read.subject,
+            &read.dataset,
+            Some(&consent),
+            AccessOutcome::Granted,
+        ));
+        grants.insert(read.clone(), record.record_hash);
+    }
+    Ok((grants, entries))
+}
+
+/// Serves a sealed call's reads from its grants: a granted pair's payload comes from the
+/// vault; anything else gets the uniform refusal. It changes no state: every public effect
+/// was settled by [`grant_declared_reads`].
+pub struct GrantedSource {
+    vault: Option<Vault>,
+    contract: AccountId,
+    code_hash: Hash,
+    grants: SealedGrants,
+}
+
+impl GrantedSource {
+    /// A source for one sealed call of `contract` running `code_hash`.
+    pub fn new(
+        vault: Option<Vault>,
+        contract: AccountId,
+        code_hash: Hash,
+        grants: SealedGrants,
+    ) -> Self {
+        GrantedSource {
+            vault,
+            contract,
+            code_hash,
+            grants,
+        }
+    }
+}
+
+impl SealedSource for GrantedSource {
+    fn sealed_read(&self, request: &SealedReadRequest) -> Result<SealedRead, StateError> {
+        if request.contract != self.contract || request.code_hash != self.code_hash {
+            return Ok(SealedRead::Refused);
+        }
+        let read = DeclaredRead {
+            subject: request.subject,
+            dataset: request.dataset.clone(),
+        };
+        let Some(record_hash) = self.grants.get(&read) else {
+            return Ok(SealedRead::Refused);
+        };
         let vault = self.vault.as_ref().ok_or_else(|| {
             StateError::Backend("this node holds no vault: it cannot execute sealed reads".into())
         })?;
         let full = vault
-            .record(&record.record_hash)
+            .record(record_hash)
             .map_err(|e| StateError::Backend(e.to_string()))?
             .ok_or_else(|| {
                 StateError::Backend(format!(
-                    "the vault lacks the payload of committed record {}",
-                    record.record_hash
+                    "the vault lacks the payload of committed record {record_hash}"
                 ))
             })?;
-        self.audit(request, Some(&consent), AccessOutcome::Granted)?;
-        let mut seen = self
-            .seen
-            .lock()
-            .map_err(|_| StateError::Backend("sealed read state poisoned".into()))?;
-        seen.used.insert(consent.id);
-        seen.subjects.insert(request.subject);
         Ok(SealedRead::Granted(full.payload))
     }
 }

@@ -41,7 +41,7 @@ pub enum VaultError {
 pub struct StoredSealedOutput {
     /// The institution that made the call.
     pub institution: AccountId,
-    /// Citizens whose records the call read.
+    /// Citizens whose records the call declared.
     pub subjects: Vec<Hash>,
     /// Salt of the receipt's output hash.
     pub salt: Hash,
@@ -54,9 +54,7 @@ impl StoredSealedOutput {
     /// institution that made the call always; a citizen only when the call was about that
     /// citizen alone. A result computed over several citizens' records goes to the
     /// institution only, so that no citizen learns anything of another's records from it.
-    ///
-    /// Calls do not declare their subjects up front yet, so "about one citizen alone" means
-    /// that the call read records of exactly one subject.
+    /// "About one citizen alone" means that the call declared reads of exactly one subject.
     pub fn may_be_read_by(&self, requester: &AccountId, requester_subject: Option<Hash>) -> bool {
         if self.institution == *requester {
             return true;

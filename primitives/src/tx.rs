@@ -8,8 +8,8 @@ use parity_scale_codec::{Decode, DecodeAll, Encode};
 use scale_info::TypeInfo;
 
 use crate::vault::{
-    valid_dataset_id, ConsentAction, ConsentRequest, Field, SubjectId, MAX_CONSENT_DATASETS,
-    MAX_FIELDS, MAX_FIELD_NAME, MAX_PURPOSE,
+    valid_dataset_id, ConsentAction, ConsentRequest, DeclaredRead, Field, SubjectId,
+    MAX_CONSENT_DATASETS, MAX_DECLARED_READS, MAX_FIELDS, MAX_FIELD_NAME, MAX_PURPOSE,
 };
 use crate::{sha3_256, AccountId, Hash};
 
@@ -227,14 +227,17 @@ pub enum Call {
         /// `true` approves, `false` withdraws.
         approved: bool,
     },
-    /// Calls a contract in sealed mode (institutions only): it may read consented records;
-    /// it writes no state, emits nothing, and its result reaches only the institution and the
-    /// subjects.
+    /// Calls a contract in sealed mode (institutions only): it may read the consented records
+    /// it declares; it writes no state, emits nothing, and its result reaches only the
+    /// institution (and the subject, when it declares a single one).
     SealedCall {
         /// Contract address.
         contract: AccountId,
         /// Selector + arguments.
         input: Vec<u8>,
+        /// The records it may read. Charging, consent uses and audit entries follow from this
+        /// declaration alone, before the contract runs; a read outside it is refused.
+        reads: Vec<DeclaredRead>,
     },
     /// Uses a disclose-mode consent: once committed, the institution may download the records.
     Disclose {
@@ -311,6 +314,8 @@ pub enum TxFormatError {
     Undecodable,
     /// A dataset id that is empty, too long, or not lower-case letters, digits, `_-.`.
     BadDatasetId,
+    /// A sealed call declares the same (subject, dataset) twice.
+    DuplicateDeclaredRead,
     /// A field over its limit.
     FieldTooLarge {
         /// Field name.
@@ -337,6 +342,9 @@ impl core::fmt::Display for TxFormatError {
             TxFormatError::BadDatasetId => f.write_str(
                 "a dataset id must be 1-64 characters of lower-case letters, digits, `_`, `-`, `.`",
             ),
+            TxFormatError::DuplicateDeclaredRead => {
+                f.write_str("a sealed call declares the same subject and dataset twice")
+            }
             TxFormatError::FieldTooLarge { field, size, max } => {
                 write!(f, "{field} is {size} bytes; the limit is {max}")
             }
@@ -385,8 +393,17 @@ impl SignedTransaction {
                 limit("salt", salt.len(), MAX_SALT)?;
                 limit("input", input.len(), MAX_INPUT)
             }
-            Call::Call { input, .. } | Call::SealedCall { input, .. } => {
-                limit("input", input.len(), MAX_INPUT)
+            Call::Call { input, .. } => limit("input", input.len(), MAX_INPUT),
+            Call::SealedCall { input, reads, .. } => {
+                limit("input", input.len(), MAX_INPUT)?;
+                limit("declared reads", reads.len(), MAX_DECLARED_READS)?;
+                for (i, r) in reads.iter().enumerate() {
+                    dataset_id(&r.dataset)?;
+                    if reads[..i].contains(r) {
+                        return Err(TxFormatError::DuplicateDeclaredRead);
+                    }
+                }
+                Ok(())
             }
             Call::RegisterDataset { id, fields, .. } => {
                 dataset_id(id)?;
@@ -558,7 +575,11 @@ mod tests {
             },
             Call::SealedCall {
                 contract: acc(1),
-                input: alloc::vec![1]
+                input: alloc::vec![1],
+                reads: alloc::vec![DeclaredRead {
+                    subject: h(3),
+                    dataset: "tax.income".into()
+                }],
             },
             Call::Disclose { consent: 1 },
         ]
@@ -836,6 +857,16 @@ mod tests {
                 vary(&|c| {
                     if let Call::SealedCall { input, .. } = c {
                         input.push(0)
+                    }
+                });
+                vary(&|c| {
+                    if let Call::SealedCall { reads, .. } = c {
+                        reads[0].subject = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::SealedCall { reads, .. } = c {
+                        reads[0].dataset.push('x')
                     }
                 });
             }

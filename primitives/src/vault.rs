@@ -32,6 +32,8 @@ pub const MAX_PAYLOAD: usize = 16 * 1024;
 pub const MAX_PURPOSE: usize = 256;
 /// Most datasets in one consent.
 pub const MAX_CONSENT_DATASETS: usize = 16;
+/// Most records a sealed call may declare.
+pub const MAX_DECLARED_READS: usize = 32;
 /// Largest value a sealed call may return.
 pub const SEALED_OUTPUT_MAX: usize = 1024;
 /// Size every sealed result is padded to before it is committed, so its length tells nothing.
@@ -327,6 +329,16 @@ pub struct ConsentRequest {
     pub expires_ms: u64,
     /// Uses allowed (a sealed call or a disclosure is one use).
     pub max_uses: u32,
+}
+
+/// A record a sealed call declares it may read: the latest version of `subject`'s record in
+/// `dataset`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, TypeInfo)]
+pub struct DeclaredRead {
+    /// The citizen.
+    pub subject: SubjectId,
+    /// Dataset id.
+    pub dataset: String,
 }
 
 /// One status change of a consent.

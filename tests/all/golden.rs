@@ -45,87 +45,87 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ),
     (
         "upload",
-        "5eff89739d5b8817623d0f2c98540a6e799aacefcb2b9237e49e17dda3556f2c",
-        "8cb7f3d57ad20b640beb10cc8445cf453632fc715f140d7f84108144b3843717",
+        "4a42b9d4b1b0d5bb2fabfde06cbe85ac4dfbe2a207fdc0ebe1c43bcc9b407d37",
+        "3cc55408e417ad1977964ce2376b494fdf81f43a0f6d68f227ecaf5d3c40d675",
     ),
     (
         "instantiate",
-        "06faf6bac02f0149971c7a4174d6af9500e5c575bcca4fd4ecebb7f90d3752e7",
-        "57873cd2f7cf86d059a903aa8a981b46a987c92dfc3f64e6a2944df8b4d57910",
+        "f9e4cfab3c26523edd81d1c8389200dacffa96f3fd8af8c851c5b2f946bcaf01",
+        "a1af1138195220640e17eb3708ff5f6c3a480d9ec151ce1127d6a760b80f5d7c",
     ),
     (
         "token.transfer",
-        "c8295cf382ca6226e330c4573d3d5a713395d6ba594b4b45df804fe03619872c",
+        "7a83130b4634a489653366ff5db57aadb09b7548acdc94debe8e3e29313c666e",
         "6a3b5882b20eb9ddb3c55280826139d88ff95cdef17ba21bb58930b052bacd5b",
     ),
     (
         "coupons.issue",
-        "af158e47004064bb5433dc08da42697523d0a115dfcb10f255db19d5fd38eba2",
+        "3e8bc6cab3cb7cfc10efcb61710e3ace1450b231a042589e2b1994e7cb7add0c",
         "4481d788362e8c9ef6c8cebc97ab9f22b8588bae04316bda8e6e9c8bd13bf7f7",
     ),
     (
         "coupons.redeem",
-        "6df8778e95591eaa31f73b6736a01029371896f32e7cb66da30f8dac634d4baf",
+        "01d41d54a71a0c241008a59e69e5f45723b037ec51919e6441673698db15ef02",
         "5128f39c2ba7e772a956391380af5d4186279aacf66d22b9f8b89a9b199ffc9b",
     ),
     (
         "flipper.flip",
-        "42e3b3b4bee766c86d9261c3780d922710570e663c2d4b5463d3aed3268281bc",
+        "75282c87393e8fd5226188bd0632c3db4cd90cd65c2334318113aabc5580518a",
         "7dea725303fb9a641ff56bf4fd2d7826b358548b83837e5c84240c39716971e3",
     ),
     (
         "identity.datasets",
-        "c6cc84551461cee468a1d989daff0cf5c5c36669cb80fb1a2c526a909eaa171b",
+        "119d53459e3871998d7a0cf2da5e2cf48866bafe93b92ac15103aa372668b63b",
         "9de4f2072830df619650042d5ad0973f4080d1b56a0c950747cd264d949706af",
     ),
     (
         "records",
-        "5d1974fd386f92c3afec2ac2bf4ecfc71b1cfcf11071e0ca579cec1e74297edf",
+        "bf6c7ed79dfc3609ff6a515a4a2bd07b5b11060a1ba6b04dec12bd2dc56ecc80",
         "1c178d5dcff06baa2b515336c82fc696a89940f0ac31493ea8ff1368665de8a4",
     ),
     (
         "consent.request",
-        "39c962fdff2c1f0c08349b977a0bdd0edfa197922930c9cb8aeff840aa8d8d59",
-        "3481c9db3b6da311a3570e5552513e8531f123d4fce4c42baed63f2d77713e73",
+        "7be3e39e201d7bf596d37be8da9ae7023b7b0a1f98952216bd154c2e283b2f6f",
+        "e378d33207038ae581fbc715b755b8ee45ec32b79a01c15b14cd721cfbf69953",
     ),
     (
         "consent.approve",
-        "c74102e768adf48687fb886cc530c6e9ddbbb43b02d11b5adc5b126c89d917a6",
+        "77dec2a8ef7a45357eb6435b90b4139a243c2fa3cf3d6f6a36895221e54732e6",
         "f87ac25f8ec120d0655061a012abee5af23c81f1c0a3634942f6e09425b36358",
     ),
     (
         "regulator.approve_code",
-        "f0e240840ebaa91b0577dfc35c05e0cd002ebe420d747d4d87d7df9243ba0793",
-        "7bd3f95477fcca3f8bb10bf64eb183fbd86272445c050571584f971c035229d2",
+        "86e122fe5dbfdb5802b7072ac5cb2156632fdab5a2552b4b77426ac7aad954d5",
+        "46dc42e9602b8d6b9c14e95bfce8d41a34dd9881efbd83b21f050c54d4a46877",
     ),
     (
         "sealed.loan_scoring",
-        "35e826a1c462b55efacd0456ebf5f808dfd1ab9ebe1f188ee603cb3f5b9c01d8",
-        "2e03fbeac18ad9de1401f897b85c7cb28214cd69e585c7dbd6a20929ccb9cce1",
+        "a50f36a7d89f0c6566c3c7facd4ead951e1740a7895c0043574404c080fa5c5c",
+        "df78a6293b36911ba0ddf28658bca3a3c29b9addedd8231805447d4cbaad6965",
     ),
     (
         "sealed.claims",
-        "d238c07e245a92f2d8f8098f897b145619fdc1b7538c6130db61b2fecdc011bf",
-        "ec67d0f9c38fd75a7ea10080579f439d467a1acb819fa20a68c33e9beed4327e",
+        "1905d7ffbd0b30e54335dc3aad21d9455fd39544dc96268878a66f8b236e09b5",
+        "9c2cb9ade74170d96fa80fac97b006673871b2bb1875eecdaaf16896f7ab1b77",
     ),
     (
         "governance.propose",
-        "9f54d10ad6f4bd99ba8bbbff83fa958135dbc292023198d3752093b1a8585a61",
+        "094885b7b621556fbe0711559199f1bfbec079724bf7b63e94d2cd2994b4f883",
         "5c699b0b45a60df0856281f2b462c631ce8202a08f584366eaa46e52f00a1c60",
     ),
     (
         "governance.approve",
-        "b3f478729f8347295c2e1ddd5243eb20ea21f277c69351d382a1a5757c155eec",
+        "5645df1eca005c2a073ee2cfb6049b5cb5f9aa93f43843b69f9dd5fd966005a8",
         "5a3c3d6c8a23a84d8236293f746fd2a8b2b6eb386d6c05e93f3e0b12a0477f66",
     ),
     (
         "consent.pause_resume_revoke",
-        "b4f2637279331789cef3d9cfb5f937c1bdac36fd78a6a8ff19447b32844f9cc8",
+        "43756365d5218b13c6a2453b998d9947903ca442581ea95cc944bc4ff92de6cf",
         "779818277e6d178149fffaa881ecd734fccdfd27d915f292771cef925db9d6b1",
     ),
     (
         "failures",
-        "2256d46c02e3cefd5547705b73456b7975e77928e533656627e9cb110956c806",
+        "cb4ffb78b270e6b4497d52f382f78ff36699b3f26f2c8f92957cb3394e27bed1",
         "8471628891b25d2a2d8bcb10f39f27d7ba19ace137908fca4d5f77adc2575b8a",
     ),
 ];
@@ -157,6 +157,17 @@ fn acct(name: &str) -> AccountId {
 
 fn subject(name: &str) -> SubjectId {
     sha3_256(format!("subject-{name}").as_bytes())
+}
+
+/// A sealed call's declaration: `datasets` of `name`'s records.
+fn declared(name: &str, datasets: &[&str]) -> Vec<civitas_primitives::vault::DeclaredRead> {
+    datasets
+        .iter()
+        .map(|d| civitas_primitives::vault::DeclaredRead {
+            subject: subject(name),
+            dataset: d.to_string(),
+        })
+        .collect()
 }
 
 fn contract(name: &str) -> Vec<u8> {
@@ -784,6 +795,14 @@ fn run_scenario() -> Vec<(String, String, String)> {
         Call::SealedCall {
             contract: loans,
             input: message("score", (subject("alice"), 250_000u64)),
+            reads: declared(
+                "alice",
+                &[
+                    "tax.annual_income",
+                    "social_security.employment",
+                    "real_estate.holdings",
+                ],
+            ),
         },
     )]);
     let scored = chain.block("sealed.loan_scoring", txs, &[Ok]);
@@ -802,6 +821,14 @@ fn run_scenario() -> Vec<(String, String, String)> {
         Call::SealedCall {
             contract: claims_addr,
             input: message("assess", (subject("alice"),)),
+            reads: declared(
+                "alice",
+                &[
+                    "hospital.diagnosis",
+                    "hospital.expenses",
+                    "social_security.coverage",
+                ],
+            ),
         },
     )]);
     let assessed = chain.block("sealed.claims", txs, &[Ok]);

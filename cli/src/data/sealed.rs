@@ -2,7 +2,7 @@
 use anyhow::{anyhow, bail, Result};
 use civitas_primitives::crypto::{Keypair, ReplyKey};
 use civitas_primitives::tx::Call;
-use civitas_primitives::vault::{sealed_output_hash, SealedFetch, SealedOutputReply};
+use civitas_primitives::vault::{sealed_output_hash, DeclaredRead, SealedFetch, SealedOutputReply};
 use civitas_primitives::Hash;
 use civitas_rpc::{hex32, to_hex, ReceiptInfo, TxApiClient, VaultApiClient};
 use clap::Subcommand;
@@ -13,7 +13,7 @@ use crate::client::{account_arg, send, signing_key, Client, Output};
 use crate::contract::chain_metadata;
 use crate::scale_json;
 
-use super::{open_envelope, resolve_address, signed};
+use super::{open_envelope, resolve_address, signed, subject_arg};
 
 /// `civitas sealed …`
 #[derive(Subcommand, Debug)]
@@ -31,6 +31,12 @@ pub enum SealedCommand {
         /// Institution key.
         #[arg(long)]
         from: String,
+        /// Records the call may read, as SUBJECT:DATASET[,DATASET...] (a subject id in hex or
+        /// a dev name); repeat for more subjects. Each declared record is charged, counted
+        /// against its consent and audited whether or not the contract reads it; a read
+        /// outside the declaration is refused.
+        #[arg(long = "read", value_name = "SUBJECT:DATASETS", required = true)]
+        reads: Vec<String>,
         /// Fuel budget (the receipt reports all of it, whatever was used).
         #[arg(long, default_value_t = 50_000_000)]
         fuel: u64,
@@ -47,6 +53,31 @@ pub enum SealedCommand {
         #[arg(long, num_args = 2, value_names = ["ADDRESS", "METHOD"])]
         decode: Option<Vec<String>>,
     },
+}
+
+/// Parses `--read SUBJECT:DATASET[,DATASET...]` arguments into a declaration.
+fn declared_reads(args: &[String]) -> Result<Vec<DeclaredRead>> {
+    let mut reads = Vec::new();
+    for arg in args {
+        let (subject, datasets) = arg
+            .split_once(':')
+            .ok_or_else(|| anyhow!("--read {arg:?}: expected SUBJECT:DATASET[,DATASET...]"))?;
+        let subject = subject_arg(subject)?;
+        for dataset in datasets.split(',').filter(|d| !d.is_empty()) {
+            let read = DeclaredRead {
+                subject,
+                dataset: dataset.to_string(),
+            };
+            if reads.contains(&read) {
+                bail!("--read declares {dataset} of the same subject twice");
+            }
+            reads.push(read);
+        }
+    }
+    if reads.is_empty() {
+        bail!("--read names no dataset");
+    }
+    Ok(reads)
 }
 
 /// Fetches, decrypts and checks a sealed call's result against its receipt.
@@ -116,15 +147,26 @@ pub fn run_sealed(cmd: SealedCommand, client: &Client, out: Output) -> Result<()
             method,
             args,
             from,
+            reads,
             fuel,
         } => {
+            let reads = declared_reads(&reads)?;
             let key = signing_key(&from)?;
             let contract = account_arg(&address)?;
             let metadata = chain_metadata(client, &to_hex(&contract.0))?;
             let args: Value =
                 serde_json::from_str(&args).map_err(|e| anyhow!("arguments are not JSON: {e}"))?;
             let input = scale_json::encode_message(&metadata, &method, &args)?;
-            let r = send(client, &key, Call::SealedCall { contract, input }, fuel)?;
+            let r = send(
+                client,
+                &key,
+                Call::SealedCall {
+                    contract,
+                    input,
+                    reads,
+                },
+                fuel,
+            )?;
             if !out.json {
                 println!(
                     "sealed call {} in block {}: public receipt shows fuel {} (the budget) and output hash {}",

@@ -258,7 +258,11 @@ impl Executor {
             } => super::registry::approve_code(t, code_hash, *approved),
             Call::RequestConsent { request } => super::consent::request(t, request),
             Call::Consent { id, action } => super::consent::answer(t, *id, *action),
-            Call::SealedCall { contract, input } => self.sealed_call(t, *contract, input),
+            Call::SealedCall {
+                contract,
+                input,
+                reads,
+            } => self.sealed_call(t, *contract, input, reads),
             Call::Disclose { consent } => super::disclosure::disclose(t, *consent),
         }
     }

@@ -6,7 +6,7 @@ use civitas_ledger::state::keys;
 use civitas_primitives::tx::Call;
 use civitas_primitives::vault::{
     record_hash, AccessKind, AccessOutcome, AuditEntry, ConsentAction, ConsentMode, ConsentRequest,
-    ConsentStatus, RefusalReason, SealedResult, SubjectId, SEALED_RESULT_SIZE,
+    ConsentStatus, DeclaredRead, RefusalReason, SealedResult, SubjectId, SEALED_RESULT_SIZE,
 };
 use civitas_primitives::{contract_address, sha3_256, AccountId, Hash};
 use parity_scale_codec::Encode;
@@ -17,7 +17,8 @@ use crate::common::{key, tx, Node};
 /// subject; a refusal returns `[0xff]`. Modes after a granted read: 0 return the payload,
 /// 1 write storage, 2 emit an event, 3 call a contract, 4 return 2000 bytes, 5 loop
 /// payload[0] × 10 000 times (signalling through fuel), 6 write storage before reading,
-/// 7 revert with 2000 bytes, 8 revert with the payload.
+/// 7 revert with 2000 bytes, 8 revert with the payload, 9 when payload[0] is odd (a read
+/// that depends on the data) return `ds.b` instead, or `[0xfe]` if that read is refused.
 const PROBE: &str = r#"(module
  (import "civitas" "input_read" (func $input_read (param i32)))
  (import "civitas" "set_return" (func $set_return (param i32 i32)))
@@ -30,6 +31,7 @@ const PROBE: &str = r#"(module
  (import "civitas" "revert" (func $revert (param i32 i32)))
  (memory (export "memory") 1)
  (data (i32.const 1024) "ds.a")
+ (data (i32.const 1032) "ds.b")
  (data (i32.const 1100) "VARIANT")
  (func (export "deploy"))
  (func (export "call")
@@ -55,6 +57,13 @@ const PROBE: &str = r#"(module
     (then (call $revert (i32.const 0) (i32.const 2000))))
   (if (i32.eq (local.get $mode) (i32.const 8))
     (then (call $revert (i32.const 2048) (call $result_len))))
+  (if (i32.and (i32.eq (local.get $mode) (i32.const 9))
+               (i32.and (i32.load8_u (i32.const 2048)) (i32.const 1)))
+    (then (if (i32.ne (call $sealed_read (i32.const 0) (i32.const 1032) (i32.const 4)) (i32.const 0))
+            (then (i32.store8 (i32.const 2048) (i32.const 254))
+                  (call $set_return (i32.const 2048) (i32.const 1))
+                  (return)))
+          (call $result_read (i32.const 2048))))
   (if (i32.eq (local.get $mode) (i32.const 5))
     (then (local.set $n (i32.mul (i32.load8_u (i32.const 2048)) (i32.const 10000)))
           (loop $l (local.set $n (i32.sub (local.get $n) (i32.const 1)))
@@ -66,6 +75,17 @@ const DAY: u64 = 86_400_000;
 
 fn subject(name: &str) -> SubjectId {
     sha3_256(format!("subject-{name}").as_bytes())
+}
+
+/// A declaration of (subject name, dataset) reads.
+fn declared(reads: &[(&str, &str)]) -> Vec<DeclaredRead> {
+    reads
+        .iter()
+        .map(|(who, dataset)| DeclaredRead {
+            subject: subject(who),
+            dataset: dataset.to_string(),
+        })
+        .collect()
 }
 
 struct World {
@@ -165,13 +185,24 @@ impl World {
         self.ok("alice", Call::Consent { id, action });
     }
 
-    /// A sealed call as `bank` over alice's `ds.a` in `mode`: the public receipt, the private
-    /// result.
+    /// A sealed call as `bank` over `who`'s `ds.a` in `mode`, declaring that read: the public
+    /// receipt, the private result.
     fn sealed(
         &mut self,
         bank: &str,
         who: &str,
         mode: u8,
+    ) -> (civitas_primitives::block::Receipt, SealedResult) {
+        self.sealed_declaring(bank, who, mode, &[(who, "ds.a")])
+    }
+
+    /// A sealed call as `bank` over `who`'s records in `mode`, declaring `reads`.
+    fn sealed_declaring(
+        &mut self,
+        bank: &str,
+        who: &str,
+        mode: u8,
+        reads: &[(&str, &str)],
     ) -> (civitas_primitives::block::Receipt, SealedResult) {
         let mut input = subject(who).0.to_vec();
         input.push(mode);
@@ -180,6 +211,7 @@ impl World {
             Call::SealedCall {
                 contract: self.contract,
                 input,
+                reads: declared(reads),
             },
         );
         let stored = self
@@ -735,6 +767,7 @@ fn an_excluded_sealed_call_leaves_no_result_audit_entry_use_or_payment() {
         Call::SealedCall {
             contract: w.contract,
             input,
+            reads: declared(&[("alice", "ds.a")]),
         },
     );
     let other = tx(
@@ -832,4 +865,138 @@ fn no_outcome_an_outsider_can_predict_reproduces_a_receipt() {
         civitas_primitives::vault::sealed_output_hash(&keyed, &predictions[0].padded()),
         receipt.output_hash
     );
+}
+
+/// Two subjects whose records differ, under a contract that reads a second dataset only when
+/// the record is odd: both calls charge the same credits, count the same consent use and
+/// write the same audit entries, because those follow from the declaration before the
+/// contract runs.
+#[test]
+fn public_effects_follow_the_declaration_not_the_data() {
+    let mut w = world();
+    w.ok(
+        "civil",
+        Call::BindIdentity {
+            subject: subject("bob"),
+            account: key("bob").account(),
+        },
+    );
+    w.record("bob", "ds.a", 43);
+    w.record("alice", "ds.b", 1);
+    w.record("bob", "ds.b", 2);
+    let code = w.code_hash;
+    let mut consents = Vec::new();
+    for who in ["alice", "bob"] {
+        let r = w.ok(
+            "bank",
+            Call::RequestConsent {
+                request: ConsentRequest {
+                    subject: subject(who),
+                    datasets: vec!["ds.a".into(), "ds.b".into()],
+                    purpose: "loan".into(),
+                    mode: ConsentMode::Compute,
+                    code_hash: Some(code),
+                    expires_ms: future(&w),
+                    max_uses: 5,
+                },
+            },
+        );
+        let id = u64::from_le_bytes(r.output[..8].try_into().expect("id"));
+        w.ok(
+            who,
+            Call::Consent {
+                id,
+                action: ConsentAction::Approve,
+            },
+        );
+        consents.push(id);
+    }
+    let mut effects = Vec::new();
+    for (who, consent) in ["alice", "bob"].into_iter().zip(consents) {
+        let (bank, tax) = (w.node.balance("bank"), w.node.balance("tax"));
+        let trail = w.audit(who).len();
+        let (receipt, result) = w.sealed_declaring("bank", who, 9, &[(who, "ds.a"), (who, "ds.b")]);
+        assert!(result.ok, "{who}: {result:?}");
+        let expected = if who == "alice" { 42u32 } else { 2 };
+        assert_eq!(result.output, expected.encode(), "{who}: the record read");
+        let (_, view) = w.node.exec.head_view().expect("view");
+        let uses = view.consent(consent).expect("read").expect("consent").uses;
+        let entries: Vec<_> = w.audit(who)[trail..]
+            .iter()
+            .map(|e| (e.dataset.clone(), e.outcome, e.consent == Some(consent)))
+            .collect();
+        effects.push((
+            bank - w.node.balance("bank"),
+            w.node.balance("tax") - tax,
+            uses,
+            entries,
+            receipt.fuel_used,
+            receipt.events.len(),
+        ));
+    }
+    assert_eq!(
+        effects[0], effects[1],
+        "alice's and bob's calls differ in public"
+    );
+    let (paid, earned, uses, entries, _, _) = &effects[0];
+    assert_eq!(
+        (*paid, *earned),
+        (14, 14),
+        "both declared datasets are charged once"
+    );
+    assert_eq!(*uses, 1, "one use of the declared consent");
+    assert_eq!(
+        entries,
+        &vec![
+            ("ds.a".to_string(), AccessOutcome::Granted, true),
+            ("ds.b".to_string(), AccessOutcome::Granted, true),
+        ]
+    );
+}
+
+/// A read the call did not declare gets the uniform refusal and has no public effect: no
+/// charge, no use, no audit entry; an undeclared read next to a declared one changes only
+/// what the declaration says.
+#[test]
+fn a_read_outside_the_declaration_is_refused_without_a_trace() {
+    let mut w = consented();
+    let (before, trail) = (w.observable(), w.audit("alice").len());
+    let (_, result) = w.sealed_declaring("bank", "alice", 0, &[]);
+    assert_eq!(result.output, vec![0xff], "the undeclared read is refused");
+    assert_eq!(w.observable(), before);
+    assert_eq!(w.audit("alice").len(), trail);
+
+    // Declaring ds.b (which alice's consent does not cover) while reading ds.a: the read is
+    // refused, and the trail records the declared ds.b alone.
+    let (_, result) = w.sealed_declaring("bank", "alice", 0, &[("alice", "ds.b")]);
+    assert_eq!(result.output, vec![0xff]);
+    assert_eq!(w.observable(), before);
+    let after = w.audit("alice");
+    assert_eq!(after.len(), trail + 1, "one entry: the declared pair");
+    let last = after.last().expect("entry");
+    assert_eq!(
+        (last.dataset.as_str(), last.outcome),
+        (
+            "ds.b",
+            AccessOutcome::Refused(RefusalReason::DatasetNotConsented)
+        )
+    );
+
+    // With ds.a declared and granted, the data-dependent read of ds.b (alice's ds.a is made
+    // odd) is refused inside the contract and leaves nothing public beyond the ds.a grant.
+    w.record("alice", "ds.a", 43);
+    w.record("alice", "ds.b", 5);
+    let (bank, trail) = (w.node.balance("bank"), w.audit("alice").len());
+    let (_, result) = w.sealed_declaring("bank", "alice", 9, &[("alice", "ds.a")]);
+    assert_eq!(
+        result.output,
+        vec![0xfe],
+        "the undeclared ds.b read is refused"
+    );
+    assert_eq!(w.node.balance("bank"), bank - 7, "ds.a alone is charged");
+    let entries: Vec<_> = w.audit("alice")[trail..]
+        .iter()
+        .map(|e| (e.dataset.clone(), e.outcome))
+        .collect();
+    assert_eq!(entries, vec![("ds.a".to_string(), AccessOutcome::Granted)]);
 }

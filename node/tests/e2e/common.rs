@@ -615,6 +615,8 @@ pub fn alice_scored_by_bank_a(url: &str, scorer: &str) -> serde_json::Value {
             &format!("[\"{subject}\", 200000]"),
             "--from",
             "bank-a",
+            "--read",
+            "alice:tax.annual_income,social_security.employment,real_estate.holdings",
             "--json",
         ],
     );

@@ -1,10 +1,10 @@
 //! Who receives a sealed call's result (`vault_getSealedOutput`): the institution that made
-//! the call always; a citizen only when the call read that citizen's records alone. A result
+//! the call always; a citizen only when the call declared that citizen's records alone. A result
 //! computed over two citizens' records is refused to each of them with the very refusal a
 //! stranger gets, so it neither leaks the other's record nor says that another was read.
 use crate::common::*;
 use civitas_primitives::crypto::ReplyKey;
-use civitas_primitives::vault::{Envelope, SealedOutputReply};
+use civitas_primitives::vault::{DeclaredRead, Envelope, SealedOutputReply};
 use serde_json::json;
 
 /// Input: a count byte (1 or 2), then that many 32-byte subject ids. Reads
@@ -155,7 +155,18 @@ async fn a_multi_subject_result_goes_to_the_institution_only_and_a_single_subjec
         for s in subjects {
             input.extend_from_slice(&s.0);
         }
-        Call::SealedCall { contract, input }
+        let reads = subjects
+            .iter()
+            .map(|s| DeclaredRead {
+                subject: *s,
+                dataset: "tax.annual_income".into(),
+            })
+            .collect();
+        Call::SealedCall {
+            contract,
+            input,
+            reads,
+        }
     };
     let joint = send(&c, &bank, SEALED_FUEL, sealed(&[alice, bob])).await;
     let joint = Hash(hex32(&joint.tx_hash).expect("tx hash"));
