@@ -34,6 +34,7 @@ pub struct Client {
     rt: tokio::runtime::Runtime,
     rpc: HttpClient,
     url: String,
+    access_key: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl Client {
@@ -50,6 +51,7 @@ impl Client {
             rt,
             rpc,
             url: url.into(),
+            access_key: std::sync::OnceLock::new(),
         })
     }
 
@@ -77,6 +79,32 @@ impl Client {
         Ok(self
             .call(civitas_rpc::SystemApiClient::health(&self.rpc))?
             .chain_id)
+    }
+
+    /// The chain access key that private call bodies are encrypted to (fetched once).
+    pub fn access_key(&self) -> Result<[u8; 32]> {
+        if let Some(k) = self.access_key.get() {
+            return Ok(*k);
+        }
+        let hex = self.call(civitas_rpc::ChainApiClient::get_access_key(&self.rpc))?;
+        let key =
+            civitas_rpc::hex32(&hex).map_err(|e| anyhow::anyhow!("the node's access key: {e}"))?;
+        Ok(*self.access_key.get_or_init(|| key))
+    }
+
+    /// Signs `tx` as `key`; a call that concerns a person's data (identity binding, record
+    /// commitment, consent, sealed call, disclosure) is first encrypted to the chain access
+    /// key, so blocks carry only its kind.
+    pub fn sign(
+        &self,
+        key: &Keypair,
+        tx: Transaction,
+    ) -> Result<civitas_primitives::tx::SignedTransaction> {
+        if civitas_primitives::tx::PrivateKind::of(&tx.call).is_none() {
+            return Ok(key.sign_tx(tx));
+        }
+        key.sign_tx_for_chain(tx, &self.access_key()?)
+            .ok_or_else(|| anyhow::anyhow!("encrypting the transaction body failed"))
     }
 
     /// The committed next nonce of `who` (transactions still in the pool are not counted).
@@ -111,7 +139,7 @@ fn submit_and_wait(
     tx: Transaction,
     progress: bool,
 ) -> Result<ReceiptInfo> {
-    let hash = client.call(client.rpc().submit(to_hex(&key.sign_tx(tx).encode())))?;
+    let hash = client.call(client.rpc().submit(to_hex(&client.sign(key, tx)?.encode())))?;
     if progress {
         eprintln!("submitted {hash}; waiting for inclusion…");
     }

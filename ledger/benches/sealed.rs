@@ -11,7 +11,8 @@ use civitas_ledger::genesis::GenesisDataset;
 use civitas_ledger::vault::Vault;
 use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store};
 use civitas_primitives::block::{vote_message, CommitCertificate};
-use civitas_primitives::crypto::Keypair;
+use civitas_primitives::crypto::{x25519_public, Keypair};
+use civitas_primitives::dev::dev_access_key;
 use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
 use civitas_primitives::vault::{ConsentAction, ConsentMode, ConsentRequest, DeclaredRead, Record};
 use civitas_primitives::{contract_address, selector, sha3_256, AccountId, Hash};
@@ -43,13 +44,18 @@ impl Chain {
             _ => SETUP_FUEL,
         };
         let n = self.nonces.entry(k.account()).or_insert(0);
-        let t = k.sign_tx(Transaction {
-            chain_id: CHAIN.into(),
-            signer: k.account(),
-            nonce: *n,
-            fuel_limit: fuel,
-            call,
-        });
+        let t = k
+            .sign_tx_for_chain(
+                Transaction {
+                    chain_id: CHAIN.into(),
+                    signer: k.account(),
+                    nonce: *n,
+                    fuel_limit: fuel,
+                    call,
+                },
+                &x25519_public(&dev_access_key(CHAIN)),
+            )
+            .expect("encrypts");
         *n += 1;
         t
     }
@@ -181,6 +187,7 @@ fn main() {
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 1,
         record_reward: 1,
+        access_key: Some(hex::encode(x25519_public(&dev_access_key(CHAIN)))),
         datasets: vec![
             ds(
                 "tax.annual_income",
@@ -211,7 +218,8 @@ fn main() {
         ChainParams::new(CHAIN),
     )
     .with_vault(vault.clone())
-    .with_sealing_key([7; 32]);
+    .with_sealing_key([7; 32])
+    .with_access_key(civitas_primitives::dev::dev_access_key(CHAIN));
     let head = exec.init_genesis(&genesis).expect("genesis");
     let mut chain = Chain {
         exec,

@@ -44,6 +44,11 @@ pub struct Genesis {
     /// Datasets registered from the start.
     #[serde(default)]
     pub datasets: Vec<GenesisDataset>,
+    /// The chain access key, 64 hex digits: the x25519 public key that private call bodies
+    /// are encrypted to (the validators hold its secret). Without it, no private call (identity
+    /// binding, record commitment, consent, sealed call, disclosure) can be made.
+    #[serde(default)]
+    pub access_key: Option<String>,
 }
 
 fn default_record_reward() -> u128 {
@@ -117,6 +122,9 @@ pub enum GenesisError {
         /// Validators.
         validators: u32,
     },
+    /// An access key that is not 64 hex digits.
+    #[error("access_key must be 64 hex digits (an x25519 public key)")]
+    AccessKey,
     /// The same account twice.
     #[error("account {0} appears twice")]
     Duplicate(String),
@@ -185,6 +193,7 @@ impl Genesis {
             d.parse()?;
         }
         role_set(&self.instantiate_roles)?;
+        self.access_key_bytes()?;
         let validators = accounts
             .iter()
             .filter(|(_, _, i)| i.roles.has(Role::Validator))
@@ -196,6 +205,18 @@ impl Genesis {
             });
         }
         Ok(())
+    }
+
+    /// The chain access key, if the genesis names one.
+    pub fn access_key_bytes(&self) -> Result<Option<[u8; 32]>, GenesisError> {
+        self.access_key
+            .as_deref()
+            .map(|k| {
+                AccountId::from_hex(k)
+                    .map(|a| a.0)
+                    .ok_or(GenesisError::AccessKey)
+            })
+            .transpose()
     }
 
     /// Writes the genesis state into `view`.
@@ -226,6 +247,12 @@ impl Genesis {
         view.put_encoded(keys::HEIGHT.to_vec(), &0u64)?;
         view.put_encoded(keys::CHAIN_ID.to_vec(), &self.chain_id)?;
         view.put_encoded(keys::RECORD_REWARD.to_vec(), &self.record_reward)?;
+        if let Some(key) = self
+            .access_key_bytes()
+            .map_err(|e| crate::ExecError::Genesis(e.to_string()))?
+        {
+            view.put_encoded(keys::ACCESS_KEY.to_vec(), &key)?;
+        }
         for d in &self.datasets {
             let dataset = d
                 .parse()

@@ -57,6 +57,7 @@ pub mod keys {
         HEIGHT,
         CHAIN_ID,
         RECORD_REWARD,
+        ACCESS_KEY,
         b"i/s/",
         b"i/a/",
         DATASET_INDEX,
@@ -108,6 +109,8 @@ pub mod keys {
     pub const CHAIN_ID: &[u8] = b"m/chain_id";
     /// Credits per committed record.
     pub const RECORD_REWARD: &[u8] = b"g/reward";
+    /// The chain access key (x25519 public) that private call bodies are encrypted to.
+    pub const ACCESS_KEY: &[u8] = b"m/access_key";
 
     /// The wallet account bound to a subject.
     pub fn identity(subject: &Hash) -> Vec<u8> {
@@ -171,9 +174,10 @@ pub mod keys {
     pub fn disclosure(tx_hash: &Hash) -> Vec<u8> {
         join(b"x/", &[&tx_hash.0])
     }
-    /// Key prefixes holding data about people's use of their data: served only through
-    /// signed requests, never by the public proof method.
-    pub const PRIVATE_PREFIXES: [&[u8]; 4] = [b"n/", b"u/", b"v/", b"x/"];
+    /// Key prefixes holding data about people (which account is whose, consents, the audit
+    /// trail, disclosures): served only through signed requests, never by the public proof
+    /// method.
+    pub const PRIVATE_PREFIXES: [&[u8]; 5] = [b"i/a/", b"n/", b"u/", b"v/", b"x/"];
 
     #[cfg(test)]
     mod tests {

@@ -68,6 +68,11 @@ pub struct NodeConfig {
     /// calls; without it the node cannot execute a block holding one.
     #[serde(default)]
     pub sealing_key_file: Option<PathBuf>,
+    /// File holding the chain access key's secret (32 bytes, hex), on every validator: it
+    /// opens the encrypted bodies of private calls, and its public half must be the genesis
+    /// `access_key`. Without it the node cannot check or execute a private call.
+    #[serde(default)]
+    pub access_key_file: Option<PathBuf>,
 }
 
 fn default_rpc() -> SocketAddr {
@@ -101,11 +106,21 @@ pub struct Resolved {
     pub keys: Vec<Keypair>,
     /// The chain sealing key, if this node executes sealed calls.
     pub sealing_key: Option<[u8; 32]>,
+    /// The chain access key's secret, if this node opens private calls.
+    pub access_key: Option<[u8; 32]>,
+}
+
+/// Reads a 32-byte key written as hex in `file`.
+fn read_key_file(file: &std::path::Path, what: &str) -> Result<[u8; 32]> {
+    let hex =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    civitas_rpc::hex32(hex.trim())
+        .map_err(|e| anyhow::anyhow!("{what} file {}: {e}", file.display()))
 }
 
 /// Resolves the command line (and the file it names) into what the node runs with.
 pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
-    let (config, genesis, keys, sealing_key) = if args.dev {
+    let (config, genesis, keys, sealing_key, access_key) = if args.dev {
         let data_dir = args.data_dir.clone().unwrap_or_else(dev_data_dir);
         if args.reset && data_dir.exists() {
             std::fs::remove_dir_all(&data_dir)
@@ -120,6 +135,7 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
             pool_max_txs: args.pool_max_txs.unwrap_or_else(default_pool_max_txs),
             sealing_key_file: None,
+            access_key_file: None,
         };
         let validator_keys = dev::DEV_ACCOUNTS
             .iter()
@@ -127,7 +143,14 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             .map(|(name, _)| dev::dev_key(name))
             .collect();
         let sealing = civitas_primitives::dev::dev_sealing_key(dev::DEV_CHAIN_ID);
-        (config, dev::dev_genesis(), validator_keys, Some(sealing))
+        let access = civitas_primitives::dev::dev_access_key(dev::DEV_CHAIN_ID);
+        (
+            config,
+            dev::dev_genesis(),
+            validator_keys,
+            Some(sealing),
+            Some(access),
+        )
     } else if let Some(path) = &args.config {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -158,18 +181,28 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             .with_context(|| format!("reading {}", config.validator_key_file.display()))?;
         let seed = civitas_rpc::hex32(seed.trim())
             .map_err(|e| anyhow::anyhow!("validator key file: {e}"))?;
-        let sealing = match &config.sealing_key_file {
-            None => None,
-            Some(file) => {
-                let hex = std::fs::read_to_string(file)
-                    .with_context(|| format!("reading {}", file.display()))?;
-                Some(
-                    civitas_rpc::hex32(hex.trim())
-                        .map_err(|e| anyhow::anyhow!("sealing key file: {e}"))?,
-                )
+        let sealing = config
+            .sealing_key_file
+            .as_deref()
+            .map(|f| read_key_file(f, "sealing key"))
+            .transpose()?;
+        let access = config
+            .access_key_file
+            .as_deref()
+            .map(|f| read_key_file(f, "access key"))
+            .transpose()?;
+        if let (Some(secret), Some(public)) = (access, genesis.access_key_bytes()?) {
+            if civitas_primitives::crypto::x25519_public(&secret) != public {
+                bail!("the access key file does not match the genesis access_key");
             }
-        };
-        (config, genesis, vec![Keypair::from_seed(seed)], sealing)
+        }
+        (
+            config,
+            genesis,
+            vec![Keypair::from_seed(seed)],
+            sealing,
+            access,
+        )
     } else {
         bail!("pass --dev for a local dev chain, or --config FILE (see `civitas node --help`)");
     };
@@ -178,6 +211,7 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         genesis,
         keys,
         sealing_key,
+        access_key,
     })
 }
 

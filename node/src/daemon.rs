@@ -22,6 +22,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
         genesis,
         keys,
         sealing_key,
+        access_key,
     } = resolve(&args)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -36,7 +37,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
     if let Some(key) = sealing_key {
         block_exec = block_exec.with_sealing_key(key);
     }
-    let query_exec = Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
+    let mut query_exec =
+        Executor::new(store, Vm::new(VmConfig::default())?, params).with_vault(vault);
+    if let Some(key) = access_key {
+        block_exec = block_exec.with_access_key(key);
+        query_exec = query_exec.with_access_key(key);
+    }
     let head = block_exec.init_genesis(&genesis)?;
     if config.pool_max_txs == 0 {
         bail!("pool_max_txs must be at least 1");

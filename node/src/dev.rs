@@ -70,6 +70,12 @@ pub fn dev_genesis() -> Genesis {
             .collect(),
         upload_roles: vec!["institution".into(), "regulator".into(), "custodian".into()],
         instantiate_roles: vec!["institution".into(), "regulator".into(), "custodian".into()],
+        access_key: Some(
+            civitas_primitives::AccountId(civitas_primitives::crypto::x25519_public(
+                &civitas_primitives::dev::dev_access_key(DEV_CHAIN_ID),
+            ))
+            .to_hex(),
+        ),
         governance_threshold: 3,
         record_reward: 10,
         datasets: DEV_DATASETS

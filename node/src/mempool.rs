@@ -53,8 +53,9 @@ pub enum PoolError {
 pub trait LedgerChecks {
     /// The committed next nonce of `account`; `Err` says this node could not read it.
     fn committed_nonce(&self, account: &AccountId) -> Result<u64, String>;
-    /// Every check of `tx` but its signature, as the signer's next transaction on the committed
-    /// state: `Ok(Err(_))` the transaction is invalid, `Err(_)` this node could not check it.
+    /// Every check of `tx` but its signature and nonce (the pool orders nonces), as the
+    /// signer's next transaction on the committed state: `Ok(Err(_))` the transaction is
+    /// invalid, `Err(_)` this node could not check it.
     fn check(&self, tx: &SignedTransaction) -> Result<Result<(), TxError>, String>;
 }
 
@@ -143,9 +144,7 @@ impl Mempool {
             return Err(PoolError::Full("pending transactions of this account"));
         }
         // Every other check, as if it were the account's next transaction on committed state.
-        let mut probe = tx.clone();
-        probe.tx.nonce = committed;
-        ledger.check(&probe).map_err(PoolError::Node)??;
+        ledger.check(&tx).map_err(PoolError::Node)??;
         if !signature_checked && !civitas_primitives::crypto::verify_tx(&tx) {
             return Err(PoolError::Invalid(TxError::BadSignature(tx.tx.signer)));
         }

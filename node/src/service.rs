@@ -49,7 +49,7 @@ impl LedgerChecks for CommittedState<'_> {
 
     fn check(&self, tx: &SignedTransaction) -> Result<Result<(), TxError>, String> {
         self.exec
-            .check_tx(self.view, tx, false)
+            .check_tx_except_nonce(self.view, tx, false)
             .map_err(|e| e.to_string())
     }
 }
@@ -170,7 +170,12 @@ impl Chain {
     /// A record commitment is admitted only once this node holds its payload, so a committed
     /// record can always be served to sealed reads and disclosures.
     fn custody_check(&self, tx: &SignedTransaction) -> Result<(), PoolError> {
-        if let civitas_primitives::tx::Call::CommitRecord { record_hash, .. } = &tx.tx.call {
+        let call = match self.block_exec.effective_call(tx) {
+            Ok(Ok(call)) => call,
+            // The admission checks report these with their cause.
+            Ok(Err(_)) | Err(_) => return Ok(()),
+        };
+        if let civitas_primitives::tx::Call::CommitRecord { record_hash, .. } = &*call {
             let held = match self.block_exec.vault() {
                 Some(v) => v.has_record(record_hash).map_err(|e| {
                     PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string()))

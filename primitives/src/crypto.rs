@@ -2,7 +2,7 @@
 //! strict single and batch verification.
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-use crate::tx::{SignedTransaction, Transaction};
+use crate::tx::{Call, PrivateBody, PrivateCallError, PrivateKind, SignedTransaction, Transaction};
 use crate::vault::{Envelope, SignedRequest};
 use crate::AccountId;
 
@@ -41,6 +41,15 @@ impl Keypair {
     pub fn sign_tx(&self, tx: Transaction) -> SignedTransaction {
         let signature = self.sign_hash(&tx.signing_hash());
         SignedTransaction { tx, signature }
+    }
+    /// Signs `tx` for a chain whose access key is `access_key`: a call of a private kind is
+    /// first encrypted to it ([`seal_private_call`]); `None` if encryption fails.
+    pub fn sign_tx_for_chain(
+        &self,
+        tx: Transaction,
+        access_key: &[u8; 32],
+    ) -> Option<SignedTransaction> {
+        Some(self.sign_tx(seal_private_call(tx, access_key, self)?))
     }
 }
 
@@ -132,6 +141,83 @@ pub fn seal_to(recipient: &[u8; 32], plaintext: &[u8]) -> Option<Envelope> {
         nonce: nonce.into(),
         ciphertext,
     })
+}
+
+/// The x25519 public key of a 32-byte secret (the chain access key's public half).
+pub fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
+    *crypto_box::SecretKey::from(*secret).public_key().as_bytes()
+}
+
+/// `tx` with a call of a [`PrivateKind`] replaced by [`Call::Private`]: its body, bound to the
+/// transaction's chain, signer and nonce, encrypted to the chain access key `access_key`
+/// (public). Other calls come back unchanged; `None` if encryption fails.
+///
+/// The one-time sender key and nonce derive from the signer's secret and the body, as an
+/// ed25519 signature's nonce does: unique for every distinct body, no random source needed,
+/// and the same transaction encrypts to the same bytes.
+pub fn seal_private_call(
+    tx: Transaction,
+    access_key: &[u8; 32],
+    signer: &Keypair,
+) -> Option<Transaction> {
+    use crypto_box::aead::Aead;
+    let Some(kind) = PrivateKind::of(&tx.call) else {
+        return Some(tx);
+    };
+    let Transaction {
+        chain_id,
+        signer: account,
+        nonce,
+        fuel_limit,
+        call,
+    } = tx;
+    let plaintext = parity_scale_codec::Encode::encode(&PrivateBody {
+        chain_id: chain_id.clone(),
+        signer: account,
+        nonce,
+        call,
+    });
+    let derive = |label: &[u8]| {
+        let mut input = b"civitas/private-body/v1/".to_vec();
+        input.extend_from_slice(label);
+        input.extend_from_slice(&signer.seed());
+        input.extend_from_slice(&plaintext);
+        crate::sha3_256(&input).0
+    };
+    let sender = crypto_box::SecretKey::from(derive(b"key"));
+    let mut box_nonce = [0u8; 24];
+    box_nonce.copy_from_slice(&derive(b"nonce")[..24]);
+    let b = crypto_box::ChaChaBox::new(&crypto_box::PublicKey::from(*access_key), &sender);
+    let ciphertext = b.encrypt(&box_nonce.into(), &plaintext[..]).ok()?;
+    Some(Transaction {
+        chain_id,
+        signer: account,
+        nonce,
+        fuel_limit,
+        call: Call::Private {
+            kind,
+            body: Envelope {
+                sender_key: *sender.public_key().as_bytes(),
+                nonce: box_nonce,
+                ciphertext,
+            },
+        },
+    })
+}
+
+/// The plain call of `tx` when it is [`Call::Private`], opened with the chain access key's
+/// secret; `Ok(None)` for any other call.
+pub fn open_private_call(
+    tx: &Transaction,
+    access_secret: &[u8; 32],
+) -> Result<Option<Call>, PrivateCallError> {
+    let Call::Private { kind, body } = &tx.call else {
+        return Ok(None);
+    };
+    let plaintext = ReplyKey(crypto_box::SecretKey::from(*access_secret))
+        .open(body)
+        .ok_or(PrivateCallError::Undecryptable)?;
+    PrivateBody::decode_for(&plaintext, tx, *kind).map(Some)
 }
 
 #[cfg(test)]

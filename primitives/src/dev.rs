@@ -46,3 +46,9 @@ pub fn dev_subject(name: &str) -> SubjectId {
 pub fn dev_sealing_key(chain_id: &str) -> [u8; 32] {
     crate::sha3_256(format!("civitas/dev-sealing-key/{chain_id}").as_bytes()).0
 }
+
+/// The dev and devnet chain access key of `chain_id`: the x25519 secret that opens private
+/// call bodies (anyone can derive it: dev only).
+pub fn dev_access_key(chain_id: &str) -> [u8; 32] {
+    crate::sha3_256(format!("civitas/dev-access-key/{chain_id}").as_bytes()).0
+}

@@ -20,6 +20,11 @@ pub trait ChainApi {
     #[method(name = "getValidators")]
     async fn get_validators(&self, height: Option<u64>) -> RpcResult<ValidatorsInfo>;
 
+    /// The chain access key (x25519 public key, hex) that private call bodies are encrypted
+    /// to; its value is the state key `m/access_key`, provable with `state_getProof`.
+    #[method(name = "getAccessKey")]
+    async fn get_access_key(&self) -> RpcResult<String>;
+
     /// The account's nonce, credits and roles.
     #[method(name = "getAccount")]
     async fn get_account(&self, account: String) -> RpcResult<AccountInfoJson>;

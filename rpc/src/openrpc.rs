@@ -89,6 +89,12 @@ pub const METHODS: &[Method] = &[
         "object",
     ),
     (
+        "chain_getAccessKey",
+        "The chain access key (x25519 public, hex) that private call bodies are encrypted to.",
+        &[],
+        "string",
+    ),
+    (
         "chain_getAccount",
         "An account's nonce, credits and roles.",
         &[("account", "string", true)],

@@ -40,92 +40,92 @@ const FUEL: u64 = 10_000_000;
 const GOLDEN: &[(&str, &str, &str)] = &[
     (
         "genesis",
-        "1c357b3d6a97e9578ea220adcf3131ec0d5e1d1ec799a467ea4ed166f1799057",
+        "bf263db492796a8167e1adf487055222ddfd42376101e8854e922fa5cc237387",
         "",
     ),
     (
         "upload",
-        "4a42b9d4b1b0d5bb2fabfde06cbe85ac4dfbe2a207fdc0ebe1c43bcc9b407d37",
+        "3359e4a82a9e35adec5b635703b8d57e37f4f37508ee207206334d81b0d7f699",
         "3cc55408e417ad1977964ce2376b494fdf81f43a0f6d68f227ecaf5d3c40d675",
     ),
     (
         "instantiate",
-        "f9e4cfab3c26523edd81d1c8389200dacffa96f3fd8af8c851c5b2f946bcaf01",
+        "7028c08c62464d7f3a1dbe7d1de33e61f581777e5cb43fdd1b8f15748a2a0496",
         "a1af1138195220640e17eb3708ff5f6c3a480d9ec151ce1127d6a760b80f5d7c",
     ),
     (
         "token.transfer",
-        "7a83130b4634a489653366ff5db57aadb09b7548acdc94debe8e3e29313c666e",
+        "39eae9e9c1828731c5399d7402ef95b90de9165e244d979217a7e00a1e97292e",
         "6a3b5882b20eb9ddb3c55280826139d88ff95cdef17ba21bb58930b052bacd5b",
     ),
     (
         "coupons.issue",
-        "3e8bc6cab3cb7cfc10efcb61710e3ace1450b231a042589e2b1994e7cb7add0c",
+        "71f35c52dd0fbfa5ff856537d14bd5c6c631788b3c4eac9cf71be9fc6ee314fd",
         "4481d788362e8c9ef6c8cebc97ab9f22b8588bae04316bda8e6e9c8bd13bf7f7",
     ),
     (
         "coupons.redeem",
-        "01d41d54a71a0c241008a59e69e5f45723b037ec51919e6441673698db15ef02",
+        "9bf8fc5222f5bc59881090d6a619832ecc8f05c9ca6a73d5cff0a596dce75f97",
         "5128f39c2ba7e772a956391380af5d4186279aacf66d22b9f8b89a9b199ffc9b",
     ),
     (
         "flipper.flip",
-        "75282c87393e8fd5226188bd0632c3db4cd90cd65c2334318113aabc5580518a",
+        "3e1d6cdd62bdf25b99d1f77b27d6554d6a14482e33092b7b71dc57db6692d3e8",
         "7dea725303fb9a641ff56bf4fd2d7826b358548b83837e5c84240c39716971e3",
     ),
     (
         "identity.datasets",
-        "119d53459e3871998d7a0cf2da5e2cf48866bafe93b92ac15103aa372668b63b",
-        "9de4f2072830df619650042d5ad0973f4080d1b56a0c950747cd264d949706af",
+        "4b0f323fe6c50a2c1db7df83ff6fef392be1d5240c1f3627b1954a65889895b0",
+        "bc62a441a9375caaa6c2ba84468253623f0c40d1c073f48bee6f505aafb54e70",
     ),
     (
         "records",
-        "bf6c7ed79dfc3609ff6a515a4a2bd07b5b11060a1ba6b04dec12bd2dc56ecc80",
-        "1c178d5dcff06baa2b515336c82fc696a89940f0ac31493ea8ff1368665de8a4",
+        "00256442bc6e4522bee07d043dd78df2be58a989dce695c6e7a8502867e63099",
+        "aa56b1eb3cce3abf305c1612511148193e50bfc2fd74525848b3b81e99a795a4",
     ),
     (
         "consent.request",
-        "7be3e39e201d7bf596d37be8da9ae7023b7b0a1f98952216bd154c2e283b2f6f",
-        "e378d33207038ae581fbc715b755b8ee45ec32b79a01c15b14cd721cfbf69953",
+        "994c277cf707bd3db7cd00438e07b5513c4503da2ea59f0320f9d3b7a464e2ce",
+        "af1efd33d49e8fd6328aa887fe3ae128f1ef58b51c1a595e7ed31bc804f11ae0",
     ),
     (
         "consent.approve",
-        "77dec2a8ef7a45357eb6435b90b4139a243c2fa3cf3d6f6a36895221e54732e6",
-        "f87ac25f8ec120d0655061a012abee5af23c81f1c0a3634942f6e09425b36358",
+        "e6ed3590f34c74892034224d630f1c356f6af734c110cd967ea69685d676dbb5",
+        "4d96436534042162ff4902a7f666eaf34b454d54a81f0dd5de215921d7278e97",
     ),
     (
         "regulator.approve_code",
-        "86e122fe5dbfdb5802b7072ac5cb2156632fdab5a2552b4b77426ac7aad954d5",
+        "e049e2d59e007e1f9fc8e16b409f7adc15fb08d48ff2379d5544571b1c46ce8a",
         "46dc42e9602b8d6b9c14e95bfce8d41a34dd9881efbd83b21f050c54d4a46877",
     ),
     (
         "sealed.loan_scoring",
-        "a50f36a7d89f0c6566c3c7facd4ead951e1740a7895c0043574404c080fa5c5c",
-        "df78a6293b36911ba0ddf28658bca3a3c29b9addedd8231805447d4cbaad6965",
+        "4ab2bf38e6dda3670197d9dfc08e293cee6f8adbe2591c172403e0d65dd6fd47",
+        "00c1e4f778cdef8d1c81f08f4cc8d112e34824564aa9b4dd72ad5981e3bd15de",
     ),
     (
         "sealed.claims",
-        "1905d7ffbd0b30e54335dc3aad21d9455fd39544dc96268878a66f8b236e09b5",
-        "9c2cb9ade74170d96fa80fac97b006673871b2bb1875eecdaaf16896f7ab1b77",
+        "6f06391df5e934e6b492a05d2270e425e5214fba413760f40d7b50c2ca31443a",
+        "8433ad81af51bc1533ce866425ed02e11d5231027d8544f391b8f9a313c858b9",
     ),
     (
         "governance.propose",
-        "094885b7b621556fbe0711559199f1bfbec079724bf7b63e94d2cd2994b4f883",
+        "629541ea5b1020e3f63ce3e79405072c038a905a0f070b31fe09420cbbe74cd1",
         "5c699b0b45a60df0856281f2b462c631ce8202a08f584366eaa46e52f00a1c60",
     ),
     (
         "governance.approve",
-        "5645df1eca005c2a073ee2cfb6049b5cb5f9aa93f43843b69f9dd5fd966005a8",
+        "51113cfe2ecc73e41cce054f2e2da5b788227338be03b3a274e412a7f231623f",
         "5a3c3d6c8a23a84d8236293f746fd2a8b2b6eb386d6c05e93f3e0b12a0477f66",
     ),
     (
         "consent.pause_resume_revoke",
-        "43756365d5218b13c6a2453b998d9947903ca442581ea95cc944bc4ff92de6cf",
-        "779818277e6d178149fffaa881ecd734fccdfd27d915f292771cef925db9d6b1",
+        "56193b7c07bf45e935301205b52929007e6dbfa4a28c2ffe75800a53e49e6abe",
+        "dc4e3dba58b9faa85d27d37a0b1bbf4cde6b1312bd023e21da26b6bf47e68b80",
     ),
     (
         "failures",
-        "cb4ffb78b270e6b4497d52f382f78ff36699b3f26f2c8f92957cb3394e27bed1",
+        "a28d811671aec599e7b23fa32b09f567e26602fa70d91de8c2427a7274d0cedf",
         "8471628891b25d2a2d8bcb10f39f27d7ba19ace137908fca4d5f77adc2575b8a",
     ),
 ];
@@ -212,6 +212,12 @@ fn genesis() -> Genesis {
             ],
             price: 7,
         }],
+        access_key: Some(
+            AccountId(civitas_primitives::crypto::x25519_public(
+                &civitas_primitives::dev::dev_access_key(CHAIN),
+            ))
+            .to_hex(),
+        ),
     }
 }
 
@@ -242,7 +248,8 @@ impl Chain {
             ChainParams::new(CHAIN),
         )
         .with_vault(Vault::new(store, [42; 32]))
-        .with_sealing_key([7; 32]);
+        .with_sealing_key([7; 32])
+        .with_access_key(civitas_primitives::dev::dev_access_key(CHAIN));
         let head = exec.init_genesis(&genesis()).expect("genesis");
         let roots = vec![(
             "genesis".to_string(),
@@ -276,13 +283,20 @@ impl Chain {
                 let nonce = *next.entry(signer).or_insert_with(|| self.nonce(signer));
                 next.insert(signer, nonce + 1);
                 let k = key(signer);
-                k.sign_tx(Transaction {
-                    chain_id: CHAIN.into(),
-                    signer: k.account(),
-                    nonce,
-                    fuel_limit,
-                    call,
-                })
+                let access_key = civitas_primitives::crypto::x25519_public(
+                    &civitas_primitives::dev::dev_access_key(CHAIN),
+                );
+                k.sign_tx_for_chain(
+                    Transaction {
+                        chain_id: CHAIN.into(),
+                        signer: k.account(),
+                        nonce,
+                        fuel_limit,
+                        call,
+                    },
+                    &access_key,
+                )
+                .expect("encrypts")
             })
             .collect()
     }

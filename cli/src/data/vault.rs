@@ -217,9 +217,9 @@ fn upload_rows(
                     },
                 };
                 nonce += 1;
-                to_hex(&key.sign_tx(tx).encode())
+                Ok(to_hex(&client.sign(key, tx)?.encode()))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         for (i, o) in client
             .call(client.rpc().submit_batch(txs))?
             .into_iter()

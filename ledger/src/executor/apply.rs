@@ -18,6 +18,8 @@ pub(super) struct TxCtx<'a> {
     pub view: &'a StateView,
     pub block: BlockContext,
     pub stx: &'a SignedTransaction,
+    /// The call it makes (a private call's opened body).
+    pub call: &'a Call,
 }
 
 impl<'a> TxCtx<'a> {
@@ -130,7 +132,16 @@ impl Executor {
         view.set_account(&tx.signer, &account)?;
         view.commit_tx()?;
 
-        let result = self.run_call(TxCtx { view, block, stx })?;
+        let call = match self.effective_call(stx)? {
+            Ok(call) => call,
+            Err(e) => return Err(ExecError::InvalidTx { index: 0, error: e }),
+        };
+        let result = self.run_call(TxCtx {
+            view,
+            block,
+            stx,
+            call: &call,
+        })?;
         if result.error.is_some() {
             view.abort_tx()?;
         } else {
@@ -217,7 +228,7 @@ impl Executor {
 
     /// Dispatches a call to its family.
     fn run_call(&self, t: TxCtx<'_>) -> Result<CallResult, ExecError> {
-        match &t.tx().call {
+        match t.call {
             Call::Transfer { to, amount } => super::transfer::transfer(t, to, *amount),
             Call::UploadCode { code } => self.upload_code(t, code),
             Call::Instantiate {
@@ -264,6 +275,12 @@ impl Executor {
                 reads,
             } => self.sealed_call(t, *contract, input, reads),
             Call::Disclose { consent } => super::disclosure::disclose(t, *consent),
+            // `effective_call` opens every private call, and a body never holds another.
+            Call::Private { .. } => Ok(CallResult::fail(
+                0,
+                "bad_private_body",
+                "a private call's body holds another private call",
+            )),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! signature, nonce, target contract, roles), with [`CheckFailure`] separating the
 //! transaction's faults from this node's failures.
 use civitas_primitives::crypto::verify_tx;
-use civitas_primitives::tx::{Call, Role, RoleSet, SignedTransaction};
+use civitas_primitives::tx::{Call, PrivateKind, Role, RoleSet, SignedTransaction};
 use civitas_runtime::StateError;
 
 use super::{ExecError, Executor, TxError};
@@ -36,7 +36,23 @@ impl Executor {
         stx: &SignedTransaction,
         verify_signature: bool,
     ) -> Result<Result<(), TxError>, ExecError> {
-        match self.check_tx_faults(view, stx, verify_signature) {
+        match self.check_tx_faults(view, stx, verify_signature, true) {
+            Ok(()) => Ok(Ok(())),
+            Err(CheckFailure::Tx(e)) => Ok(Err(e)),
+            Err(CheckFailure::Node(e)) => Err(ExecError::State(e)),
+        }
+    }
+
+    /// [`Self::check_tx`] without the nonce rule, for a pool that orders each account's
+    /// pending nonces itself: every other check, as if `stx` were the account's next
+    /// transaction on `view`.
+    pub fn check_tx_except_nonce(
+        &self,
+        view: &StateView,
+        stx: &SignedTransaction,
+        verify_signature: bool,
+    ) -> Result<Result<(), TxError>, ExecError> {
+        match self.check_tx_faults(view, stx, verify_signature, false) {
             Ok(()) => Ok(Ok(())),
             Err(CheckFailure::Tx(e)) => Ok(Err(e)),
             Err(CheckFailure::Node(e)) => Err(ExecError::State(e)),
@@ -48,6 +64,7 @@ impl Executor {
         view: &StateView,
         stx: &SignedTransaction,
         verify_signature: bool,
+        check_nonce: bool,
     ) -> Result<(), CheckFailure> {
         stx.check_limits()
             .map_err(|e| TxError::Format(e.to_string()))?;
@@ -59,16 +76,25 @@ impl Executor {
             }
             .into());
         }
-        let cap = self.params.fuel_cap(&tx.call);
+        if PrivateKind::of(&tx.call).is_some() {
+            return Err(TxError::MustBePrivate(tx.call.kind()).into());
+        }
+        if verify_signature && !verify_tx(stx) {
+            return Err(TxError::BadSignature(tx.signer).into());
+        }
+        let call = match self.effective_call(stx) {
+            Ok(Ok(call)) => call,
+            Ok(Err(e)) => return Err(e.into()),
+            Err(ExecError::State(e)) => return Err(CheckFailure::Node(e)),
+            Err(e) => return Err(CheckFailure::Node(StateError::Backend(e.to_string()))),
+        };
+        let cap = self.params.fuel_cap(&call);
         if tx.fuel_limit > cap {
             return Err(TxError::FuelLimitTooHigh {
                 limit: tx.fuel_limit,
                 max: cap,
             }
             .into());
-        }
-        if verify_signature && !verify_tx(stx) {
-            return Err(TxError::BadSignature(tx.signer).into());
         }
         let account = view.account(&tx.signer)?;
         // Members only: a role, a bound identity (a citizen answering consents) or credits.
@@ -78,27 +104,27 @@ impl Executor {
         {
             return Err(TxError::UnknownAccount(tx.signer).into());
         }
-        if tx.nonce < account.nonce {
+        if check_nonce && tx.nonce < account.nonce {
             return Err(TxError::StaleNonce {
                 expected: account.nonce,
                 got: tx.nonce,
             }
             .into());
         }
-        if tx.nonce > account.nonce {
+        if check_nonce && tx.nonce > account.nonce {
             return Err(TxError::NonceGap {
                 expected: account.nonce,
                 got: tx.nonce,
             }
             .into());
         }
-        if let Call::Call { contract, .. } | Call::SealedCall { contract, .. } = &tx.call {
+        if let Call::Call { contract, .. } | Call::SealedCall { contract, .. } = &*call {
             let exists = view.get(&keys::contract(contract))?.is_some();
             if !exists {
                 return Err(TxError::UnknownContract(*contract).into());
             }
         }
-        let needs = match &tx.call {
+        let needs = match &*call {
             Call::UploadCode { .. } | Call::Instantiate { .. } => {
                 let policy: DeployPolicy =
                     view.get_decoded(keys::DEPLOY_POLICY)?
@@ -106,7 +132,7 @@ impl Executor {
                             upload: Default::default(),
                             instantiate: Default::default(),
                         });
-                Some(if matches!(tx.call, Call::UploadCode { .. }) {
+                Some(if matches!(*call, Call::UploadCode { .. }) {
                     policy.upload
                 } else {
                     policy.instantiate
@@ -131,7 +157,7 @@ impl Executor {
                     .map(|r| r.name())
                     .collect();
                 return Err(TxError::NotPermitted {
-                    action: tx.call.kind(),
+                    action: call.kind(),
                     needs: if names.is_empty() {
                         "(none)".into()
                     } else {

@@ -1,5 +1,6 @@
 //! Why a transaction or a block is refused: [`TxError`] (the transaction's fault, with a stable
 //! code) and [`ExecError`] (a block or node failure, with whether it is this node's alone).
+use civitas_primitives::tx::PrivateCallError;
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{StateError, VmError};
 use thiserror::Error;
@@ -55,15 +56,23 @@ pub enum TxError {
     /// A call to an address with no contract.
     #[error("no contract at {0}")]
     UnknownContract(AccountId),
-    /// Sealed calls and disclosures run only in committed blocks (they count consent uses and
-    /// write the audit trail).
-    #[error("{0} cannot be dry-run: it counts consent uses and writes the audit trail")]
+    /// Calls that concern a person's data run only in committed blocks (they count consent
+    /// uses and write the audit trail, and their outcome is private).
+    #[error(
+        "{0} cannot be dry-run: it concerns a person's data and runs only in a committed block"
+    )]
     NotDryRunnable(&'static str),
     /// A record commitment whose payload this node has not received (`vault_putRecords`).
     #[error(
         "this node holds no payload for record {0}: send the record with vault_putRecords first"
     )]
     PayloadMissing(Hash),
+    /// A call of a private kind sent in clear: it must travel as `Call::Private`.
+    #[error("{0} calls concern a person's data: send them encrypted to the chain access key (Call::Private)")]
+    MustBePrivate(&'static str),
+    /// A private call whose body does not open as this transaction's call.
+    #[error("{0}")]
+    PrivateBody(PrivateCallError),
     /// The signer's roles do not allow this call.
     #[error("{action} needs one of the roles {needs}; account {signer} has none of them")]
     NotPermitted {
@@ -91,6 +100,8 @@ impl TxError {
             TxError::UnknownContract(_) => "unknown_contract",
             TxError::NotDryRunnable(_) => "not_dry_runnable",
             TxError::PayloadMissing(_) => "payload_missing",
+            TxError::MustBePrivate(_) => "must_be_private",
+            TxError::PrivateBody(_) => "bad_private_body",
         }
     }
 }

@@ -13,7 +13,7 @@ use civitas_primitives::block::{
     receipts_root, tx_root, Block, CommitCertificate, Header, Receipt,
 };
 use civitas_primitives::crypto::{verify_tx, verify_tx_batch};
-use civitas_primitives::tx::{Call, SignedTransaction};
+use civitas_primitives::tx::{Call, PrivateKind, SignedTransaction};
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, Entry, Vm, VmError};
 use jmt::storage::TreeUpdateBatch;
@@ -136,6 +136,7 @@ pub struct Executor {
     params: ChainParams,
     vault: Option<Vault>,
     sealing_key: Option<[u8; 32]>,
+    access_key: Option<[u8; 32]>,
     #[cfg(feature = "test-hooks")]
     hooks: hooks::TestHooks,
 }
@@ -149,6 +150,7 @@ impl Executor {
             params,
             vault: None,
             sealing_key: None,
+            access_key: None,
             #[cfg(feature = "test-hooks")]
             hooks: hooks::TestHooks::default(),
         }
@@ -165,6 +167,36 @@ impl Executor {
     pub fn with_sealing_key(mut self, key: [u8; 32]) -> Self {
         self.sealing_key = Some(key);
         self
+    }
+
+    /// The executor with the chain access key (x25519 secret), which opens the bodies of
+    /// private calls: every validator holds it, observers and the public do not.
+    pub fn with_access_key(mut self, key: [u8; 32]) -> Self {
+        self.access_key = Some(key);
+        self
+    }
+
+    /// The call `stx` makes: its own, or the opened body of a private call. A body that does
+    /// not open is the transaction's fault; a node without the access key cannot tell.
+    pub fn effective_call<'a>(
+        &self,
+        stx: &'a SignedTransaction,
+    ) -> Result<Result<std::borrow::Cow<'a, Call>, TxError>, ExecError> {
+        if !matches!(stx.tx.call, Call::Private { .. }) {
+            return Ok(Ok(std::borrow::Cow::Borrowed(&stx.tx.call)));
+        }
+        let key = self.access_key.ok_or_else(|| {
+            ExecError::State(civitas_runtime::StateError::Backend(
+                "this node holds no chain access key: it cannot open private calls".into(),
+            ))
+        })?;
+        Ok(
+            match civitas_primitives::crypto::open_private_call(&stx.tx, &key) {
+                Ok(Some(call)) => Ok(std::borrow::Cow::Owned(call)),
+                Ok(None) => Ok(std::borrow::Cow::Borrowed(&stx.tx.call)),
+                Err(e) => Err(TxError::PrivateBody(e)),
+            },
+        )
     }
 
     /// This node's vault, if it holds one.
@@ -421,6 +453,11 @@ impl Executor {
         time_ms: u64,
         fuel_cap: u64,
     ) -> Result<Result<DryRun, TxError>, ExecError> {
+        // Calls that concern a person's data never run outside a block: a dry run would let
+        // anyone replay another's private body and read its outcome.
+        if PrivateKind::of(&tx.call).is_some() || matches!(tx.call, Call::Private { .. }) {
+            return Ok(Err(TxError::NotDryRunnable(tx.call.kind())));
+        }
         let (head, view) = self.head_view()?;
         let mut stx = SignedTransaction {
             tx: tx.clone(),
@@ -431,9 +468,6 @@ impl Executor {
         }
         let capped = stx.tx.fuel_limit > fuel_cap;
         stx.tx.fuel_limit = stx.tx.fuel_limit.min(fuel_cap);
-        if matches!(tx.call, Call::SealedCall { .. } | Call::Disclose { .. }) {
-            return Ok(Err(TxError::NotDryRunnable(tx.call.kind())));
-        }
         let ctx = BlockContext {
             height: head.height + 1,
             time_ms,

@@ -8,13 +8,16 @@ use civitas_primitives::tx::{Call, SignedTransaction, Transaction};
 use crate::common::*;
 
 fn signed(k: &Keypair, nonce: u64, fuel_limit: u64, call: Call) -> SignedTransaction {
-    k.sign_tx(Transaction {
-        chain_id: CHAIN.into(),
-        signer: k.account(),
-        nonce,
-        fuel_limit,
-        call,
-    })
+    sign(
+        k,
+        Transaction {
+            chain_id: CHAIN.into(),
+            signer: k.account(),
+            nonce,
+            fuel_limit,
+            call,
+        },
+    )
 }
 
 fn check(node: &Node, stx: &SignedTransaction) -> Result<(), TxError> {

@@ -48,7 +48,18 @@ pub fn genesis() -> Genesis {
                 price: 7,
             })
             .collect(),
+        access_key: Some(hex::encode(access_key())),
     }
+}
+
+/// The test chain's access key (public): private call bodies are encrypted to it.
+pub fn access_key() -> [u8; 32] {
+    civitas_primitives::crypto::x25519_public(&civitas_primitives::dev::dev_access_key(CHAIN))
+}
+
+/// Signs `tx`, encrypting a private kind's body to the test chain's access key.
+pub fn sign(k: &Keypair, tx: Transaction) -> SignedTransaction {
+    k.sign_tx_for_chain(tx, &access_key()).expect("encrypts")
 }
 
 pub struct Node {
@@ -66,7 +77,8 @@ impl Node {
             ChainParams::new(CHAIN),
         )
         .with_vault(civitas_ledger::vault::Vault::new(store, [42; 32]))
-        .with_sealing_key([7; 32]);
+        .with_sealing_key([7; 32])
+        .with_access_key(civitas_primitives::dev::dev_access_key(CHAIN));
         let head = exec.init_genesis(&genesis()).expect("genesis");
         Node {
             exec,
@@ -133,13 +145,16 @@ impl Node {
 
 pub fn tx(signer: &str, nonce: u64, call: Call) -> SignedTransaction {
     let k = key(signer);
-    k.sign_tx(Transaction {
-        chain_id: CHAIN.into(),
-        signer: k.account(),
-        nonce,
-        fuel_limit: 10_000_000,
-        call,
-    })
+    sign(
+        &k,
+        Transaction {
+            chain_id: CHAIN.into(),
+            signer: k.account(),
+            nonce,
+            fuel_limit: 10_000_000,
+            call,
+        },
+    )
 }
 
 pub fn transfer(signer: &str, nonce: u64, to: &str, amount: u128) -> SignedTransaction {

@@ -6,6 +6,7 @@ mod governance;
 mod governance_edges;
 mod keys;
 mod poison;
+mod private_calls;
 mod proofs;
 mod record_reward;
 mod savepoint;

@@ -18,6 +18,20 @@ impl ChainApiServer for Api {
         Ok(head_info(&self.chain.head()))
     }
 
+    async fn get_access_key(&self) -> RpcResult<String> {
+        let (_, view) = self.chain.query_exec.head_view().map_err(internal)?;
+        let key: Option<[u8; 32]> = view
+            .get_decoded(civitas_ledger::state::keys::ACCESS_KEY)
+            .map_err(internal)?;
+        key.map(|k| to_hex(&k)).ok_or_else(|| {
+            error(
+                errors::NOT_FOUND,
+                "this chain has no access key: its genesis names none, so no private call can be made",
+                Some("no_access_key"),
+            )
+        })
+    }
+
     async fn get_block(&self, height: Option<u64>) -> RpcResult<BlockInfo> {
         let height = height.unwrap_or_else(|| self.chain.head().height);
         let store = self.chain.query_exec.store();

@@ -17,7 +17,7 @@ impl StateApiServer for Api {
         if keys::PRIVATE_PREFIXES.iter().any(|p| key.starts_with(p)) {
             return Err(error(
                 errors::UNAUTHORIZED,
-                "consents, disclosures and audit entries are served only to signed requests (consent_list, audit_listBySubject, audit_listByInstitution)",
+                "identity bindings by account, consents, disclosures and audit entries are served only to signed requests (consent_list, audit_listBySubject, audit_listByInstitution)",
                 Some("private_key"),
             ));
         }

@@ -182,10 +182,9 @@ impl VaultApiServer for PrivateApi {
             })?;
         let (_, view) = self.view()?;
         let subject = view.subject_of(&req.signer).map_err(internal)?;
-        // The institution always; a citizen only for a call about that citizen alone (until
-        // calls declare their subjects, one that read exactly one subject's records). Every
-        // other requester, including a citizen of a multi-subject call, gets the same refusal,
-        // so it does not tell a citizen that others were read.
+        // The institution always; a citizen only for a call that declared her records alone.
+        // Every other requester, including a citizen of a multi-subject call, gets the same
+        // refusal, so it does not tell a citizen that others were declared.
         if !stored.may_be_read_by(&req.signer, subject) {
             return Err(unauthorized(
                 "only the institution that made the sealed call, or the citizen of a single-subject call, may see its result",

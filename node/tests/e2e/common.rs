@@ -232,14 +232,22 @@ pub fn key(name: &str) -> Keypair {
     Keypair::dev(name)
 }
 
+/// Signs `call` as `k`'s transaction `nonce` on the dev chain; a private kind's body is
+/// encrypted to the dev chain's access key, as the CLI does.
 pub fn sign(k: &Keypair, nonce: u64, fuel: u64, call: Call) -> SignedTransaction {
-    k.sign_tx(Transaction {
-        chain_id: CHAIN.into(),
-        signer: k.account(),
-        nonce,
-        fuel_limit: fuel,
-        call,
-    })
+    let access_key =
+        civitas_primitives::crypto::x25519_public(&civitas_primitives::dev::dev_access_key(CHAIN));
+    k.sign_tx_for_chain(
+        Transaction {
+            chain_id: CHAIN.into(),
+            signer: k.account(),
+            nonce,
+            fuel_limit: fuel,
+            call,
+        },
+        &access_key,
+    )
+    .expect("encrypts")
 }
 
 pub async fn nonce(c: &HttpClient, who: &Keypair) -> u64 {

@@ -1,6 +1,9 @@
 //! A node started from a TOML config, JSON genesis and validator key file.
 use crate::common::*;
 
+/// The configured chain's access key secret.
+const ACCESS_SECRET: [u8; 32] = [0x5a; 32];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -28,6 +31,9 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
         governance_threshold: 1,
         record_reward: 10,
         datasets: vec![],
+        access_key: Some(hex::encode(civitas_primitives::crypto::x25519_public(
+            &ACCESS_SECRET,
+        ))),
     };
     let genesis_file = dir.path().join("genesis.json");
     std::fs::write(
@@ -37,14 +43,17 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
     .expect("write");
     let key_file = dir.path().join("validator.key");
     std::fs::write(&key_file, hex::encode(validator.seed())).expect("write");
+    let access_file = dir.path().join("access.key");
+    std::fs::write(&access_file, hex::encode(ACCESS_SECRET)).expect("write");
     let config = dir.path().join("node.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\ngenesis_file = {:?}\nvalidator_key_file = {:?}\nrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = \"127.0.0.1:0\"\nblock_interval_ms = 20\n",
+            "data_dir = {:?}\ngenesis_file = {:?}\nvalidator_key_file = {:?}\naccess_key_file = {:?}\nrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = \"127.0.0.1:0\"\nblock_interval_ms = 20\n",
             dir.path().join("data"),
             genesis_file,
-            key_file
+            key_file,
+            access_file
         ),
     )
     .expect("write");
@@ -53,6 +62,11 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
     assert_eq!(
         c.health().await.expect("health").chain_id,
         "civitas-configured"
+    );
+    assert_eq!(
+        c.get_access_key().await.expect("access key"),
+        to_hex(&civitas_primitives::crypto::x25519_public(&ACCESS_SECRET)),
+        "the genesis access key"
     );
     let tx = citizen.sign_tx(Transaction {
         chain_id: "civitas-configured".into(),

@@ -11,6 +11,7 @@ mod commit_record;
 mod config;
 mod data;
 mod keystore;
+mod private_metadata;
 mod rejections;
 mod restart;
 mod rpc_codes;
