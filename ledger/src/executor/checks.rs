@@ -60,6 +60,13 @@ impl Executor {
             .into());
         }
         let cap = self.params.fuel_cap(&tx.call);
+        if tx.fuel_limit > cap && matches!(tx.call, Call::SealedCall { .. }) {
+            return Err(TxError::SealedFuelTooHigh {
+                limit: tx.fuel_limit,
+                max: cap,
+            }
+            .into());
+        }
         if tx.fuel_limit > cap {
             return Err(TxError::FuelLimitTooHigh {
                 limit: tx.fuel_limit,
