@@ -177,18 +177,33 @@ async fn the_block_after_a_sealed_call_comes_one_cadence_later_whether_the_call_
     // Two calls at the cap fill a block's sealed fuel, so the five calls make three blocks
     // back to back: two long calls (alice), two short ones (bob), and one more that makes
     // the block after the short ones.
+    // One batch, so all five wait in the pool before the first of their blocks is proposed.
     let subjects = [alice, alice, bob, bob, bob];
-    let mut hashes = Vec::new();
-    for (i, subject) in subjects.iter().enumerate() {
-        let stx = sealed_call(
-            &bank,
-            first + i as u64,
-            DEFAULT_SEALED_FUEL_CAP,
-            contract,
-            *subject,
-        );
-        hashes.push(submit(&c, &stx).await.expect("admitted"));
-    }
+    let batch = subjects
+        .iter()
+        .enumerate()
+        .map(|(i, subject)| {
+            let stx = sealed_call(
+                &bank,
+                first + i as u64,
+                DEFAULT_SEALED_FUEL_CAP,
+                contract,
+                *subject,
+            );
+            to_hex(&stx.encode())
+        })
+        .collect();
+    let hashes: Vec<String> = c
+        .submit_batch(batch)
+        .await
+        .expect("batch")
+        .into_iter()
+        .map(|o| {
+            o.tx_hash
+                .clone()
+                .unwrap_or_else(|| panic!("refused: {o:?}"))
+        })
+        .collect();
     let mut receipts = Vec::new();
     for h in &hashes {
         receipts.push(wait(&c, h).await);
