@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use civitas_ledger::genesis::GenesisDataset;
 use civitas_ledger::vault::Vault;
-use civitas_ledger::{ChainParams, Executor, Genesis, GenesisAccount, Head, Store};
+use civitas_ledger::{
+    ChainParams, Executor, Genesis, GenesisAccount, Head, Store, DEFAULT_BLOCK_SEALED_FUEL_LIMIT,
+};
 use civitas_primitives::block::{vote_message, CommitCertificate};
 use civitas_primitives::crypto::{x25519_public, Keypair};
 use civitas_primitives::dev::dev_access_key;
@@ -25,7 +27,7 @@ use parity_scale_codec::Encode;
 const CHAIN: &str = "bench";
 const SUBJECTS: usize = 200;
 const ROUNDS: usize = 5;
-/// Fuel of each sealed call (the block limit holds SUBJECTS of them).
+/// Fuel of uploads, instantiations and the VM-only calls.
 const FUEL: u64 = 20_000_000;
 /// Fuel of setup transactions.
 const SETUP_FUEL: u64 = 1_000_000;
@@ -40,7 +42,9 @@ struct Chain {
 impl Chain {
     fn tx(&mut self, k: &Keypair, call: Call) -> SignedTransaction {
         let fuel = match call {
-            Call::SealedCall { .. } | Call::Instantiate { .. } | Call::UploadCode { .. } => FUEL,
+            // One round's sealed calls share the block's sealed fuel.
+            Call::SealedCall { .. } => DEFAULT_BLOCK_SEALED_FUEL_LIMIT / SUBJECTS as u64,
+            Call::Instantiate { .. } | Call::UploadCode { .. } => FUEL,
             _ => SETUP_FUEL,
         };
         let n = self.nonces.entry(k.account()).or_insert(0);
@@ -61,6 +65,7 @@ impl Chain {
     }
     fn block(&mut self, txs: Vec<SignedTransaction>) -> Vec<civitas_primitives::block::Receipt> {
         self.time += 1_000;
+        let n = txs.len();
         let p = Keypair::dev("tax");
         let proposal = self
             .exec
@@ -68,6 +73,11 @@ impl Chain {
             .expect("propose");
         assert!(proposal.rejected.is_empty(), "{:?}", proposal.rejected);
         assert!(proposal.excluded.is_empty(), "{:?}", proposal.excluded);
+        assert_eq!(
+            proposal.executed.block.txs.len(),
+            n,
+            "the whole round fits one block"
+        );
         let ex = proposal.executed;
         let receipts = ex.receipts.clone();
         let hash = ex.block.header.hash();

@@ -31,7 +31,8 @@ pub struct NodeArgs {
     /// Prometheus metrics address (default 127.0.0.1:9615; port 0 picks a free one).
     #[arg(long, value_name = "HOST:PORT")]
     pub metrics_addr: Option<SocketAddr>,
-    /// Wait at most this long to gather transactions before proposing a block.
+    /// When transactions reach an idle chain, gather more for this long before waiting for the
+    /// next block slot (block times follow the chain's cadence, a chain parameter).
     #[arg(long, value_name = "MS")]
     pub block_interval_ms: Option<u64>,
     /// Most transactions the pool holds; submissions beyond it get error 1004 (default 50000).
@@ -58,7 +59,7 @@ pub struct NodeConfig {
     /// Metrics address.
     #[serde(default = "default_metrics")]
     pub metrics_addr: SocketAddr,
-    /// Block interval.
+    /// How long an idle chain gathers transactions before its next block slot.
     #[serde(default = "default_interval")]
     pub block_interval_ms: u64,
     /// Most transactions the pool holds.

@@ -391,6 +391,18 @@ impl Application for Chain {
         Executor::validator_set_at(&view, height).map_err(app_err)
     }
 
+    fn block_time_slot(&self, height: u64, now_ms: u64) -> Result<u64, AppError> {
+        let parent = self.head();
+        if height != parent.height + 1 {
+            return Err(AppError::Node(format!(
+                "asked for the time slot of {height} on head {}",
+                parent.height
+            )));
+        }
+        let parent_ms = self.block_exec.parent_time(&parent).map_err(exec_err)?;
+        Ok(self.block_exec.params().block_time_slot(parent_ms, now_ms))
+    }
+
     fn propose(
         &self,
         height: u64,
@@ -405,15 +417,6 @@ impl Application for Chain {
                 parent.height
             )));
         }
-        // Block time: the proposer's clock, but always after the parent's.
-        let parent_time = self
-            .block_exec
-            .store()
-            .block(parent.height)
-            .map_err(app_err)?
-            .map(|b| b.header.time_ms)
-            .unwrap_or(0);
-        let time_ms = time_ms.max(parent_time + 1);
         let max = self.block_exec.params().max_block_txs;
         let candidates = self
             .pool
@@ -588,13 +591,9 @@ mod tests {
 
     fn produce(c: &Chain) {
         let height = c.start_height().expect("height");
+        let time = c.block_time_slot(height, 1_700_000_000_000).expect("slot");
         let block = c
-            .propose(
-                height,
-                0,
-                1_700_000_000_000 + height,
-                dev_key("tax").account(),
-            )
+            .propose(height, 0, time, dev_key("tax").account())
             .expect("propose");
         c.validate(&block, 0).expect("validate");
         let cert = certify(&block, &SIGNERS);
@@ -638,7 +637,7 @@ mod tests {
         let b = chain(b_dir.path(), PoolLimits::default());
         a.submit(transfer("alice", 0)).expect("admitted");
         let block = a
-            .propose(1, 0, 1_700_000_000_001, dev_key("tax").account())
+            .propose(1, 0, 1_700_000_000_000, dev_key("tax").account())
             .expect("propose");
         // A wrong state root is invalid on every node: vote against it.
         let mut tampered = block.clone();
@@ -664,7 +663,7 @@ mod tests {
         store.fail_reads_for_tests(true);
         let height = c.start_height().expect("height");
         let err = c
-            .propose(height, 0, 1_700_000_000_001, dev_key("tax").account())
+            .propose(height, 0, 1_700_000_000_000, dev_key("tax").account())
             .expect_err("the node cannot read its state");
         assert!(err.message().contains("injected"), "{err}");
         store.fail_reads_for_tests(false);

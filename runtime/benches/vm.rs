@@ -3,6 +3,9 @@
 //!
 //! Bare wasmtime uses the same engine settings (fuel, pooling allocator, WebAssembly 1.0) but
 //! none of our layers: no validation, no host state, no overlay, no limiter.
+//!
+//! Last, the fuel rate: how much fuel a tight loop burns per second in our VM, the figure the
+//! chain's sealed fuel caps are calibrated against (README, "Block times").
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -181,6 +184,72 @@ fn main() {
             theirs,
         );
     }
+    println!();
+    fuel_rate();
+}
+
+/// A loop of four instructions per iteration that never ends: it runs until its fuel is gone.
+const SPIN: &str = r#"(module
+    (memory (export "memory") 1)
+    (func (export "deploy"))
+    (func (export "call") (local $i i32)
+        (loop $l
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $l))))"#;
+
+/// A slower loop: a division and a load and store per iteration, striding over 8 MiB so
+/// most accesses miss the cache (more time per unit of fuel than [`SPIN`]).
+const STRIDE: &str = r#"(module
+    (memory (export "memory") 128 128)
+    (func (export "deploy"))
+    (func (export "call") (local $i i32) (local $a i32)
+        (loop $l
+            (local.set $a (i32.and (i32.mul (local.get $i) (i32.const 4099)) (i32.const 0x7ffff8)))
+            (i64.store (local.get $a)
+                (i64.div_u (i64.add (i64.load (local.get $a)) (i64.const 7919)) (i64.const 3)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $l))))"#;
+
+/// Fuel per second of the two loops through the VM (a fresh instance per call, as in a
+/// block).
+fn fuel_rate() {
+    for (label, wat) in [
+        ("a tight loop", SPIN),
+        ("a cache-missing division loop", STRIDE),
+    ] {
+        fuel_rate_of(label, wat);
+    }
+}
+
+fn fuel_rate_of(label: &str, wat: &str) {
+    let vm = Vm::new(VmConfig::default()).expect("vm");
+    let spin = wat::parse_str(wat).expect("wat");
+    let info = vm.prepare(&spin).expect("prepare");
+    let mut state = MemoryState::new();
+    let addr = AccountId([3; 32]);
+    state.put_code(info.code_hash, Arc::from(spin.as_slice()));
+    state.put_contract(addr, info.code_hash);
+    let backend: Arc<dyn civitas_runtime::StateBackend> = Arc::new(state);
+    let fuel = 200_000_000;
+    let request = CallRequest {
+        code_hash: info.code_hash,
+        contract: addr,
+        caller: AccountId([2; 32]),
+        input: Vec::new(),
+        fuel_limit: fuel,
+        entry: Entry::Call,
+        read_only: true,
+    };
+    let run = measure(7, 1, || {
+        let out = vm.execute(backend.clone(), BlockContext::default(), request.clone());
+        assert!(out.is_err(), "the loop ends only when its fuel runs out");
+    });
+    let per_second = fuel as f64 / run.as_secs_f64();
+    println!(
+        "fuel rate: {label} burns {fuel} fuel in {} = {:.0} million fuel per second",
+        fmt(run),
+        per_second / 1e6
+    );
 }
 
 fn short(label: &str) -> String {

@@ -89,6 +89,13 @@ impl Executor {
             Err(e) => return Err(CheckFailure::Node(StateError::Backend(e.to_string()))),
         };
         let cap = self.params.fuel_cap(&call);
+        if tx.fuel_limit > cap && matches!(*call, Call::SealedCall { .. }) {
+            return Err(TxError::SealedFuelTooHigh {
+                limit: tx.fuel_limit,
+                max: cap,
+            }
+            .into());
+        }
         if tx.fuel_limit > cap {
             return Err(TxError::FuelLimitTooHigh {
                 limit: tx.fuel_limit,

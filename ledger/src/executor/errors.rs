@@ -53,6 +53,15 @@ pub enum TxError {
     /// A signer the chain does not know: no role, no bound identity, no credits.
     #[error("account {0} is not a member of this chain: it holds no role, no bound identity and no credits")]
     UnknownAccount(AccountId),
+    /// A sealed call whose fuel limit is over the sealed cap: sealed work is bounded so that a
+    /// block's execution fits in one block interval and block times reveal nothing of it.
+    #[error("a sealed call's fuel limit {limit} exceeds the sealed call cap of {max} (sealed work is bounded to fit one block interval)")]
+    SealedFuelTooHigh {
+        /// Given.
+        limit: u64,
+        /// The sealed cap.
+        max: u64,
+    },
     /// A call to an address with no contract.
     #[error("no contract at {0}")]
     UnknownContract(AccountId),
@@ -94,7 +103,9 @@ impl TxError {
             TxError::WrongChainId { .. } => "wrong_chain_id",
             TxError::StaleNonce { .. } => "stale_nonce",
             TxError::NonceGap { .. } => "nonce_gap",
-            TxError::FuelLimitTooHigh { .. } => "fuel_limit_too_high",
+            TxError::FuelLimitTooHigh { .. } | TxError::SealedFuelTooHigh { .. } => {
+                "fuel_limit_too_high"
+            }
             TxError::UnknownAccount(_) => "unknown_account",
             TxError::NotPermitted { .. } => "not_permitted",
             TxError::UnknownContract(_) => "unknown_contract",
@@ -104,6 +115,38 @@ impl TxError {
             TxError::PrivateBody(_) => "bad_private_body",
         }
     }
+}
+
+/// A block header or body that breaks a block rule (every node finds it alike).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BlockRuleError {
+    /// The block time is not after the parent's.
+    #[error("block time {time_ms} is not after the parent's {parent_ms}")]
+    TimeNotAfterParent {
+        /// The parent's time.
+        parent_ms: u64,
+        /// The block's.
+        time_ms: u64,
+    },
+    /// The block time is not the parent's plus a whole number of cadence intervals.
+    #[error("block time {time_ms} is not the parent's {parent_ms} plus a whole number of {cadence_ms} ms intervals")]
+    TimeOffCadence {
+        /// The parent's time.
+        parent_ms: u64,
+        /// The block's.
+        time_ms: u64,
+        /// The chain's cadence.
+        cadence_ms: u64,
+    },
+    /// The block's sealed calls reserve more fuel than a block may hold.
+    #[error("the block's sealed calls reserve {fuel} fuel; a block holds at most {limit}")]
+    SealedFuelOverBlockLimit {
+        /// Sum of the sealed calls' fuel limits.
+        fuel: u128,
+        /// The chain's limit.
+        limit: u64,
+    },
 }
 
 /// Why a block could not be executed or accepted.
@@ -126,6 +169,9 @@ pub enum ExecError {
         /// Why.
         error: TxError,
     },
+    /// A proposed block that breaks a block rule (time, sealed fuel).
+    #[error("proposed block breaks a block rule: {0}")]
+    BlockRule(#[from] BlockRuleError),
     /// A proposed block whose header does not match its execution.
     #[error("proposed block does not match its execution: {0}")]
     Mismatch(String),
@@ -151,7 +197,7 @@ impl ExecError {
     pub fn is_node_local(&self) -> bool {
         match self {
             ExecError::State(s) => s.is_node_local(),
-            ExecError::InvalidTx { .. } | ExecError::Mismatch(_) => false,
+            ExecError::InvalidTx { .. } | ExecError::Mismatch(_) | ExecError::BlockRule(_) => false,
             ExecError::Store(_) | ExecError::Vm(_) | ExecError::Genesis(_) | ExecError::Tree(_) => {
                 true
             }

@@ -38,7 +38,7 @@ mod registry;
 mod sealed;
 mod transfer;
 
-pub use errors::{ExecError, TxError};
+pub use errors::{BlockRuleError, ExecError, TxError};
 
 /// Chain-wide execution parameters (consensus: every node uses the same).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +55,39 @@ pub struct ChainParams {
     /// Fuel cap of a transaction that runs the VM (upload, instantiate, call, upgrade, sealed
     /// call): a fraction of the block, so no one transaction reserves a whole block.
     pub vm_fuel_cap: u64,
+    /// The block cadence, in milliseconds: a block's time is its parent's time plus a whole
+    /// number (at least one) of these; block 1 counts from the Unix epoch. A proposer stamps
+    /// the time before executing, so block times say nothing about how long execution took
+    /// as long as a block's execution fits in one interval.
+    pub block_time_ms: u64,
+    /// Fuel cap of one sealed call: small enough that a block's sealed work fits the cadence
+    /// (README, "Block times").
+    pub sealed_fuel_cap: u64,
+    /// Sum of the fuel limits of one block's sealed calls; those beyond it wait for a later
+    /// block.
+    pub block_sealed_fuel_limit: u64,
+}
+
+/// Default block cadence (ms).
+pub const DEFAULT_BLOCK_TIME_MS: u64 = 50;
+/// Default fuel cap of one sealed call: 5·10^7, about 6 ms of a tight wasm loop at the ~8·10^9
+/// fuel per second `scripts/bench vm` measures (README, "Block times").
+pub const DEFAULT_SEALED_FUEL_CAP: u64 = 50_000_000;
+/// Default sealed fuel of one block: two calls at the cap, about 12 ms of a tight loop, a
+/// quarter of the default cadence.
+pub const DEFAULT_BLOCK_SEALED_FUEL_LIMIT: u64 = 2 * DEFAULT_SEALED_FUEL_CAP;
+
+/// Whether `call` is a sealed call, in clear or as a private call of that kind: what the
+/// sealed fuel caps apply to.
+pub fn is_sealed_call(call: &Call) -> bool {
+    matches!(
+        call,
+        Call::SealedCall { .. }
+            | Call::Private {
+                kind: PrivateKind::SealedCall,
+                ..
+            }
+    )
 }
 
 impl ChainParams {
@@ -67,20 +100,53 @@ impl ChainParams {
             max_block_txs: 10_000,
             native_fuel_cap: 10_000_000,
             vm_fuel_cap: block_fuel_limit / 8,
+            block_time_ms: DEFAULT_BLOCK_TIME_MS,
+            sealed_fuel_cap: DEFAULT_SEALED_FUEL_CAP,
+            block_sealed_fuel_limit: DEFAULT_BLOCK_SEALED_FUEL_LIMIT,
         }
     }
 
-    /// The fuel cap of `call`'s kind.
+    /// The fuel cap of `call`'s kind (a private call's, by the kind it declares).
     pub fn fuel_cap(&self, call: &civitas_primitives::tx::Call) -> u64 {
         use civitas_primitives::tx::Call;
         match call {
+            _ if is_sealed_call(call) => self.sealed_fuel_cap.min(self.vm_fuel_cap),
             Call::UploadCode { .. }
             | Call::Instantiate { .. }
             | Call::Call { .. }
-            | Call::Upgrade { .. }
-            | Call::SealedCall { .. } => self.vm_fuel_cap,
+            | Call::Upgrade { .. } => self.vm_fuel_cap,
             _ => self.native_fuel_cap,
         }
+    }
+
+    /// The cadence, never zero.
+    fn cadence(&self) -> u64 {
+        self.block_time_ms.max(1)
+    }
+
+    /// The block-time rule: `time_ms` is after `parent_ms` by a whole number of cadence
+    /// intervals.
+    pub fn check_block_time(&self, parent_ms: u64, time_ms: u64) -> Result<(), BlockRuleError> {
+        if time_ms <= parent_ms {
+            return Err(BlockRuleError::TimeNotAfterParent { parent_ms, time_ms });
+        }
+        if !(time_ms - parent_ms).is_multiple_of(self.cadence()) {
+            return Err(BlockRuleError::TimeOffCadence {
+                parent_ms,
+                time_ms,
+                cadence_ms: self.cadence(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The earliest time the rule allows after `parent_ms` that is not before `now_ms`: the
+    /// parent's time plus the fewest (at least one) cadence intervals. A proposer waits for
+    /// its clock to reach it, then stamps its block with it.
+    pub fn block_time_slot(&self, parent_ms: u64, now_ms: u64) -> u64 {
+        let cadence = self.cadence();
+        let intervals = now_ms.saturating_sub(parent_ms).div_ceil(cadence).max(1);
+        parent_ms.saturating_add(intervals.saturating_mul(cadence))
     }
 
     /// A transaction is large when its fuel limit is over 1/64 of the block; large ones may
@@ -219,6 +285,15 @@ impl Executor {
         &self.params
     }
 
+    /// The time of `parent`'s block: 0 (the Unix epoch) for the genesis state.
+    pub fn parent_time(&self, parent: &Head) -> Result<u64, ExecError> {
+        Ok(self
+            .store
+            .block(parent.height)?
+            .map(|b| b.header.time_ms)
+            .unwrap_or(0))
+    }
+
     /// Writes genesis if the store is empty; returns the head either way.
     pub fn init_genesis(&self, genesis: &Genesis) -> Result<Head, ExecError> {
         if let Some(head) = self.store.head()? {
@@ -261,6 +336,8 @@ impl Executor {
         candidates: Vec<SignedTransaction>,
     ) -> Result<BlockProposal, ExecError> {
         let height = parent.height + 1;
+        self.params
+            .check_block_time(self.parent_time(parent)?, time_ms)?;
         let view = StateView::new(self.store.clone(), parent.height);
         let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, height)?;
         let ctx = BlockContext { height, time_ms };
@@ -272,6 +349,7 @@ impl Executor {
         let mut diagnostics = Vec::new();
         let mut fuel_budget = self.params.block_fuel_limit;
         let mut large_budget = self.params.block_fuel_limit / 2;
+        let mut sealed_budget = self.params.block_sealed_fuel_limit;
         // Signers with a transaction deferred to a later block: their later nonces wait too
         // (checking them now would refuse them for a nonce gap).
         let mut deferred = std::collections::BTreeSet::new();
@@ -290,13 +368,16 @@ impl Executor {
                     continue;
                 }
             };
+            let sealed = is_sealed_call(&stx.tx.call);
             match checked {
                 // Valid but over what is left of this block's fuel (or of its share for large
-                // transactions): it and its signer's later ones wait for a later block.
+                // transactions, or of its sealed fuel for sealed calls): it and its signer's
+                // later ones wait for a later block.
                 Ok(())
                     if stx.tx.fuel_limit > fuel_budget
                         || (self.params.is_large(stx.tx.fuel_limit)
-                            && stx.tx.fuel_limit > large_budget) =>
+                            && stx.tx.fuel_limit > large_budget)
+                        || (sealed && stx.tx.fuel_limit > sealed_budget) =>
                 {
                     deferred.insert(stx.tx.signer);
                     continue;
@@ -310,6 +391,9 @@ impl Executor {
                             fuel_budget -= stx.tx.fuel_limit;
                             if self.params.is_large(stx.tx.fuel_limit) {
                                 large_budget -= stx.tx.fuel_limit;
+                            }
+                            if sealed {
+                                sealed_budget -= stx.tx.fuel_limit;
                             }
                             receipts.push(receipt);
                             diagnostics.push(diagnostic);
@@ -369,14 +453,8 @@ impl Executor {
         expect(h.chain_id == self.params.chain_id, "chain id")?;
         expect(h.height == parent.height + 1, "height")?;
         expect(h.parent_hash == parent.block_hash, "parent hash")?;
-        let parent_time = match self.store.block(parent.height)? {
-            Some(b) => b.header.time_ms,
-            None => 0,
-        };
-        expect(
-            h.time_ms > parent_time,
-            "block time must be after the parent's",
-        )?;
+        self.params
+            .check_block_time(self.parent_time(parent)?, h.time_ms)?;
         expect(
             block.txs.len() <= self.params.max_block_txs,
             "transaction count",
@@ -400,6 +478,19 @@ impl Executor {
             fuel <= u128::from(self.params.block_fuel_limit),
             "block fuel limit",
         )?;
+        let sealed_fuel: u128 = block
+            .txs
+            .iter()
+            .filter(|t| is_sealed_call(&t.tx.call))
+            .map(|t| u128::from(t.tx.fuel_limit))
+            .sum();
+        if sealed_fuel > u128::from(self.params.block_sealed_fuel_limit) {
+            return Err(BlockRuleError::SealedFuelOverBlockLimit {
+                fuel: sealed_fuel,
+                limit: self.params.block_sealed_fuel_limit,
+            }
+            .into());
+        }
         let view = StateView::new(self.store.clone(), parent.height);
         let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, h.height)?;
         expect(h.validators_hash == validators_hash, "validators hash")?;

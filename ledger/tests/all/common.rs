@@ -70,20 +70,30 @@ pub struct Node {
 
 impl Node {
     pub fn open(dir: &Path) -> Node {
+        Self::open_with(dir, ChainParams::new(CHAIN))
+    }
+
+    /// A node with other chain parameters (to build blocks the default rules refuse).
+    pub fn open_with(dir: &Path, params: ChainParams) -> Node {
         let store = Store::open(dir).expect("open store");
         let exec = Executor::new(
             store.clone(),
             Vm::new(VmConfig::default()).expect("vm"),
-            ChainParams::new(CHAIN),
+            params,
         )
         .with_vault(civitas_ledger::vault::Vault::new(store, [42; 32]))
         .with_sealing_key([7; 32])
         .with_access_key(civitas_primitives::dev::dev_access_key(CHAIN));
         let head = exec.init_genesis(&genesis()).expect("genesis");
+        // A reopened store goes on from its head block's time.
+        let time_ms = exec
+            .parent_time(&head)
+            .expect("head time")
+            .max(1_700_000_000_000);
         Node {
             exec,
             head,
-            time_ms: 1_700_000_000_000,
+            time_ms,
         }
     }
 

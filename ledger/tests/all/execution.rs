@@ -1,6 +1,6 @@
 //! Blocks: transfers, contracts, rejections, restart, and a second node validating the first's
 //! blocks.
-use civitas_ledger::{ExecError, Store, TxError};
+use civitas_ledger::{BlockRuleError, ExecError, Store, TxError};
 use civitas_primitives::block::ReceiptStatus;
 use civitas_primitives::contract_address;
 use civitas_primitives::tx::Call;
@@ -175,7 +175,9 @@ fn another_node_validates_the_block_and_refuses_a_tampered_one() {
     stale_time.header.time_ms = 0;
     assert!(matches!(
         validator.exec.validate(&validator.head, &stale_time),
-        Err(ExecError::Mismatch(m)) if m.contains("block time")
+        Err(ExecError::BlockRule(
+            BlockRuleError::TimeNotAfterParent { .. }
+        ))
     ));
 
     let mut forged = block.clone();

@@ -49,7 +49,13 @@ pub trait Application: Send + Sync {
     fn start_height(&self) -> Result<u64, AppError>;
     /// The validators for `height`: a pure function of committed state.
     fn validator_set(&self, height: u64) -> Result<Vec<AccountId>, AppError>;
-    /// Builds (and executes) this node's block for `height` in `round`; the block is kept,
+    /// The time this node's block for `height` must carry if proposed at `now_ms`: the
+    /// parent's time plus the fewest (at least one) intervals of the chain's block cadence
+    /// that do not fall before `now_ms`. The proposer waits for its clock to reach it and
+    /// stamps it before executing, so block times do not show how long execution took.
+    fn block_time_slot(&self, height: u64, now_ms: u64) -> Result<u64, AppError>;
+    /// Builds (and executes) this node's block for `height` in `round` at `time_ms` (a slot
+    /// of [`Application::block_time_slot`]); the block is kept,
     /// next to the other rounds' blocks of the height, until the height is decided.
     fn propose(
         &self,

@@ -3,6 +3,10 @@
 //! holds all the dev departments' keys, so its certificates carry a real quorum) and reports the
 //! decision. It decides every height in round 0.
 //!
+//! Block times follow the chain's cadence: the engine asks for the height's slot (the parent's
+//! time plus whole intervals, not before now), sleeps until its clock reaches it and proposes
+//! with that time, before anything of the block is executed.
+//!
 //! Its wake-up hooks ([`SoloWork`]) are this engine's own: a multi-validator engine is driven by
 //! its peers' messages and timeouts instead.
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,28 +30,35 @@ pub trait SoloWork {
 /// A one-process engine.
 pub struct SoloEngine {
     keys: Vec<Keypair>,
-    interval: Duration,
+    gather: Duration,
 }
 
+/// The longest the engine sleeps at once while it waits for a slot (so it notices `stop`).
+const SLOT_WAIT_STEP: Duration = Duration::from_millis(50);
+
 impl SoloEngine {
-    /// An engine that votes with every key of `keys` that is a validator of the height,
-    /// proposes with the first of them, and proposes at most every `interval`.
-    pub fn new(keys: Vec<Keypair>, interval: Duration) -> Self {
-        SoloEngine { keys, interval }
+    /// An engine that votes with every key of `keys` that is a validator of the height and
+    /// proposes with the first of them. When transactions arrive at an idle chain it gathers
+    /// more for `gather` (unless the pool is full) before it waits for the next slot.
+    pub fn new(keys: Vec<Keypair>, gather: Duration) -> Self {
+        SoloEngine { keys, gather }
     }
 
     /// Runs until `stop` is set.
     pub fn run<A: Application + SoloWork + ?Sized>(&self, app: &A, stop: &AtomicBool) {
+        let mut idle = true;
         while !stop.load(Ordering::Relaxed) {
             let (waiting, full) = app.pending_work();
             if !waiting {
                 app.wait_for_work(Duration::from_millis(200));
+                idle = true;
                 continue;
             }
-            if !full {
-                std::thread::sleep(self.interval);
+            if idle && !full {
+                std::thread::sleep(self.gather);
             }
-            if let Err(e) = self.decide_one(app) {
+            idle = false;
+            if let Err(e) = self.decide_one(app, stop) {
                 if e.is_node_failure() {
                     tracing::error!(error = %e, "this node failed while producing a block; not voting, retrying");
                 } else {
@@ -58,7 +69,11 @@ impl SoloEngine {
         }
     }
 
-    fn decide_one<A: Application + ?Sized>(&self, app: &A) -> Result<(), AppError> {
+    fn decide_one<A: Application + ?Sized>(
+        &self,
+        app: &A,
+        stop: &AtomicBool,
+    ) -> Result<(), AppError> {
         let height = app.start_height()?;
         let validators = app.validator_set(height)?;
         let voters: Vec<&Keypair> = self
@@ -80,7 +95,18 @@ impl SoloEngine {
             )));
         }
         let round = 0;
-        let block = app.propose(height, round, now_ms(), proposer.account())?;
+        let slot = app.block_time_slot(height, now_ms())?;
+        loop {
+            let now = now_ms();
+            if now >= slot {
+                break;
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(slot - now).min(SLOT_WAIT_STEP));
+        }
+        let block = app.propose(height, round, slot, proposer.account())?;
         // The same path a validator takes on another's proposal (cached: not re-executed).
         app.validate(&block, round)?;
         let hash = block.header.hash();
