@@ -14,6 +14,7 @@ mod keystore;
 mod rejections;
 mod restart;
 mod rpc_codes;
+mod rpc_limits;
 mod sealed_recipients;
 mod signed_requests;
 mod subscriptions;
