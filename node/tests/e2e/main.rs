@@ -10,6 +10,7 @@ mod batch;
 mod commit_record;
 mod config;
 mod data;
+mod flood;
 mod keystore;
 mod rejections;
 mod restart;
