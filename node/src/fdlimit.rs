@@ -60,8 +60,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn raising_leaves_the_soft_limit_at_the_hard_limit() {
+    fn raising_lifts_a_lowered_soft_limit_to_the_hard_limit() {
+        let before = current().expect("limits");
+        // Lower the soft limit by one (harmless to the other tests), so raising has work to do.
+        let lowered = libc::rlimit {
+            rlim_cur: before.hard - 1,
+            rlim_max: before.hard,
+        };
+        // SAFETY: setrlimit reads a `struct rlimit` through a valid pointer to one.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lowered) }, 0);
+        assert_eq!(current().expect("limits").soft, before.hard - 1);
         let after = raise_to_hard().expect("limits");
-        assert_eq!(after.soft, after.hard);
+        assert_eq!(after.soft, before.hard);
+        assert_eq!(after.hard, before.hard);
     }
 }
