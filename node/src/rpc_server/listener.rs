@@ -606,6 +606,33 @@ mod tests {
         closed_by_listener(&mut sock).await;
     }
 
+    #[tokio::test]
+    async fn at_the_cap_a_connection_with_half_a_request_is_idle_and_closed_first() {
+        use tokio::io::AsyncWriteExt;
+        let cap2 = ListenerConfig {
+            max_connections: 2,
+            ..config(Duration::from_secs(3600), Duration::from_secs(3600))
+        };
+        let (addr, _handle) = listening(cap2).await;
+        let mut half = TcpStream::connect(addr).await.expect("connect");
+        half.write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .expect("half a request");
+        // Let the listener read the headers, so the request has reached the service.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let silent = TcpStream::connect(addr).await.expect("connect");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _newcomer = TcpStream::connect(addr).await.expect("connect");
+        closed_by_listener(&mut half).await;
+        let mut byte = [0u8; 1];
+        assert!(
+            matches!(silent.try_read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+            "the newer silent connection stays open"
+        );
+    }
+
     #[test]
     fn at_the_cap_the_connection_idle_longest_is_closed_and_a_busy_one_never() {
         let registry = Registry::new();

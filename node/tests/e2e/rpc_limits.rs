@@ -209,6 +209,13 @@ async fn with_1024_files_1100_idle_sockets_neither_spin_the_node_nor_lock_a_new_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // The ones closed were the oldest: the 400 opened last are all still open.
+    let newest_closed = idle[700..].iter().filter(|s| closed_by_peer(s)).count();
+    assert_eq!(
+        newest_closed, 0,
+        "the node closed {newest_closed} of the 400 sockets opened last instead of older ones"
+    );
+
     let fresh = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(20))
         .build(&node.url)
