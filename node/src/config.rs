@@ -38,6 +38,12 @@ pub struct NodeArgs {
     /// Most transactions the pool holds; submissions beyond it get error 1004 (default 50000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub pool_max_txs: Option<u64>,
+    /// Most fuel one `contract_query` or `contract_dryRun` may burn (default 100000000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub query_fuel_cap: Option<u64>,
+    /// Most open RPC connections (default 512; never more than half the open-file limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rpc_max_connections: Option<u64>,
     /// Start from an empty chain: delete the dev data directory first (dev only).
     #[arg(long, requires = "dev")]
     pub reset: bool,
@@ -65,6 +71,13 @@ pub struct NodeConfig {
     /// Most transactions the pool holds.
     #[serde(default = "default_pool_max_txs")]
     pub pool_max_txs: u64,
+    /// Most fuel one query or dry run may burn: unauthenticated work is bounded.
+    #[serde(default = "default_query_fuel_cap")]
+    pub query_fuel_cap: u64,
+    /// Most open RPC connections (idle ones included); the node also keeps it at or below
+    /// half its open-file limit.
+    #[serde(default = "default_rpc_max_connections")]
+    pub rpc_max_connections: u64,
     /// File holding the chain sealing key (32 bytes, hex), on the nodes that execute sealed
     /// calls; without it the node cannot execute a block holding one.
     #[serde(default)]
@@ -88,6 +101,18 @@ fn default_interval() -> u64 {
 fn default_pool_max_txs() -> u64 {
     PoolLimits::default().max_count as u64
 }
+
+fn default_query_fuel_cap() -> u64 {
+    DEFAULT_QUERY_FUEL_CAP
+}
+fn default_rpc_max_connections() -> u64 {
+    DEFAULT_RPC_MAX_CONNECTIONS
+}
+
+/// The fuel cap that queries and dry runs share unless configured otherwise.
+pub const DEFAULT_QUERY_FUEL_CAP: u64 = 100_000_000;
+/// The connection cap of the RPC server unless configured otherwise.
+pub const DEFAULT_RPC_MAX_CONNECTIONS: u64 = 512;
 
 fn dev_data_dir() -> PathBuf {
     std::env::var_os("HOME")
@@ -135,6 +160,10 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
             pool_max_txs: args.pool_max_txs.unwrap_or_else(default_pool_max_txs),
+            query_fuel_cap: args.query_fuel_cap.unwrap_or(DEFAULT_QUERY_FUEL_CAP),
+            rpc_max_connections: args
+                .rpc_max_connections
+                .unwrap_or(DEFAULT_RPC_MAX_CONNECTIONS),
             sealing_key_file: None,
             access_key_file: None,
         };
@@ -171,6 +200,12 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         }
         if let Some(n) = args.pool_max_txs {
             config.pool_max_txs = n;
+        }
+        if let Some(n) = args.query_fuel_cap {
+            config.query_fuel_cap = n;
+        }
+        if let Some(n) = args.rpc_max_connections {
+            config.rpc_max_connections = n;
         }
         let genesis: Genesis = serde_json::from_slice(
             &std::fs::read(&config.genesis_file)
@@ -230,5 +265,18 @@ mod tests {
         let set: NodeConfig = toml::from_str(&format!("{BASE}pool_max_txs = 7\n")).expect("config");
         assert_eq!(set.pool_max_txs, 7);
         assert!(toml::from_str::<NodeConfig>(&format!("{BASE}pool_max = 7\n")).is_err());
+    }
+
+    #[test]
+    fn query_fuel_cap_and_rpc_max_connections_read_from_the_file_with_defaults() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        assert_eq!(absent.query_fuel_cap, DEFAULT_QUERY_FUEL_CAP);
+        assert_eq!(absent.rpc_max_connections, DEFAULT_RPC_MAX_CONNECTIONS);
+        let set: NodeConfig = toml::from_str(&format!(
+            "{BASE}query_fuel_cap = 1000000\nrpc_max_connections = 9\n"
+        ))
+        .expect("config");
+        assert_eq!(set.query_fuel_cap, 1_000_000);
+        assert_eq!(set.rpc_max_connections, 9);
     }
 }

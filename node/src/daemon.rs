@@ -24,6 +24,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
         sealing_key,
         access_key,
     } = resolve(&args)?;
+    let nofile = crate::fdlimit::raise_to_hard()?;
+    tracing::info!(
+        soft = nofile.soft,
+        hard = nofile.hard,
+        "open-file limit (RLIMIT_NOFILE)"
+    );
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let store = Store::open(&config.data_dir)
@@ -47,6 +53,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
     if config.pool_max_txs == 0 {
         bail!("pool_max_txs must be at least 1");
     }
+    if config.query_fuel_cap == 0 {
+        bail!("query_fuel_cap must be at least 1");
+    }
+    if config.rpc_max_connections == 0 {
+        bail!("rpc_max_connections must be at least 1");
+    }
     let limits = PoolLimits {
         max_count: usize::try_from(config.pool_max_txs).unwrap_or(usize::MAX),
         ..PoolLimits::default()
@@ -58,7 +70,20 @@ pub fn run(args: NodeArgs) -> Result<()> {
         .thread_stack_size(8 * 1024 * 1024)
         .build()?;
     let (rpc_addr, metrics_addr, server) = runtime.block_on(async {
-        let (rpc_addr, server) = crate::rpc_server::start(config.rpc_addr, chain.clone()).await?;
+        let settings = crate::rpc_server::RpcSettings {
+            query_fuel: config.query_fuel_cap,
+            listener: crate::rpc_server::listener::ListenerConfig::for_limits(
+                config.rpc_max_connections,
+                nofile.soft,
+            ),
+        };
+        tracing::info!(
+            max_connections = settings.listener.max_connections,
+            query_fuel_cap = settings.query_fuel,
+            "RPC limits"
+        );
+        let (rpc_addr, server) =
+            crate::rpc_server::start(config.rpc_addr, chain.clone(), settings).await?;
         let listener = tokio::net::TcpListener::bind(config.metrics_addr)
             .await
             .with_context(|| format!("binding metrics on {}", config.metrics_addr))?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod consensus;
 mod daemon;
 pub mod dev;
+pub mod fdlimit;
 pub mod mempool;
 pub mod metrics;
 pub mod rpc_server;

@@ -1,6 +1,6 @@
 //! The transaction pool: admits signed transactions after their signature and state checks,
 //! keeps each account's transactions in nonce order, refuses duplicates, and bounds its size.
-//! The block producer takes from it in arrival order; commits prune it. The pool knows the
+//! The block producer takes from it round-robin across signers; commits prune it. The pool knows the
 //! ledger only through [`LedgerChecks`].
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -155,14 +155,36 @@ impl Mempool {
         Ok(hash)
     }
 
-    /// Up to `max` transactions in arrival order (which is nonce order per account).
+    /// Up to `max` transactions for the next block, taken round-robin across signers: every
+    /// signer's first pending transaction, then every signer's second, and so on (signers in
+    /// the arrival order of their first pending one, each signer's in nonce order). So one
+    /// member's backlog, however long, never keeps another member's transaction out of the
+    /// candidates.
     pub fn candidates(&self, max: usize) -> Vec<SignedTransaction> {
-        self.order
-            .iter()
-            .filter_map(|h| self.entries.get(h))
-            .take(max)
-            .map(|e| e.tx.clone())
-            .collect()
+        let mut signers: HashMap<AccountId, usize> = HashMap::new();
+        let mut queues: Vec<VecDeque<&SignedTransaction>> = Vec::new();
+        for e in self.order.iter().filter_map(|h| self.entries.get(h)) {
+            let i = *signers.entry(e.tx.tx.signer).or_insert_with(|| {
+                queues.push(VecDeque::new());
+                queues.len() - 1
+            });
+            queues[i].push_back(&e.tx);
+        }
+        let mut out = Vec::with_capacity(max.min(self.entries.len()));
+        // Each round takes one from every signer still holding some; exhausted signers drop
+        // out, so the whole walk is linear in the pool's size.
+        while !queues.is_empty() {
+            for q in queues.iter_mut() {
+                if out.len() >= max {
+                    return out;
+                }
+                if let Some(tx) = q.pop_front() {
+                    out.push(tx.clone());
+                }
+            }
+            queues.retain(|q| !q.is_empty());
+        }
+        out
     }
 
     /// Drops committed and rejected transactions, and any whose nonce the committed state has
@@ -191,5 +213,72 @@ impl Mempool {
             *n = (*n).max(e.tx.tx.nonce + 1);
         }
         self.next_nonce = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use civitas_primitives::crypto::Keypair;
+    use civitas_primitives::tx::{Call, Transaction};
+
+    use super::*;
+
+    /// Committed state where every account is at nonce 0 and every transaction is valid.
+    struct Fresh;
+
+    impl LedgerChecks for Fresh {
+        fn committed_nonce(&self, _: &AccountId) -> Result<u64, String> {
+            Ok(0)
+        }
+        fn check(&self, _: &SignedTransaction) -> Result<Result<(), TxError>, String> {
+            Ok(Ok(()))
+        }
+    }
+
+    fn tx(k: &Keypair, nonce: u64) -> SignedTransaction {
+        k.sign_tx(Transaction {
+            chain_id: "c".into(),
+            signer: k.account(),
+            nonce,
+            fuel_limit: 1,
+            call: Call::Transfer {
+                to: AccountId::default(),
+                amount: 1,
+            },
+        })
+    }
+
+    #[test]
+    fn candidates_take_every_signers_next_transaction_before_anyones_second() {
+        let (flood, other, late) = (Keypair::dev("a"), Keypair::dev("b"), Keypair::dev("c"));
+        let mut pool = Mempool::new(PoolLimits::default());
+        for n in 0..5 {
+            pool.admit(&Fresh, tx(&flood, n), false).expect("admit");
+        }
+        pool.admit(&Fresh, tx(&other, 0), false).expect("admit");
+        pool.admit(&Fresh, tx(&other, 1), false).expect("admit");
+        pool.admit(&Fresh, tx(&late, 0), false).expect("admit");
+        let picked: Vec<(AccountId, u64)> = pool
+            .candidates(4)
+            .iter()
+            .map(|t| (t.tx.signer, t.tx.nonce))
+            .collect();
+        assert_eq!(
+            picked,
+            vec![
+                (flood.account(), 0),
+                (other.account(), 0),
+                (late.account(), 0),
+                (flood.account(), 1),
+            ]
+        );
+        let all = pool.candidates(100);
+        assert_eq!(all.len(), 8);
+        let flood_nonces: Vec<u64> = all
+            .iter()
+            .filter(|t| t.tx.signer == flood.account())
+            .map(|t| t.tx.nonce)
+            .collect();
+        assert_eq!(flood_nonces, vec![0, 1, 2, 3, 4], "nonce order per signer");
     }
 }

@@ -815,7 +815,8 @@ mod tests {
     fn openrpc_lists_exactly_the_served_methods() {
         let dir = tempfile::tempdir().expect("tmp");
         let c = std::sync::Arc::new(chain(dir.path(), PoolLimits::default()));
-        let module = crate::rpc_server::module(c).expect("module");
+        let module =
+            crate::rpc_server::module(c, crate::config::DEFAULT_QUERY_FUEL_CAP).expect("module");
         let mut served: Vec<&str> = module.method_names().collect();
         served.sort();
         let mut documented: Vec<&str> = civitas_rpc::openrpc::METHODS.iter().map(|m| m.0).collect();

@@ -6,11 +6,12 @@ use civitas_primitives::tx::Transaction;
 use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
+use civitas_runtime::VmError;
 use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::types::ErrorObjectOwned;
 use parity_scale_codec::DecodeAll;
 
-use super::{account_param, internal, Api, QUERY_FUEL};
+use super::{account_param, internal, Api};
 
 #[async_trait]
 impl ContractApiServer for Api {
@@ -22,10 +23,11 @@ impl ContractApiServer for Api {
             None => AccountId::default(),
         };
         let chain = self.chain.clone();
+        let cap = self.query_fuel;
         let result = tokio::task::spawn_blocking(move || {
             chain
                 .query_exec
-                .query(contract, caller, input, QUERY_FUEL, now_ms())
+                .query(contract, caller, input, cap, now_ms())
         })
         .await
         .map_err(internal)?
@@ -37,7 +39,12 @@ impl ContractApiServer for Api {
             }),
             Err(e) => Err(ErrorObjectOwned::owned(
                 errors::EXECUTION_FAILED,
-                format!("query failed: {}", e.error),
+                match e.error {
+                    VmError::OutOfFuel => format!(
+                        "query failed: out of fuel: queries stop at this node's cap of {cap} fuel"
+                    ),
+                    other => format!("query failed: {other}"),
+                },
                 Some(serde_json::json!({ "fuel_used": e.fuel_used, "debug_log": e.debug_log })),
             )),
         }
@@ -48,12 +55,12 @@ impl ContractApiServer for Api {
         let tx = Transaction::decode_all(&mut &bytes[..])
             .map_err(|_| invalid_param("tx", "not a SCALE-encoded unsigned transaction"))?;
         let chain = self.chain.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            chain.query_exec.dry_run(&tx, now_ms(), QUERY_FUEL)
-        })
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+        let cap = self.query_fuel;
+        let result =
+            tokio::task::spawn_blocking(move || chain.query_exec.dry_run(&tx, now_ms(), cap))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
         let run = result.map_err(|e| {
             error(
                 errors::TX_REJECTED,

@@ -7,6 +7,7 @@ mod chain;
 mod consent;
 mod contract;
 mod credits;
+pub mod listener;
 pub mod private;
 mod state;
 mod system;
@@ -20,16 +21,15 @@ use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
 use jsonrpsee::core::RpcResult;
-use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::server::{PingConfig, RpcModule, Server, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::service::Chain;
 
-/// The fuel cap that queries and dry runs share: unauthenticated work is bounded.
-pub(crate) const QUERY_FUEL: u64 = 100_000_000;
-
 pub(crate) struct Api {
     chain: Arc<Chain>,
+    /// The fuel cap that queries and dry runs share: unauthenticated work is bounded.
+    query_fuel: u64,
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
@@ -94,24 +94,19 @@ impl Api {
     }
 }
 
-/// Every method of the API in one module, plus `rpc.discover`.
-pub fn module(chain: Arc<Chain>) -> anyhow::Result<RpcModule<()>> {
+/// Every method of the API in one module, plus `rpc.discover`; queries and dry runs stop at
+/// `query_fuel` fuel.
+pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()>> {
+    let api = || Api {
+        chain: chain.clone(),
+        query_fuel,
+    };
     let mut module = RpcModule::new(());
-    module.merge(ChainApiServer::into_rpc(Api {
-        chain: chain.clone(),
-    }))?;
-    module.merge(TxApiServer::into_rpc(Api {
-        chain: chain.clone(),
-    }))?;
-    module.merge(ContractApiServer::into_rpc(Api {
-        chain: chain.clone(),
-    }))?;
-    module.merge(StateApiServer::into_rpc(Api {
-        chain: chain.clone(),
-    }))?;
-    module.merge(SystemApiServer::into_rpc(Api {
-        chain: chain.clone(),
-    }))?;
+    module.merge(ChainApiServer::into_rpc(api()))?;
+    module.merge(TxApiServer::into_rpc(api()))?;
+    module.merge(ContractApiServer::into_rpc(api()))?;
+    module.merge(StateApiServer::into_rpc(api()))?;
+    module.merge(SystemApiServer::into_rpc(api()))?;
     let guard = Arc::new(private::ReplayGuard::default());
     let private = || private::PrivateApi::new(chain.clone(), guard.clone());
     module.merge(VaultApiServer::into_rpc(private()))?;
@@ -124,18 +119,43 @@ pub fn module(chain: Arc<Chain>) -> anyhow::Result<RpcModule<()>> {
     Ok(module)
 }
 
-/// Starts the server on `addr` with request-size and connection limits.
+/// What the RPC server runs with.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcSettings {
+    /// The fuel cap of queries and dry runs.
+    pub query_fuel: u64,
+    /// The connection limits (see [`listener`]).
+    pub listener: listener::ListenerConfig,
+}
+
+/// Starts the server on `addr`: request and response size limits, the listener's connection
+/// cap, idle timeout and accept backoff.
 pub async fn start(
     addr: SocketAddr,
     chain: Arc<Chain>,
+    settings: RpcSettings,
 ) -> anyhow::Result<(SocketAddr, ServerHandle)> {
+    let max = u32::try_from(settings.listener.max_connections).unwrap_or(u32::MAX);
     let config = jsonrpsee::server::ServerConfig::builder()
-        .max_request_body_size(2 * 1024 * 1024)
+        .max_request_body_size(listener::MAX_REQUEST_BODY as u32)
         .max_response_body_size(16 * 1024 * 1024)
-        .max_connections(512)
+        // The listener caps sockets; this caps what jsonrpsee counts (requests in flight and
+        // WebSocket sessions), which never exceeds them.
+        .max_connections(max)
+        // Sessions whose client stops answering pings are closed.
+        .enable_ws_ping(PingConfig::new())
         .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
-    let local = server.local_addr()?;
-    let handle = server.start(module(chain)?);
+    let services = Server::builder().set_config(config).to_service_builder();
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
+    let local = tcp.local_addr()?;
+    let (stop, handle) = jsonrpsee::server::stop_channel();
+    let methods = module(chain, settings.query_fuel)?;
+    tokio::spawn(listener::run(
+        tcp,
+        services,
+        methods.into(),
+        stop,
+        settings.listener,
+    ));
     Ok((local, handle))
 }

@@ -136,7 +136,23 @@ impl DevNode {
 
     /// Starts `civitas ARGS` with a log filter and a destination for its log.
     pub fn spawn_with(args: &[&str], log_filter: &str, log: Stdio) -> DevNode {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        Self::spawn_command(
+            Command::new(env!("CARGO_BIN_EXE_civitas")),
+            args,
+            log_filter,
+            log,
+        )
+    }
+
+    /// Starts `command ARGS` (the `civitas` binary, prepared by the caller, e.g. with limits
+    /// set before exec) and waits until it prints its RPC and metrics addresses.
+    pub fn spawn_command(
+        mut command: Command,
+        args: &[&str],
+        log_filter: &str,
+        log: Stdio,
+    ) -> DevNode {
+        let mut child = command
             .args(args)
             .env("RUST_LOG", log_filter)
             .stdout(Stdio::piped())
