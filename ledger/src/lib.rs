@@ -23,8 +23,9 @@ pub mod store;
 pub mod vault;
 
 pub use executor::{
-    BlockProposal, BlockRuleError, ChainParams, DryRun, ExecError, ExecutedBlock, Executor,
-    TxError, DEFAULT_BLOCK_SEALED_FUEL_LIMIT, DEFAULT_BLOCK_TIME_MS, DEFAULT_SEALED_FUEL_CAP,
+    is_sealed_call, BlockProposal, BlockRuleError, ChainParams, DryRun, ExecError, ExecutedBlock,
+    Executor, TxError, DEFAULT_BLOCK_SEALED_FUEL_LIMIT, DEFAULT_BLOCK_TIME_MS,
+    DEFAULT_SEALED_FUEL_CAP,
 };
 pub use genesis::{Genesis, GenesisAccount};
 pub use store::{Head, Store, StoreError};

@@ -403,6 +403,21 @@ impl Application for Chain {
         Ok(self.block_exec.params().block_time_slot(parent_ms, now_ms))
     }
 
+    fn announce_not_before(&self, block: &Block) -> u64 {
+        let sealed = block
+            .txs
+            .iter()
+            .any(|t| civitas_ledger::is_sealed_call(&t.tx.call));
+        if sealed {
+            block
+                .header
+                .time_ms
+                .saturating_add(self.block_exec.params().block_time_ms)
+        } else {
+            0
+        }
+    }
+
     fn propose(
         &self,
         height: u64,

@@ -115,7 +115,8 @@ pub enum CostClass {
     Hash,
     /// A signature verification.
     Signature,
-    /// A sealed read: consent check, audit entry, decryption.
+    /// A sealed read of a granted record: a store lookup and a decryption (its consent,
+    /// charge and audit entry were settled before the call ran).
     Sealed,
 }
 

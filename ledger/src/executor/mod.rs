@@ -140,12 +140,15 @@ impl ChainParams {
         Ok(())
     }
 
-    /// The earliest time the rule allows after `parent_ms` that is not before `now_ms`: the
-    /// parent's time plus the fewest (at least one) cadence intervals. A proposer waits for
-    /// its clock to reach it, then stamps its block with it.
+    /// The slot a block proposed at `now_ms` carries: the latest time the rule allows after
+    /// `parent_ms` that is not after `now_ms` (the parent's time plus the most whole cadence
+    /// intervals that have passed), or the first slot when none has passed yet. A proposer
+    /// waits for its clock to reach the slot, then stamps its block with it; a proposer a
+    /// little late (by less than an interval, e.g. after holding back its parent's
+    /// announcement to the end of its slot) still stamps the slot it is in.
     pub fn block_time_slot(&self, parent_ms: u64, now_ms: u64) -> u64 {
         let cadence = self.cadence();
-        let intervals = now_ms.saturating_sub(parent_ms).div_ceil(cadence).max(1);
+        let intervals = (now_ms.saturating_sub(parent_ms) / cadence).max(1);
         parent_ms.saturating_add(intervals.saturating_mul(cadence))
     }
 

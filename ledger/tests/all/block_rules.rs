@@ -61,7 +61,7 @@ fn sealed(nonce: u64, fuel: u64, contract: AccountId) -> SignedTransaction {
 }
 
 #[test]
-fn the_slot_is_the_first_whole_interval_after_the_parent_not_before_now() {
+fn the_slot_is_the_whole_interval_the_clock_is_in_and_never_the_parent_time() {
     let p = ChainParams::new(CHAIN);
     let (parent, i) = (1_700_000_000_000, p.block_time_ms);
     assert!(i > 1, "a cadence of {i} ms");
@@ -69,15 +69,17 @@ fn the_slot_is_the_first_whole_interval_after_the_parent_not_before_now() {
     assert_eq!(p.block_time_slot(parent, parent - 5), parent + i);
     assert_eq!(p.block_time_slot(parent, parent), parent + i);
     assert_eq!(p.block_time_slot(parent, parent + i), parent + i);
-    // A clock past a slot: the next whole interval, never an instant in between.
-    assert_eq!(p.block_time_slot(parent, parent + i + 1), parent + 2 * i);
+    // A clock past a slot: the slot it is in, never an instant in between.
+    assert_eq!(p.block_time_slot(parent, parent + i + 1), parent + i);
+    assert_eq!(p.block_time_slot(parent, parent + 2 * i - 1), parent + i);
+    assert_eq!(p.block_time_slot(parent, parent + 2 * i), parent + 2 * i);
     assert_eq!(
         p.block_time_slot(parent, parent + 7 * i - 1),
-        parent + 7 * i
+        parent + 6 * i
     );
     for now in parent..parent + 3 * i {
         let slot = p.block_time_slot(parent, now);
-        assert!(slot >= now);
+        assert!(slot + i > now, "within an interval of the clock");
         assert_eq!(p.check_block_time(parent, slot), Ok(()));
     }
 }

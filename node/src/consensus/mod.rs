@@ -49,11 +49,16 @@ pub trait Application: Send + Sync {
     fn start_height(&self) -> Result<u64, AppError>;
     /// The validators for `height`: a pure function of committed state.
     fn validator_set(&self, height: u64) -> Result<Vec<AccountId>, AppError>;
-    /// The time this node's block for `height` must carry if proposed at `now_ms`: the
-    /// parent's time plus the fewest (at least one) intervals of the chain's block cadence
-    /// that do not fall before `now_ms`. The proposer waits for its clock to reach it and
-    /// stamps it before executing, so block times do not show how long execution took.
+    /// The time this node's block for `height` carries if proposed at `now_ms`: the parent's
+    /// time plus the whole intervals of the chain's block cadence that have passed by
+    /// `now_ms` (at least one). The proposer waits for its clock to reach it and stamps it
+    /// before executing, so block times do not show how long execution took.
     fn block_time_slot(&self, height: u64, now_ms: u64) -> Result<u64, AppError>;
+    /// The earliest wall-clock time (ms) at which `block` may be committed and announced: for
+    /// a block holding sealed calls, the end of its slot (its time plus one cadence interval,
+    /// which bounds their execution), so when its head appears does not show how long they
+    /// ran; `0` for any other block.
+    fn announce_not_before(&self, block: &Block) -> u64;
     /// Builds (and executes) this node's block for `height` in `round` at `time_ms` (a slot
     /// of [`Application::block_time_slot`]); the block is kept,
     /// next to the other rounds' blocks of the height, until the height is decided.

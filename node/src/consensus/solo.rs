@@ -96,19 +96,15 @@ impl SoloEngine {
         }
         let round = 0;
         let slot = app.block_time_slot(height, now_ms())?;
-        loop {
-            let now = now_ms();
-            if now >= slot {
-                break;
-            }
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(slot - now).min(SLOT_WAIT_STEP));
+        if !wait_until(slot, stop) {
+            return Ok(());
         }
         let block = app.propose(height, round, slot, proposer.account())?;
         // The same path a validator takes on another's proposal (cached: not re-executed).
         app.validate(&block, round)?;
+        if !wait_until(app.announce_not_before(&block), stop) {
+            return Ok(());
+        }
         let hash = block.header.hash();
         let vote = vote_message(&block.header.chain_id, height, round, &hash);
         let certificate = CommitCertificate {
@@ -121,5 +117,19 @@ impl SoloEngine {
                 .collect(),
         };
         app.decided(block, certificate)
+    }
+}
+
+/// Sleeps until the wall clock reaches `time_ms`; `false` if told to stop first.
+fn wait_until(time_ms: u64, stop: &AtomicBool) -> bool {
+    loop {
+        let now = now_ms();
+        if now >= time_ms {
+            return true;
+        }
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(time_ms - now).min(SLOT_WAIT_STEP));
     }
 }

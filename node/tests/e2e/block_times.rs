@@ -178,6 +178,22 @@ async fn the_block_after_a_sealed_call_comes_one_cadence_later_whether_the_call_
     );
     assert!(message.contains("sealed call cap"), "{message}");
 
+    // When each head first appears to a client polling the node (the local clock is the
+    // node's: same machine).
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let watcher = {
+        let (seen, c) = (seen.clone(), node.client());
+        tokio::spawn(async move {
+            loop {
+                if let Ok(h) = c.get_head().await {
+                    let now = now_ms();
+                    seen.lock().expect("lock").entry(h.height).or_insert(now);
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    };
+
     // Two calls at the cap fill a block's sealed fuel, so the five calls make three blocks
     // back to back: two long calls (alice), two short ones (bob), and one more that makes
     // the block after the short ones.
@@ -249,4 +265,20 @@ async fn the_block_after_a_sealed_call_comes_one_cadence_later_whether_the_call_
         "the gap after the block of long calls ({after_long} ms) differs from the gap after the short ones ({after_short} ms): block times {times:?}"
     );
     assert_eq!(after_long, DEFAULT_BLOCK_TIME_MS, "one cadence interval");
+
+    // Nor does the moment a head appears: a block holding sealed calls is announced only at
+    // the end of its slot, however quickly its calls ran.
+    watcher.abort();
+    let seen = seen.lock().expect("lock").clone();
+    for (i, height) in [long, long + 1, long + 2].into_iter().enumerate() {
+        let first_seen = seen
+            .get(&height)
+            .copied()
+            .unwrap_or_else(|| panic!("head {height} never seen: {seen:?}"));
+        assert!(
+            first_seen >= times[i] + DEFAULT_BLOCK_TIME_MS,
+            "head {height} (time {}) appeared at {first_seen}, before the end of its slot",
+            times[i]
+        );
+    }
 }

@@ -61,7 +61,9 @@ pub struct FuelCosts {
     pub hash: ClassCost,
     /// [`CostClass::Signature`]: an ed25519 verification.
     pub signature: ClassCost,
-    /// [`CostClass::Sealed`]: consent check, audit entry, decryption.
+    /// [`CostClass::Sealed`]: a store lookup and a decryption, priced by time (the fuel a
+    /// tight loop burns in ~100 µs), so that the reads a call can afford fit in the share of
+    /// a block interval its fuel stands for.
     pub sealed: ClassCost,
 }
 
@@ -97,7 +99,7 @@ impl Default for FuelCosts {
             call: cost(20_000, 0),
             hash: cost(200, 4),
             signature: cost(60_000, 0),
-            sealed: cost(50_000, 0),
+            sealed: cost(1_000_000, 0),
         }
     }
 }
