@@ -87,6 +87,10 @@ pub struct NodeConfig {
     /// `access_key`. Without it the node cannot check or execute a private call.
     #[serde(default)]
     pub access_key_file: Option<PathBuf>,
+    /// The other nodes' JSON-RPC URLs (`http://HOST:PORT`): transactions this node admits and
+    /// record payloads it receives are forwarded to them.
+    #[serde(default)]
+    pub relay_rpc: Vec<String>,
 }
 
 fn default_rpc() -> SocketAddr {
@@ -166,6 +170,7 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
                 .unwrap_or(DEFAULT_RPC_MAX_CONNECTIONS),
             sealing_key_file: None,
             access_key_file: None,
+            relay_rpc: Vec::new(),
         };
         let validator_keys = dev::DEV_ACCOUNTS
             .iter()

@@ -70,6 +70,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
         .thread_stack_size(8 * 1024 * 1024)
         .build()?;
     let (rpc_addr, metrics_addr, server) = runtime.block_on(async {
+        if !config.relay_rpc.is_empty() {
+            chain.set_relay(crate::relay::Relay::start(&config.relay_rpc)?);
+            tracing::info!(
+                peers = config.relay_rpc.len(),
+                "forwarding transactions and records to peers"
+            );
+        }
         let settings = crate::rpc_server::RpcSettings {
             query_fuel: config.query_fuel_cap,
             listener: crate::rpc_server::listener::ListenerConfig::for_limits(

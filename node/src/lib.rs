@@ -9,9 +9,11 @@ pub mod config;
 pub mod consensus;
 mod daemon;
 pub mod dev;
+pub mod devnet;
 pub mod fdlimit;
 pub mod mempool;
 pub mod metrics;
+pub mod relay;
 pub mod rpc_server;
 pub mod service;
 

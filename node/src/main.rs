@@ -17,6 +17,9 @@ struct Cli {
 enum Command {
     /// Run a node: `--dev` for a local single-validator chain, `--config FILE` for deployments.
     Node(civitas_node::NodeArgs),
+    /// Set up a local network of department validators on 127.0.0.1.
+    #[command(subcommand)]
+    Devnet(civitas_node::devnet::DevnetCommand),
     #[command(flatten)]
     Client(civitas_cli::Command),
 }
@@ -26,6 +29,7 @@ fn main() -> std::process::ExitCode {
     cli.global.init_logging();
     civitas_cli::exit_code(match cli.command {
         Command::Node(args) => civitas_node::run(args),
+        Command::Devnet(cmd) => civitas_node::devnet::run(cmd),
         Command::Client(command) => civitas_cli::run(command, &cli.global),
     })
 }

@@ -66,6 +66,8 @@ pub struct Chain {
     proposed: Mutex<HashMap<Hash, Proposal>>,
     heads: broadcast::Sender<HeadInfo>,
     diagnostics: Mutex<Diagnostics>,
+    /// Forwarding to the other nodes of the network, if it has any.
+    relay: std::sync::OnceLock<crate::relay::Relay>,
     /// Metrics.
     pub metrics: Metrics,
 }
@@ -140,8 +142,21 @@ impl Chain {
             diagnostics: Mutex::new(Diagnostics::default()),
             proposed: Mutex::new(HashMap::new()),
             heads,
+            relay: std::sync::OnceLock::new(),
             metrics,
         })
+    }
+
+    /// Forwards what this node admits to the other nodes of its network (set once, at start).
+    pub fn set_relay(&self, relay: crate::relay::Relay) {
+        if self.relay.set(relay).is_err() {
+            tracing::warn!("the relay to peers was already set");
+        }
+    }
+
+    /// The forwarding to peers, if this node has any.
+    pub fn relay(&self) -> Option<&crate::relay::Relay> {
+        self.relay.get()
     }
 
     /// The committed head.

@@ -23,6 +23,9 @@ impl TxApiServer for Api {
         let result = tokio::task::spawn_blocking(move || chain.submit(stx))
             .await
             .map_err(internal)?;
+        if let (Ok(_), Some(relay)) = (&result, self.chain.relay()) {
+            relay.transactions(vec![tx]);
+        }
         result.map(|hash| to_hex(&hash.0)).map_err(|e| {
             let (code, reason) = pool_error_code(&e);
             error(code, format!("transaction refused: {e}"), Some(reason))
@@ -57,10 +60,20 @@ impl TxApiServer for Api {
             .filter_map(|s| s.as_ref().ok().cloned())
             .collect();
         let chain = self.chain.clone();
-        let mut results = tokio::task::spawn_blocking(move || chain.submit_batch(valid))
+        let results = tokio::task::spawn_blocking(move || chain.submit_batch(valid))
             .await
-            .map_err(internal)?
-            .into_iter();
+            .map_err(internal)?;
+        if let Some(relay) = self.chain.relay() {
+            let mut outcomes = results.iter();
+            let admitted = slots
+                .iter()
+                .zip(&txs)
+                .filter(|(slot, _)| slot.is_ok() && matches!(outcomes.next(), Some(Ok(_))))
+                .map(|(_, hex)| hex.clone())
+                .collect();
+            relay.transactions(admitted);
+        }
+        let mut results = results.into_iter();
         Ok(slots
             .into_iter()
             .map(|slot| match slot {

@@ -70,7 +70,17 @@ impl VaultApiServer for PrivateApi {
             })?;
             parsed.push(r);
         }
-        self.vault()?.put_records(&parsed).map_err(internal)?;
+        let vault = self.vault()?;
+        let mut new = Vec::new();
+        for (r, hex) in parsed.iter().zip(&records) {
+            if !vault.has_record(&r.hash()).map_err(internal)? {
+                new.push(hex.clone());
+            }
+        }
+        vault.put_records(&parsed).map_err(internal)?;
+        if let Some(relay) = self.chain.relay() {
+            relay.records(new).await;
+        }
         Ok(parsed.iter().map(|r| to_hex(&r.hash().0)).collect())
     }
 

@@ -11,6 +11,7 @@ mod block_times;
 mod commit_record;
 mod config;
 mod data;
+mod devnet;
 mod flood;
 mod keystore;
 mod private_metadata;

@@ -1,0 +1,189 @@
+//! A devnet of four department validators, each its own process on 127.0.0.1, configured by
+//! `civitas devnet init`: transactions submitted to any node reach every validator and
+//! commit; every node holds the same blocks, each with a certificate of at least three
+//! validators that `verify_certificate` accepts; a record uploaded through one node serves a
+//! disclosure through another.
+use crate::common::*;
+use civitas_primitives::block::{Block, CommitCertificate};
+use civitas_primitives::certificate::verify_certificate;
+
+const VALIDATORS: u16 = 4;
+const CHAIN_ID: &str = "civitas-devnet";
+
+/// A base port whose 10 ports per node are all free on 127.0.0.1 now.
+fn free_base_port() -> u16 {
+    let start = 20_000 + (std::process::id() % 2_000) as u16 * 10;
+    (0..400u16)
+        .map(|i| 20_000 + (start - 20_000 + i * 50) % 40_000)
+        .find(|base| {
+            (0..10 * VALIDATORS)
+                .all(|p| std::net::TcpListener::bind(("127.0.0.1", base + p)).is_ok())
+        })
+        .expect("a free port range")
+}
+
+fn transfer(k: &Keypair, nonce: u64) -> SignedTransaction {
+    k.sign_tx(Transaction {
+        chain_id: CHAIN_ID.into(),
+        signer: k.account(),
+        nonce,
+        fuel_limit: 1_000_000,
+        call: Call::Transfer {
+            to: key("alice").account(),
+            amount: 1,
+        },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certificates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = dir.path().join("net");
+    let base = free_base_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["devnet", "init", net.to_str().expect("utf-8")])
+        .args(["--validators", &VALIDATORS.to_string()])
+        .args(["--base-port", &base.to_string()])
+        .output()
+        .expect("devnet init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nodes: Vec<DevNode> = (0..VALIDATORS)
+        .map(|k| {
+            let config = net.join(format!("node-{k}/node.toml"));
+            DevNode::spawn(&["node", "--config", config.to_str().expect("utf-8")])
+        })
+        .collect();
+    let clients: Vec<HttpClient> = nodes.iter().map(|n| n.client()).collect();
+
+    // Each node gets the transfers of its own signer (one account's nonces go through one
+    // node: a node refuses a nonce that skips ahead of what it has seen).
+    let signers = ["bank-a", "bank-b", "insurer", "hospital"];
+    let mut hashes = Vec::new();
+    for round in 0..5u64 {
+        for (k, signer) in signers.iter().enumerate() {
+            let h = submit(&clients[k], &transfer(&key(signer), round))
+                .await
+                .unwrap_or_else(|e| panic!("node {k} refused {signer}'s transfer: {e}"));
+            hashes.push((k, h));
+        }
+    }
+    let mut top = 0;
+    for (k, h) in &hashes {
+        // Committed, and visible on every node.
+        let r = wait(&clients[*k], h).await;
+        assert_eq!(r.status, "success", "{r:?}");
+        top = top.max(r.height);
+        for (j, c) in clients.iter().enumerate() {
+            let r = wait(c, h).await;
+            assert_eq!(r.status, "success", "node {j}: {r:?}");
+        }
+    }
+    for (who, expected) in signers.iter().map(|s| (*s, 5u64)) {
+        for c in &clients {
+            let a = c
+                .get_account(to_hex(&key(who).account().0))
+                .await
+                .expect("account");
+            assert_eq!(
+                a.nonce, expected,
+                "{who}'s transfers committed exactly once"
+            );
+        }
+    }
+
+    // The same blocks everywhere, each certified by a quorum of the genesis validators.
+    let set: Vec<AccountId> = {
+        let info = clients[0]
+            .get_validators(Some(1))
+            .await
+            .expect("validators");
+        info.validators
+            .iter()
+            .map(|v| AccountId(hex32(v).expect("hex")))
+            .collect()
+    };
+    assert_eq!(set.len(), usize::from(VALIDATORS));
+    for height in 1..=top {
+        let mut raws = Vec::new();
+        for (k, c) in clients.iter().enumerate() {
+            let info = c.get_block(Some(height)).await.expect("block");
+            let block = Block::decode(&mut &from_hex(&info.raw).expect("hex")[..]).expect("block");
+            let cert = CommitCertificate::decode(
+                &mut &from_hex(info.certificate.as_deref().expect("certificate")).expect("hex")[..],
+            )
+            .expect("certificate");
+            let signers: std::collections::BTreeSet<_> =
+                cert.signatures.iter().map(|(v, _)| *v).collect();
+            assert!(
+                signers.len() >= 3,
+                "node {k}, height {height}: {} signers",
+                signers.len()
+            );
+            verify_certificate(&block.header, &cert, &set)
+                .unwrap_or_else(|e| panic!("node {k}, height {height}: {e:?}"));
+            raws.push(info.raw);
+        }
+        assert!(
+            raws.windows(2).all(|w| w[0] == w[1]),
+            "height {height}: the nodes hold different blocks"
+        );
+    }
+
+    // A record uploaded through node 0 serves a disclosure made through node 3.
+    let url = |k: usize| nodes[k].url.clone();
+    cli_ok(
+        &url(1),
+        &[
+            "identity",
+            "bind",
+            "--subject",
+            "alice",
+            "--account",
+            "alice",
+        ],
+    );
+    cli_ok(
+        &url(0),
+        &[
+            "vault",
+            "upload",
+            "--dataset",
+            "tax.annual_income",
+            "--from",
+            "tax",
+            "--subject",
+            "alice",
+            "--set",
+            "year=2025",
+            "--set",
+            "gross_income=61234",
+            "--set",
+            "tax_paid=9000",
+        ],
+    );
+    let consent = disclose_request_by_bank_b(&url(2), "tax.annual_income", "tenancy check");
+    cli_ok(
+        &url(3),
+        &["consent", "approve", &consent, "--from", "alice"],
+    );
+    let records = dir.path().join("records");
+    let shown = cli_ok(
+        &url(3),
+        &[
+            "disclose",
+            &consent,
+            "--from",
+            "bank-b",
+            "--out-dir",
+            records.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(shown.contains("61234"), "{shown}");
+    for n in nodes {
+        n.terminate();
+    }
+}
