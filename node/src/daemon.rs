@@ -64,6 +64,9 @@ pub fn run(args: NodeArgs) -> Result<()> {
         ..PoolLimits::default()
     };
     let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
+    if !args.dev {
+        chain.network.update(|n| n.role = "validator");
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

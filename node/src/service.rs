@@ -68,6 +68,8 @@ pub struct Chain {
     diagnostics: Mutex<Diagnostics>,
     /// Forwarding to the other nodes of the network, if it has any.
     relay: std::sync::OnceLock<crate::relay::Relay>,
+    /// This node's place in its network, as its engine reports it.
+    pub network: crate::consensus::NetworkStatus,
     /// Metrics.
     pub metrics: Metrics,
 }
@@ -143,6 +145,7 @@ impl Chain {
             proposed: Mutex::new(HashMap::new()),
             heads,
             relay: std::sync::OnceLock::new(),
+            network: crate::consensus::NetworkStatus::default(),
             metrics,
         })
     }

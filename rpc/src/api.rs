@@ -84,9 +84,13 @@ pub trait StateApi {
 /// The node itself.
 #[rpc(server, client, namespace = "system")]
 pub trait SystemApi {
-    /// Head height, pending transactions, chain id.
+    /// Head height, pending transactions, chain id, role, peers and whether in sync.
     #[method(name = "health")]
     async fn health(&self) -> RpcResult<Health>;
+
+    /// The connected peers of the consensus network.
+    #[method(name = "peers")]
+    async fn peers(&self) -> RpcResult<Vec<PeerInfo>>;
 
     /// Software and API versions.
     #[method(name = "version")]

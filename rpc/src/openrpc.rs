@@ -162,9 +162,15 @@ pub const METHODS: &[Method] = &[
     ),
     (
         "system_health",
-        "Head height, pending transactions, chain id.",
+        "Head height, pending transactions, chain id, role, peers and whether in sync.",
         &[],
         "object",
+    ),
+    (
+        "system_peers",
+        "The connected peers of the consensus network.",
+        &[],
+        "array",
     ),
     (
         "system_version",

@@ -328,6 +328,25 @@ pub struct Health {
     pub pending: usize,
     /// Chain id.
     pub chain_id: String,
+    /// What this node is: `dev` (one process holding every validator key), `validator` (one
+    /// department's node in a network), or `observer` (follows without voting).
+    #[serde(default)]
+    pub role: String,
+    /// Connected peers of the consensus network.
+    #[serde(default)]
+    pub peers: usize,
+    /// Whether the node is at the network's head (not catching up).
+    #[serde(default)]
+    pub in_sync: bool,
+}
+
+/// A peer of the consensus network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// The engine's id of the peer.
+    pub id: String,
+    /// Its address, when known.
+    pub address: Option<String>,
 }
 
 /// Software version.

@@ -79,3 +79,52 @@ pub trait Application: Send + Sync {
     /// A decided block from a peer: check its certificate, execute, commit.
     fn sync_ingest(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError>;
 }
+
+/// What the engine reports of this node's place in its network, for `system_health` and
+/// `system_peers`: its role, the peers it is connected to and whether it is at the network's
+/// head. Engines update it; readers take a copy.
+#[derive(Debug)]
+pub struct NetworkStatus {
+    inner: std::sync::RwLock<NetworkView>,
+}
+
+/// A copy of [`NetworkStatus`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkView {
+    /// `dev`, `validator` or `observer`.
+    pub role: &'static str,
+    /// Connected peers: (engine peer id, address if known).
+    pub peers: Vec<(String, Option<String>)>,
+    /// Whether this node is at the network's head.
+    pub in_sync: bool,
+}
+
+impl Default for NetworkStatus {
+    fn default() -> Self {
+        NetworkStatus {
+            inner: std::sync::RwLock::new(NetworkView {
+                role: "dev",
+                peers: Vec::new(),
+                in_sync: true,
+            }),
+        }
+    }
+}
+
+impl NetworkStatus {
+    /// A copy of the current status.
+    pub fn view(&self) -> NetworkView {
+        match self.inner.read() {
+            Ok(v) => v.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Changes the status.
+    pub fn update(&self, f: impl FnOnce(&mut NetworkView)) {
+        match self.inner.write() {
+            Ok(mut v) => f(&mut v),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}

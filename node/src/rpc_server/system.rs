@@ -1,4 +1,4 @@
-//! `system_*`: health and version.
+//! `system_*`: health (with the node's role, peers and sync state), peers and version.
 
 use civitas_rpc::*;
 use jsonrpsee::core::{async_trait, RpcResult};
@@ -8,11 +8,26 @@ use super::Api;
 #[async_trait]
 impl SystemApiServer for Api {
     async fn health(&self) -> RpcResult<Health> {
+        let network = self.chain.network.view();
         Ok(Health {
             height: self.chain.head().height,
             pending: self.chain.pending(),
             chain_id: self.chain.block_exec.params().chain_id.clone(),
+            role: network.role.into(),
+            peers: network.peers.len(),
+            in_sync: network.in_sync,
         })
+    }
+
+    async fn peers(&self) -> RpcResult<Vec<PeerInfo>> {
+        Ok(self
+            .chain
+            .network
+            .view()
+            .peers
+            .into_iter()
+            .map(|(id, address)| PeerInfo { id, address })
+            .collect())
     }
 
     async fn version(&self) -> RpcResult<VersionInfo> {

@@ -42,7 +42,12 @@ async fn a_commitment_without_its_payload_is_refused_and_admitted_once_the_paylo
             .expect_err("still not this payload"),
     );
 
-    assert_eq!(c.health().await.expect("health").pending, 0);
+    let health = c.health().await.expect("health");
+    assert_eq!((health.pending, health.role.as_str()), (0, "dev"));
+    assert!(
+        c.peers().await.expect("peers").is_empty(),
+        "a dev node has no peers"
+    );
     assert_eq!(c.get_head().await.expect("head"), head, "nothing committed");
     assert_eq!(nonce(&c, &tax).await, 0);
     assert_eq!(commitments().await.expect("commitments"), vec![]);

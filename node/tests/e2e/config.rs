@@ -59,10 +59,9 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
     .expect("write");
     let node = DevNode::spawn(&["node", "--config", config.to_str().expect("utf-8 path")]);
     let c = node.client();
-    assert_eq!(
-        c.health().await.expect("health").chain_id,
-        "civitas-configured"
-    );
+    let health = c.health().await.expect("health");
+    assert_eq!(health.chain_id, "civitas-configured");
+    assert_eq!(health.role, "validator", "a configured node is a validator");
     assert_eq!(
         c.get_access_key().await.expect("access key"),
         to_hex(&civitas_primitives::crypto::x25519_public(&ACCESS_SECRET)),
