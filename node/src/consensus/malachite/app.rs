@@ -540,3 +540,57 @@ fn proposed_value(r: &Record) -> ProposedValue<CivitasContext> {
         validity: Validity::from_bool(r.verdict == Verdict::Valid),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civitas_primitives::block::{validators_hash, Header};
+    use civitas_primitives::certificate::verify_certificate;
+    use civitas_primitives::{AccountId, Hash};
+    use malachitebft_core_types::{Context, NilOrVal};
+    use malachitebft_signing::Signer;
+
+    fn header(validators: &[AccountId]) -> Header {
+        Header {
+            chain_id: "c".into(),
+            height: 5,
+            parent_hash: Hash([1; 32]),
+            time_ms: 1,
+            proposer: validators[0],
+            tx_root: Hash([2; 32]),
+            state_root: Hash([3; 32]),
+            receipts_root: Hash([4; 32]),
+            validators_hash: validators_hash(validators),
+            next_validators_hash: validators_hash(validators),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_engines_precommits_make_a_certificate_the_ledger_verifies() {
+        let keys: Vec<_> = (0..4u8)
+            .map(|i| civitas_primitives::crypto::Keypair::from_seed([i + 1; 32]))
+            .collect();
+        let set: Vec<AccountId> = keys.iter().map(|k| k.account()).collect();
+        let header = header(&set);
+        let id = BlockId::from(header.hash());
+        let ctx = CivitasContext::new("c");
+        let mut votes = Vec::new();
+        for k in &keys[..3] {
+            let signer = Ed25519Signer::new(k.clone(), "c");
+            let vote = ctx.new_precommit(
+                Height(5),
+                Round::new(1),
+                NilOrVal::Val(id),
+                signer.address(),
+            );
+            votes.push(signer.sign_vote(vote).await.expect("signs"));
+        }
+        let engine = EngineCertificate::new(Height(5), Round::new(1), id, votes);
+        let ours = to_ledger_certificate(&engine);
+        assert_eq!(ours.signatures.len(), 3);
+        verify_certificate(&header, &ours, &set).expect("a ledger certificate");
+        // Served to a syncing peer and back: the same certificate.
+        let back = to_ledger_certificate(&to_engine_certificate(&ours).trim_vote_extensions());
+        assert_eq!(back, ours);
+    }
+}

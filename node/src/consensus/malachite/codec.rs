@@ -146,3 +146,50 @@ impl Codec<ValidatorProof<CivitasContext>> for BorshCodec {
         ))?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::malachite::types::Vote;
+    use malachitebft_core_types::{NilOrVal, VoteType};
+
+    #[test]
+    fn votes_and_sync_responses_survive_the_wire() {
+        let vote = SignedMessage::new(
+            Vote {
+                vote_type: VoteType::Precommit,
+                height: Height(3),
+                round: Round::new(2),
+                value: NilOrVal::Val(BlockId([5; 32])),
+                validator: Address([6; 32]),
+            },
+            Signature([7; 64]),
+        );
+        let msg = SignedConsensusMsg::<CivitasContext>::Vote(vote);
+        let bytes = BorshCodec.encode(&msg).expect("encodes");
+        let decoded: SignedConsensusMsg<CivitasContext> =
+            BorshCodec.decode(bytes).expect("decodes");
+        assert_eq!(decoded, msg);
+
+        let response = Response::<CivitasContext>::ValueResponse(ValueResponse {
+            start_height: Height(3),
+            values: vec![RawDecidedValue {
+                value_bytes: Bytes::from_static(b"block"),
+                certificate: ExtendedCommitCertificate {
+                    height: Height(3),
+                    round: Round::new(0),
+                    value_id: BlockId([5; 32]),
+                    commit_signatures: vec![ExtendedCommitSignature::new(
+                        Address([6; 32]),
+                        Signature([7; 64]),
+                        None,
+                    )],
+                },
+            }],
+        });
+        let bytes = BorshCodec.encode(&response).expect("encodes");
+        assert_eq!(BorshCodec.encoded_len(&response).expect("len"), bytes.len());
+        let decoded: Response<CivitasContext> = BorshCodec.decode(bytes).expect("decodes");
+        assert_eq!(decoded, response);
+    }
+}
