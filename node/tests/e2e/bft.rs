@@ -79,13 +79,25 @@ fn write_network() -> Net {
 }
 
 impl Net {
+    /// The height the engine of validator `i` last started at.
+    fn last_start_height(&self, i: usize) -> Option<u64> {
+        let log = std::fs::read_to_string(self.dir.path().join(format!("{}.log", VALIDATORS[i])))
+            .expect("log");
+        log.lines()
+            .filter_map(|l| l.split("consensus ready height=").nth(1))
+            .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+            .last()
+    }
+
     fn start(&self, i: usize) -> DevNode {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join(format!("{}.log", VALIDATORS[i])))
             .expect("log file");
-        let filter = std::env::var("CIVITAS_BFT_LOG").unwrap_or_else(|_| "warn".into());
+        // The engine's start height is read back from the log (`consensus ready height=N`).
+        let filter = std::env::var("CIVITAS_BFT_LOG")
+            .unwrap_or_else(|_| "warn,civitas_node::consensus::malachite::app=info".into());
         DevNode::spawn_with(
             &[
                 "node",
@@ -193,6 +205,7 @@ async fn four_validators_decide_the_same_chain_and_a_killed_one_catches_up_and_s
     same_chain_with_quorum_certificates(&clients, upto).await;
 
     // One validator killed: the other three (a quorum) go on.
+    let stored = clients[3].get_head().await.expect("head").height;
     nodes[3].take().expect("running").crash();
     let before = clients[0].get_head().await.expect("head").height;
     let h = transfer(&clients[0], &alice, 6).await;
@@ -212,6 +225,11 @@ async fn four_validators_decide_the_same_chain_and_a_killed_one_catches_up_and_s
         h.height >= target
     })
     .await;
+    let restart_height = net.last_start_height(3).expect("the engine started");
+    assert!(
+        restart_height > stored,
+        "the restarted engine starts at its stored height + 1 ({stored} + 1 or more), not at {restart_height}"
+    );
     let restarted = key(VALIDATORS[3]).account();
     let start = Instant::now();
     let signed_at = loop {
