@@ -84,9 +84,9 @@ impl Net {
         let log = std::fs::read_to_string(self.dir.path().join(format!("{}.log", VALIDATORS[i])))
             .expect("log");
         log.lines()
+            .rev()
             .filter_map(|l| l.split("consensus ready height=").nth(1))
-            .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
-            .last()
+            .find_map(|rest| rest.split_whitespace().next()?.parse().ok())
     }
 
     fn start(&self, i: usize) -> DevNode {
