@@ -78,6 +78,24 @@ fn write_network() -> Net {
     Net { dir, configs }
 }
 
+impl Drop for Net {
+    /// A failing test shows the end of every validator's log (the directory goes with it).
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for name in VALIDATORS {
+            let log = std::fs::read_to_string(self.dir.path().join(format!("{name}.log")))
+                .unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("--- {name}.log (last 40 lines) ---");
+            for l in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
 impl Net {
     /// The height the engine of validator `i` last started at.
     fn last_start_height(&self, i: usize) -> Option<u64> {
@@ -97,7 +115,7 @@ impl Net {
             .expect("log file");
         // The engine's start height is read back from the log (`consensus ready height=N`).
         let filter = std::env::var("CIVITAS_BFT_LOG")
-            .unwrap_or_else(|_| "warn,civitas_node::consensus::malachite::app=info".into());
+            .unwrap_or_else(|_| "warn,civitas_node=info,arc_malachitebft_sync=info".into());
         DevNode::spawn_with(
             &[
                 "node",
