@@ -91,6 +91,14 @@ pub struct NodeConfig {
     /// record payloads it receives are forwarded to them.
     #[serde(default)]
     pub relay_rpc: Vec<String>,
+    /// This validator's p2p address (`127.0.0.1:PORT`). When set, the node decides blocks
+    /// with the other validators by BFT consensus (the Malachite engine, its state under
+    /// `data_dir/consensus`); when absent, it produces blocks alone (the solo engine).
+    #[serde(default)]
+    pub p2p_addr: Option<SocketAddr>,
+    /// The other validators' p2p addresses, connected to and kept (with `p2p_addr`).
+    #[serde(default)]
+    pub peers: Vec<SocketAddr>,
 }
 
 fn default_rpc() -> SocketAddr {
@@ -171,6 +179,8 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             sealing_key_file: None,
             access_key_file: None,
             relay_rpc: Vec::new(),
+            p2p_addr: None,
+            peers: Vec::new(),
         };
         let validator_keys = dev::DEV_ACCOUNTS
             .iter()

@@ -1,5 +1,6 @@
 //! `civitas node`: opens the store, writes genesis, starts the RPC server, the metrics endpoint
-//! and the single-validator engine, and stops them on SIGINT or SIGTERM.
+//! and the engine (the single-validator engine, or the BFT engine with its peers when the
+//! configuration names a `p2p_addr`), and stops them on SIGINT or SIGTERM.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +11,17 @@ use civitas_ledger::{ChainParams, Executor, Store};
 use civitas_runtime::{Vm, VmConfig};
 
 use crate::config::{resolve, NodeArgs, Resolved};
+use crate::consensus::malachite::{Network, RunningEngine};
 use crate::consensus::solo::SoloEngine;
 use crate::dev;
 use crate::mempool::PoolLimits;
 use crate::service::Chain;
+
+/// The engine a node runs: alone (dev mode, single validator) or with its peers.
+enum Engine {
+    Solo(std::thread::JoinHandle<()>),
+    Network(RunningEngine),
+}
 
 /// Runs a node until it is told to stop.
 pub fn run(args: NodeArgs) -> Result<()> {
@@ -133,13 +141,41 @@ pub fn run(args: NodeArgs) -> Result<()> {
     let _ = std::io::stdout().flush();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let engine = SoloEngine::new(keys, Duration::from_millis(config.block_interval_ms));
-    let app = chain.clone();
-    let engine_stop = stop.clone();
-    let engine_thread = std::thread::Builder::new()
-        .name("block-producer".into())
-        .stack_size(16 * 1024 * 1024)
-        .spawn(move || engine.run(app.as_ref(), &engine_stop))?;
+    let engine = match config.p2p_addr {
+        Some(listen) => {
+            let [key] = <[_; 1]>::try_from(keys).map_err(|k: Vec<_>| {
+                anyhow::anyhow!(
+                    "a network validator signs with one key; this node holds {}",
+                    k.len()
+                )
+            })?;
+            let network = Network {
+                listen,
+                peers: config.peers.clone(),
+            };
+            let running = runtime.block_on(crate::consensus::malachite::start(
+                chain.clone(),
+                key,
+                &genesis.chain_id,
+                &network,
+                &config.data_dir,
+            ))?;
+            println!("p2p      {listen} ({} peers)", network.peers.len());
+            Engine::Network(running)
+        }
+        None => {
+            let engine = SoloEngine::new(keys, Duration::from_millis(config.block_interval_ms));
+            let app = chain.clone();
+            let engine_stop = stop.clone();
+            Engine::Solo(
+                std::thread::Builder::new()
+                    .name("block-producer".into())
+                    .stack_size(16 * 1024 * 1024)
+                    .spawn(move || engine.run(app.as_ref(), &engine_stop))?,
+            )
+        }
+    };
+    let _ = std::io::stdout().flush();
 
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -152,7 +188,15 @@ pub fn run(args: NodeArgs) -> Result<()> {
     tracing::info!("shutting down");
     stop.store(true, Ordering::Relaxed);
     let _ = server.stop();
-    let _ = engine_thread.join();
+    match engine {
+        Engine::Solo(thread) => {
+            let _ = thread.join();
+        }
+        Engine::Network(running) => {
+            let _guard = runtime.enter();
+            running.stop();
+        }
+    }
     println!("stopped at height {}", chain.head().height);
     Ok(())
 }

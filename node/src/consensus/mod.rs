@@ -10,6 +10,7 @@
 //!
 //! [`solo::SoloEngine`] drives the boundary from one process (dev mode and single-validator
 //! chains).
+pub mod malachite;
 pub mod solo;
 
 use civitas_primitives::block::{Block, CommitCertificate};

@@ -7,6 +7,7 @@ mod proxy;
 mod access_control;
 mod audit;
 mod batch;
+mod bft;
 mod block_times;
 mod commit_record;
 mod config;

@@ -1,0 +1,289 @@
+//! Four department validators, each its own `civitas node --config` process with a
+//! `p2p_addr`, decide blocks by BFT consensus (the Malachite engine) over loopback: transfers
+//! commit, every node holds the same blocks and state roots, every certificate carries at least
+//! three valid signatures of the genesis validators; with one validator killed the other three
+//! go on, and the restarted one catches up through sync and signs again.
+use civitas_primitives::block::{Block, CommitCertificate};
+use civitas_primitives::certificate::verify_certificate;
+
+use crate::common::*;
+
+/// The dev validators, in genesis order.
+const VALIDATORS: [&str; 4] = ["tax", "social-security", "civil-affairs", "real-estate"];
+
+struct Net {
+    dir: tempfile::TempDir,
+    configs: Vec<PathBuf>,
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect()
+}
+
+/// Writes the dev genesis, the chain keys, and one config and key file per validator.
+fn write_network() -> Net {
+    let dir = tempfile::tempdir().expect("tmp");
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(
+        &genesis_file,
+        serde_json::to_vec_pretty(&civitas_node::dev::dev_genesis()).expect("json"),
+    )
+    .expect("write genesis");
+    let access_file = dir.path().join("access.key");
+    std::fs::write(
+        &access_file,
+        hex::encode(civitas_primitives::dev::dev_access_key(CHAIN)),
+    )
+    .expect("write");
+    let sealing_file = dir.path().join("sealing.key");
+    std::fs::write(
+        &sealing_file,
+        hex::encode(civitas_primitives::dev::dev_sealing_key(CHAIN)),
+    )
+    .expect("write");
+    let ports = free_ports(VALIDATORS.len());
+    let mut configs = Vec::new();
+    for (i, name) in VALIDATORS.iter().enumerate() {
+        let key_file = dir.path().join(format!("{name}.key"));
+        std::fs::write(&key_file, hex::encode(key(name).seed())).expect("write");
+        let peers: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, p)| format!("\"127.0.0.1:{p}\""))
+            .collect();
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\ngenesis_file = {:?}\nvalidator_key_file = {:?}\naccess_key_file = {:?}\nsealing_key_file = {:?}\nrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = \"127.0.0.1:0\"\np2p_addr = \"127.0.0.1:{}\"\npeers = [{}]\n",
+                dir.path().join(name),
+                genesis_file,
+                key_file,
+                access_file,
+                sealing_file,
+                ports[i],
+                peers.join(", ")
+            ),
+        )
+        .expect("write config");
+        configs.push(config);
+    }
+    Net { dir, configs }
+}
+
+impl Drop for Net {
+    /// A failing test shows the end of every validator's log (the directory goes with it).
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for name in VALIDATORS {
+            let log = std::fs::read_to_string(self.dir.path().join(format!("{name}.log")))
+                .unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("--- {name}.log (last 40 lines) ---");
+            for l in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+impl Net {
+    /// The height the engine of validator `i` last started at.
+    fn last_start_height(&self, i: usize) -> Option<u64> {
+        let log = std::fs::read_to_string(self.dir.path().join(format!("{}.log", VALIDATORS[i])))
+            .expect("log");
+        log.lines()
+            .rev()
+            .filter_map(|l| l.split("consensus ready height=").nth(1))
+            .find_map(|rest| rest.split_whitespace().next()?.parse().ok())
+    }
+
+    fn start(&self, i: usize) -> DevNode {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("{}.log", VALIDATORS[i])))
+            .expect("log file");
+        // The engine's start height is read back from the log (`consensus ready height=N`).
+        let filter = std::env::var("CIVITAS_BFT_LOG")
+            .unwrap_or_else(|_| "warn,civitas_node=info,arc_malachitebft_sync=info".into());
+        DevNode::spawn_with(
+            &[
+                "node",
+                "--config",
+                self.configs[i].to_str().expect("utf-8 path"),
+            ],
+            &filter,
+            Stdio::from(log),
+        )
+    }
+}
+
+fn validators() -> Vec<AccountId> {
+    VALIDATORS.iter().map(|n| key(n).account()).collect()
+}
+
+/// Block `h` as `c` serves it: the decoded block and certificate.
+async fn block_at(c: &HttpClient, h: u64) -> (Block, CommitCertificate) {
+    let info = c.get_block(Some(h)).await.expect("block");
+    let block = Block::decode(&mut &from_hex(&info.raw).expect("hex")[..]).expect("block");
+    let cert = CommitCertificate::decode(
+        &mut &from_hex(&info.certificate.expect("a certificate")).expect("hex")[..],
+    )
+    .expect("certificate");
+    (block, cert)
+}
+
+/// Polls every client until its head reaches `height`.
+async fn all_reach(clients: &[HttpClient], height: u64, what: &str) {
+    for c in clients {
+        head_until(c, what, |h| h.height >= height).await;
+    }
+}
+
+/// Checks heights `1..=upto` on every client: one block hash and state root per height,
+/// each certificate valid with at least three distinct genesis validators.
+async fn same_chain_with_quorum_certificates(clients: &[HttpClient], upto: u64) {
+    let set = validators();
+    for h in 1..=upto {
+        let mut reference: Option<(Hash, Hash)> = None;
+        for (i, c) in clients.iter().enumerate() {
+            let (block, cert) = block_at(c, h).await;
+            let ids = (block.header.hash(), block.header.state_root);
+            match reference {
+                None => reference = Some(ids),
+                Some(r) => assert_eq!(r, ids, "node {i} differs from node 0 at height {h}"),
+            }
+            let mut signers: Vec<AccountId> = cert.signatures.iter().map(|(a, _)| *a).collect();
+            signers.sort();
+            signers.dedup();
+            assert!(
+                signers.len() >= 3,
+                "height {h} on node {i}: {} distinct signers",
+                signers.len()
+            );
+            verify_certificate(&block.header, &cert, &set)
+                .unwrap_or_else(|e| panic!("height {h} on node {i}: {e}"));
+        }
+    }
+}
+
+async fn transfer(c: &HttpClient, from: &Keypair, nonce: u64) -> String {
+    let tx = sign(
+        from,
+        nonce,
+        10_000,
+        Call::Transfer {
+            to: key("bob").account(),
+            amount: 1,
+        },
+    );
+    submit(c, &tx).await.expect("admitted")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_decide_the_same_chain_and_a_killed_one_catches_up_and_signs_again() {
+    let net = write_network();
+    let mut nodes: Vec<Option<DevNode>> =
+        (0..VALIDATORS.len()).map(|i| Some(net.start(i))).collect();
+    let clients: Vec<HttpClient> = nodes
+        .iter()
+        .map(|n| n.as_ref().expect("running").client())
+        .collect();
+
+    // Transfers submitted to one node commit (it proposes them in its rounds).
+    let alice = key("alice");
+    let started = Instant::now();
+    let mut hashes = Vec::new();
+    for n in 0..6 {
+        hashes.push(transfer(&clients[0], &alice, n).await);
+    }
+    let mut last = 0;
+    for h in &hashes {
+        let r = wait(&clients[0], h).await;
+        assert_eq!(r.status, "success");
+        last = last.max(r.height);
+    }
+    let upto = last + 2;
+    all_reach(&clients, upto, "all four nodes reach the common height").await;
+    let rate = upto as f64 / started.elapsed().as_secs_f64();
+    eprintln!(
+        "4 validators: {upto} heights in {:?} ({rate:.1} heights/s)",
+        started.elapsed()
+    );
+    same_chain_with_quorum_certificates(&clients, upto).await;
+
+    // One validator killed: the other three (a quorum) go on.
+    let stored = clients[3].get_head().await.expect("head").height;
+    nodes[3].take().expect("running").crash();
+    let before = clients[0].get_head().await.expect("head").height;
+    let h = transfer(&clients[0], &alice, 6).await;
+    assert_eq!(wait(&clients[0], &h).await.status, "success");
+    // Enough heights for the restarted node to need sync, including one the killed node
+    // would have proposed (its round times out and the next proposer's block is decided).
+    all_reach(&clients[..3], before + 6, "three validators go on").await;
+    let head = clients[0].get_head().await.expect("head").height;
+    same_chain_with_quorum_certificates(&clients[..3], head).await;
+
+    // Restarted, it catches up to the head through sync, with the same blocks, and signs
+    // again.
+    nodes[3] = Some(net.start(3));
+    let c3 = nodes[3].as_ref().expect("running").client();
+    let target = clients[0].get_head().await.expect("head").height + 2;
+    head_until(&c3, "the restarted validator catches up", |h| {
+        h.height >= target
+    })
+    .await;
+    let restart_height = net.last_start_height(3).expect("the engine started");
+    assert!(
+        restart_height > stored,
+        "the restarted engine starts at its stored height + 1 ({stored} + 1 or more), not at {restart_height}"
+    );
+    let restarted = key(VALIDATORS[3]).account();
+    let start = Instant::now();
+    let signed_at = loop {
+        let top = c3.get_head().await.expect("head").height;
+        let mut found = None;
+        for h in target..=top {
+            let (_, cert) = block_at(&c3, h).await;
+            if cert.signatures.iter().any(|(a, _)| *a == restarted) {
+                found = Some(h);
+                break;
+            }
+        }
+        if let Some(h) = found {
+            break h;
+        }
+        assert!(
+            start.elapsed() < POLL_TIMEOUT,
+            "the restarted validator signs no certificate up to height {top}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    all_reach(
+        &clients[..3],
+        signed_at,
+        "the others hold the signed height",
+    )
+    .await;
+    let all = [
+        clients[0].clone(),
+        clients[1].clone(),
+        clients[2].clone(),
+        c3,
+    ];
+    same_chain_with_quorum_certificates(&all, signed_at).await;
+    eprintln!("whole test: {:?}", started.elapsed());
+    for n in nodes.into_iter().flatten() {
+        n.terminate();
+    }
+}
