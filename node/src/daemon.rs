@@ -159,6 +159,10 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 &genesis.chain_id,
                 &network,
                 &config.data_dir,
+                {
+                    let chain = chain.clone();
+                    move |peers| chain.network.update(|n| n.peers = peers)
+                },
             ))?;
             println!("p2p      {listen} ({} peers)", network.peers.len());
             Engine::Network(running)

@@ -95,6 +95,25 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
         }
     }
 
+    // Every node is a validator connected to the other three.
+    for (k, c) in clients.iter().enumerate() {
+        let start = Instant::now();
+        loop {
+            let health = c.health().await.expect("health");
+            assert_eq!(health.role, "validator");
+            if health.peers >= usize::from(VALIDATORS) - 1 {
+                assert_eq!(c.peers().await.expect("peers").len(), health.peers);
+                break;
+            }
+            assert!(
+                start.elapsed() < POLL_TIMEOUT,
+                "node {k} sees {} peers",
+                health.peers
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     // The same blocks everywhere, each certified by a quorum of the genesis validators.
     let set: Vec<AccountId> = {
         let info = clients[0]

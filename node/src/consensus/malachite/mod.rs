@@ -99,7 +99,8 @@ fn network_keypair(key: &Keypair) -> Result<NetworkKeypair, EngineError> {
 }
 
 /// Starts the engine for the validator `key` of chain `chain_id` on `network`, its state
-/// under `data_dir/consensus`, driving `app`. Must run inside a multi-threaded tokio runtime
+/// under `data_dir/consensus`, driving `app`; `on_peers` hears the connected peers (id,
+/// address) every [`PEER_POLL`]. Must run inside a multi-threaded tokio runtime
 /// (the loop executes blocks in place).
 pub async fn start<A: Application + SoloWork + 'static>(
     app: Arc<A>,
@@ -107,6 +108,7 @@ pub async fn start<A: Application + SoloWork + 'static>(
     chain_id: &str,
     network: &Network,
     data_dir: &Path,
+    on_peers: impl Fn(Vec<(String, Option<String>)>) + Send + 'static,
 ) -> Result<RunningEngine, EngineError> {
     let dir = data_dir.join("consensus");
     let decided = app.start_height()?.saturating_sub(1);
@@ -143,6 +145,7 @@ pub async fn start<A: Application + SoloWork + 'static>(
     .await
     .map_err(|e| EngineError::Start(e.to_string()))?;
     tracing::info!(listen = %network.listen, peers = network.peers.len(), validator = %address, "Malachite engine started");
+    tokio::spawn(watch_peers(channels.net_requests.clone(), on_peers));
     let app_loop = AppLoop::new(app, ctx, signer, store);
     let app = tokio::spawn(async move {
         if let Err(e) = app_loop.run(&mut channels).await {
@@ -150,4 +153,30 @@ pub async fn start<A: Application + SoloWork + 'static>(
         }
     });
     Ok(RunningEngine { engine, app })
+}
+
+/// How often the connected peers are read from the network layer.
+pub const PEER_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads the network layer's peers every [`PEER_POLL`] and hands them to `on_peers`.
+async fn watch_peers(
+    requests: tokio::sync::mpsc::Sender<malachitebft_app_channel::NetworkRequest>,
+    on_peers: impl Fn(Vec<(String, Option<String>)>),
+) {
+    loop {
+        match malachitebft_app_channel::NetworkRequest::dump_state(&requests).await {
+            Ok(Some(dump)) => {
+                let mut peers: Vec<(String, Option<String>)> = dump
+                    .peers
+                    .iter()
+                    .map(|(id, info)| (id.to_string(), Some(info.address.to_string())))
+                    .collect();
+                peers.sort();
+                on_peers(peers);
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+        tokio::time::sleep(PEER_POLL).await;
+    }
 }
