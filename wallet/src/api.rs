@@ -221,3 +221,14 @@ impl Light {
             .map_err(|e| JsError::new(&e.to_string()))
     }
 }
+
+/// The dev chain's named accounts, `{ "0x…": "bank-a", … }` (JSON), so the page can show
+/// institutions by name on a dev chain.
+#[wasm_bindgen(js_name = devNames)]
+pub fn dev_names() -> String {
+    let names: std::collections::BTreeMap<String, &str> = civitas_primitives::dev::DEV_ACCOUNTS
+        .iter()
+        .map(|(n, _)| (to_hex(&civitas_primitives::dev::dev_key(n).account().0), *n))
+        .collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "{}".into())
+}
