@@ -210,7 +210,11 @@ pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
                     serde_json::json!({ "name": name, "account": key.account().to_hex(), "file": path })
                 );
             } else {
-                println!("dev key `{name}`: {}\nwritten encrypted to {}", key.account(), path.display());
+                println!(
+                    "dev key `{name}`: {}\nwritten encrypted to {}",
+                    key.account(),
+                    path.display()
+                );
             }
         }
         KeyCommand::List => {

@@ -140,11 +140,22 @@ mod tests {
         std::fs::write(dir.path().join(".secret"), "x").expect("write");
         let files = WalletFiles::in_dir(dir.path().join("."));
         let index = files.respond("/wallet/");
-        assert_eq!((index.status, index.body.as_slice()), (200, &b"<h1>wallet</h1>"[..]));
+        assert_eq!(
+            (index.status, index.body.as_slice()),
+            (200, &b"<h1>wallet</h1>"[..])
+        );
         assert_eq!(index.content_type, "text/html; charset=utf-8");
-        assert_eq!(files.respond("/wallet/core_bg.wasm").content_type, "application/wasm");
+        assert_eq!(
+            files.respond("/wallet/core_bg.wasm").content_type,
+            "application/wasm"
+        );
         assert_eq!(files.respond("/wallet").location, Some("/wallet/"));
-        for bad in ["/wallet/../Cargo.toml", "/wallet/a/b", "/wallet/.secret", "/wallet/%2e%2e"] {
+        for bad in [
+            "/wallet/../Cargo.toml",
+            "/wallet/a/b",
+            "/wallet/.secret",
+            "/wallet/%2e%2e",
+        ] {
             assert_eq!(files.respond(bad).status, 404, "{bad}");
         }
         let missing = WalletFiles::in_dir(dir.path().join("nowhere")).respond("/wallet/");
