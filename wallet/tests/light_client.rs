@@ -91,7 +91,10 @@ fn a_quorum_of_the_genesis_set_is_believed_and_so_is_an_announced_set() {
     let mut light = c.client();
     let a = ids(&c.a);
     let h5 = step(header(5, &a, &a, 5), &[&c.a[3], &c.a[1], &c.a[0]], &a);
-    assert_eq!(light.verify(std::slice::from_ref(&h5)).expect("h5").height, 5);
+    assert_eq!(
+        light.verify(std::slice::from_ref(&h5)).expect("h5").height,
+        5
+    );
     let b = ids(&c.b);
     let h20 = step(header(20, &b, &b, 20), &[&c.b[0], &c.b[1], &c.b[2]], &b);
     let got = light
