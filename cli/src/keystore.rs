@@ -22,6 +22,15 @@ pub enum KeyCommand {
     },
     /// List stored keys.
     List,
+    /// Store a dev account's key (anyone can derive it: dev chains only), e.g. to import it
+    /// into the browser wallet; the file goes to `--out`, else into the keystore.
+    Dev {
+        /// The dev account (alice, bob, bank-a, …).
+        name: String,
+        /// Write the key file here instead of the keystore.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Show a key's account id.
     Show {
         /// Name of the key.
@@ -64,6 +73,24 @@ fn cipher(password: &str, salt: &[u8]) -> Result<XChaCha20Poly1305> {
         .hash_password_into(password.as_bytes(), salt, &mut key)
         .map_err(|e| anyhow::anyhow!("deriving the key: {e}"))?;
     Ok(XChaCha20Poly1305::new(&key.into()))
+}
+
+/// The key file of `key` named `name`, encrypted under `pw` with a fresh salt and nonce.
+fn key_file(name: &str, key: &Keypair, pw: &str) -> Result<KeyFile> {
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let ct = cipher(pw, &salt)?
+        .encrypt(&nonce, key.seed().as_slice())
+        .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+    Ok(KeyFile {
+        name: name.into(),
+        account: key.account().to_hex(),
+        kdf: "argon2id".into(),
+        salt: hex::encode(salt),
+        nonce: hex::encode(nonce),
+        ciphertext: hex::encode(ct),
+    })
 }
 
 fn path_of(dir: &Path, name: &str) -> Result<PathBuf> {
@@ -141,21 +168,8 @@ pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
             let key = Keypair::from_seed(seed);
-            let mut salt = [0u8; 16];
-            OsRng.fill_bytes(&mut salt);
             let pw = password(&format!("new password for `{name}`: "))?;
-            let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-            let ct = cipher(&pw, &salt)?
-                .encrypt(&nonce, seed.as_slice())
-                .map_err(|_| anyhow::anyhow!("encryption failed"))?;
-            let file = KeyFile {
-                name: name.clone(),
-                account: key.account().to_hex(),
-                kdf: "argon2id".into(),
-                salt: hex::encode(salt),
-                nonce: hex::encode(nonce),
-                ciphertext: hex::encode(ct),
-            };
+            let file = key_file(&name, &key, &pw)?;
             write_private_file(&path, &serde_json::to_vec_pretty(&file)?)
                 .with_context(|| format!("writing {}", path.display()))?;
             if json {
@@ -166,6 +180,38 @@ pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
             } else {
                 println!(
                     "key `{name}`: {}\nstored encrypted in {}",
+                    key.account(),
+                    path.display()
+                );
+            }
+        }
+        KeyCommand::Dev { name, out } => {
+            if !civitas_primitives::dev::is_dev_account(&name) {
+                bail!("`{name}` is not a dev account");
+            }
+            let key = civitas_primitives::dev::dev_key(&name);
+            let path = match out {
+                Some(p) => p,
+                None => {
+                    create_private_dir(&dir)?;
+                    path_of(&dir, &name)?
+                }
+            };
+            if path.exists() {
+                bail!("{} already exists", path.display());
+            }
+            let pw = password(&format!("new password for `{name}`: "))?;
+            let file = key_file(&name, &key, &pw)?;
+            write_private_file(&path, &serde_json::to_vec_pretty(&file)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "name": name, "account": key.account().to_hex(), "file": path })
+                );
+            } else {
+                println!(
+                    "dev key `{name}`: {}\nwritten encrypted to {}",
                     key.account(),
                     path.display()
                 );

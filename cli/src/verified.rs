@@ -1,7 +1,8 @@
 //! Headers the CLI believes: a trust root (the chain id and the validator set of its first
 //! block) pinned on first use, each header's commit certificate checked against the validators
-//! of its height with `primitives::certificate::verify_certificate`, and validator-set changes
-//! followed through the `next_validators_hash` of the header that announced them.
+//! of its height, and validator-set changes followed through the `next_validators_hash` of the
+//! header that announced them, by the light-client rule the browser wallet runs too
+//! (`primitives::light::verify_steps`).
 //!
 //! Like every skipping light client, this trusts that a validator set which once held a quorum
 //! does not later sign a conflicting history.
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use civitas_primitives::block::{validators_hash, Block, CommitCertificate, Header};
-use civitas_primitives::certificate::verify_certificate;
+use civitas_primitives::light::{verify_steps, LightStep};
 use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::{from_hex, hex32, to_hex, ChainApiClient, SystemApiClient};
 use parity_scale_codec::DecodeAll;
@@ -123,20 +124,20 @@ impl<'a> HeaderVerifier<'a> {
     /// of that height, a set that follows from the trust root.
     pub fn verified_block(&self, height: u64) -> Result<Block> {
         let mut pending = vec![height];
-        let mut verified: Vec<(u64, Block)> = Vec::new();
-        // Walk back through the set changes to a set the trust root vouches for, then check
-        // forward: each change must be announced by an already verified header.
-        let mut chain: Vec<(Block, CommitCertificate, Vec<AccountId>, u64)> = Vec::new();
+        // Walk back through the set changes to a set the trust root vouches for; the shared
+        // light-client rule ([`verify_steps`]) then checks forward: each change must be
+        // announced by an already verified header.
+        let mut chain: Vec<(Block, LightStep)> = Vec::new();
         while let Some(h) = pending.pop() {
             if chain.len() > MAX_SET_CHANGES {
                 bail!("more than {MAX_SET_CHANGES} validator-set changes to follow");
             }
-            let (block, cert) = self.block_and_certificate(h)?;
+            let (block, certificate) = self.block_and_certificate(h)?;
             let info = self
                 .client
                 .call(self.client.rpc().get_validators(Some(h)))?;
-            let set = parse_set(&info.validators)?;
-            let trusted = validators_hash(&set) == self.root_hash;
+            let validators = parse_set(&info.validators)?;
+            let trusted = validators_hash(&validators) == self.root_hash;
             if !trusted {
                 if info.since < 2 {
                     bail!(
@@ -154,28 +155,20 @@ impl<'a> HeaderVerifier<'a> {
                 }
                 pending.push(info.since - 1);
             }
-            chain.push((block, cert, set, info.since));
+            let step = LightStep {
+                header: block.header.clone(),
+                certificate,
+                validators,
+            };
+            chain.push((block, step));
         }
-        let mut announced: Option<Hash> = None;
-        while let Some((block, cert, set, _since)) = chain.pop() {
-            let h = &block.header;
-            if let Some(next) = announced {
-                if validators_hash(&set) != next {
-                    bail!(
-                        "the validator set of height {} is not the one announced before it",
-                        h.height
-                    );
-                }
-            }
-            verify_certificate(h, &cert, &set)
-                .map_err(|e| anyhow!("block {}'s certificate does not prove it: {e}", h.height))?;
-            announced = Some(h.next_validators_hash);
-            verified.push((h.height, block));
-        }
-        verified
+        chain.reverse();
+        let steps: Vec<LightStep> = chain.iter().map(|(_, s)| s.clone()).collect();
+        verify_steps(&self.chain_id, &[self.root_hash], &steps).map_err(|e| anyhow!("{e}"))?;
+        chain
             .pop()
-            .filter(|(h, _)| *h == height)
-            .map(|(_, b)| b)
+            .filter(|(b, _)| b.header.height == height)
+            .map(|(b, _)| b)
             .ok_or_else(|| anyhow!("block {height} was not verified"))
     }
 

@@ -20,6 +20,8 @@ pub mod decimal;
 #[cfg(feature = "std")]
 pub mod dev;
 pub mod hash;
+#[cfg(feature = "verify")]
+pub mod light;
 pub mod merkle;
 #[cfg(feature = "std")]
 pub mod proof;

@@ -78,3 +78,44 @@ pub fn verify_state_proof(state_root: &Hash, proof: &StateProof) -> Result<(), P
     )
     .map_err(|e| ProofError::Mismatch(e.to_string()))
 }
+
+/// Why an audit entry as served is not proven.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuditProofError {
+    /// Its Merkle proof fails.
+    Proof(ProofError),
+    /// The proven value is not an audit entry.
+    Undecodable,
+}
+
+impl fmt::Display for AuditProofError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditProofError::Proof(e) => e.fmt(f),
+            AuditProofError::Undecodable => f.write_str("the proven value is not an audit entry"),
+        }
+    }
+}
+
+impl std::error::Error for AuditProofError {}
+
+/// Verifies an audit entry served as (state `key`, `value`, `proof`) against `state_root`, taken
+/// from a trusted header of `height`, and decodes it: what a client shows is the proven entry,
+/// never the node's description of it. The CLI's `audit --verify` and the wallet both call this.
+pub fn verify_audit_entry(
+    state_root: &Hash,
+    height: u64,
+    key: &[u8],
+    value: &[u8],
+    proof: &[u8],
+) -> Result<crate::vault::AuditEntry, AuditProofError> {
+    let state_proof = StateProof {
+        key: key.to_vec(),
+        value: Some(value.to_vec()),
+        version: height,
+        proof: proof.to_vec(),
+    };
+    verify_state_proof(state_root, &state_proof).map_err(AuditProofError::Proof)?;
+    parity_scale_codec::DecodeAll::decode_all(&mut &value[..])
+        .map_err(|_| AuditProofError::Undecodable)
+}

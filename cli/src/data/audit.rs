@@ -1,12 +1,12 @@
 //! `civitas audit`: a citizen's (or an institution's) audit trail, with Merkle proofs checked
 //! against a validator-signed header.
 use anyhow::{anyhow, bail, Result};
-use civitas_primitives::proof::{verify_state_proof, StateProof};
-use civitas_primitives::vault::{AuditEntry, InstitutionAuditQuery, SubjectAuditQuery};
+use civitas_primitives::proof::verify_audit_entry;
+use civitas_primitives::vault::{InstitutionAuditQuery, SubjectAuditQuery};
 use civitas_primitives::Hash;
 use civitas_rpc::{from_hex, hex32, AuditApiClient, AuditPage};
 use clap::Args;
-use parity_scale_codec::{DecodeAll, Encode};
+use parity_scale_codec::Encode;
 use serde_json::Value;
 
 use crate::client::{account_arg, signing_key, Client, Output};
@@ -51,19 +51,13 @@ pub fn verify_page(client: &Client, page: &AuditPage) -> Result<()> {
         }
     }
     for e in &page.entries {
-        let proof = StateProof {
-            key: from_hex(&e.key).map_err(|e| anyhow!(e))?,
-            value: Some(from_hex(&e.value).map_err(|e| anyhow!(e))?),
-            version: page.height,
-            proof: from_hex(&e.proof).map_err(|e| anyhow!(e))?,
-        };
-        verify_state_proof(&root, &proof)
+        let key = from_hex(&e.key).map_err(|e| anyhow!(e))?;
+        let value = from_hex(&e.value).map_err(|e| anyhow!(e))?;
+        let proof = from_hex(&e.proof).map_err(|e| anyhow!(e))?;
+        let decoded = verify_audit_entry(&root, page.height, &key, &value, &proof)
             .map_err(|err| anyhow!("audit entry {} fails its proof: {err}", e.seq))?;
-        let value = proof.value.clone().unwrap_or_default();
-        let decoded = AuditEntry::decode_all(&mut &value[..])
-            .map_err(|_| anyhow!("audit entry {} does not decode", e.seq))?;
         // Every listed field (what the user reads) must be the proven entry's.
-        if civitas_rpc::audit_info(&decoded, &proof.key, &value, &proof.proof) != *e {
+        if civitas_rpc::audit_info(&decoded, &key, &value, &proof) != *e {
             bail!(
                 "audit entry {} as listed differs from the proven entry",
                 e.seq

@@ -39,6 +39,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::layer::util::Identity;
 
+use crate::rpc_server::wallet_files::WalletFiles;
+
 /// The largest JSON-RPC request body, over HTTP or in one WebSocket message.
 pub const MAX_REQUEST_BODY: usize = 2 * 1024 * 1024;
 
@@ -285,6 +287,8 @@ impl AsyncWrite for TrackedStream {
 #[derive(Clone)]
 struct Tracked<S> {
     inner: S,
+    /// The wallet's static files, served under `/wallet/` instead of JSON-RPC.
+    files: Arc<WalletFiles>,
     slot: Arc<Slot>,
     registry: Arc<Registry>,
     request_timeout: Duration,
@@ -331,6 +335,7 @@ where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<jsonrpsee::core::BoxError>,
+    RB: From<Vec<u8>> + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -345,6 +350,16 @@ where
         let slot = self.slot.clone();
         let registry = self.registry.clone();
         let (timeout, max_body) = (self.request_timeout, self.max_body);
+        if WalletFiles::claims(request.uri().path()) {
+            let files = self.files.clone();
+            let path = request.uri().path().to_owned();
+            let get = matches!(request.method().as_str(), "GET" | "HEAD");
+            return Box::pin(async move {
+                slot.in_flight.fetch_add(1, Ordering::SeqCst);
+                let _guard = InFlight { slot, registry };
+                file_response(&files, &path, get)
+            });
+        }
         Box::pin(async move {
             // Until its body is complete the request is not in flight: a client that sends
             // half a request holds an idle connection, which the cap may close.
@@ -357,7 +372,6 @@ where
             };
             slot.in_flight.fetch_add(1, Ordering::SeqCst);
             let guard = InFlight { slot, registry };
-            // A later path prefix (static files) would be routed to its own service here.
             let response = inner
                 .call(HttpRequest::from_parts(parts, WholeBody::new(body)))
                 .await;
@@ -370,6 +384,33 @@ where
             response
         })
     }
+}
+
+/// The HTTP response to a request for a wallet file (`get`: a GET or HEAD).
+fn file_response<RB: From<Vec<u8>>>(
+    files: &WalletFiles,
+    path: &str,
+    get: bool,
+) -> Result<HttpResponse<RB>, jsonrpsee::core::BoxError> {
+    let r = if get {
+        files.respond(path)
+    } else {
+        crate::rpc_server::wallet_files::FileResponse {
+            status: 405,
+            content_type: "text/plain; charset=utf-8",
+            body: b"the wallet's files are read with GET".to_vec(),
+            location: None,
+        }
+    };
+    let mut builder = HttpResponse::<()>::builder()
+        .status(r.status)
+        .header("content-type", r.content_type)
+        .header("cache-control", "no-cache")
+        .header("x-content-type-options", "nosniff");
+    if let Some(location) = r.location {
+        builder = builder.header("location", location);
+    }
+    Ok(builder.body(RB::from(r.body))?)
 }
 
 /// Backs off after failed accepts: a growing pause, one warning per run of failures.
@@ -429,6 +470,7 @@ pub(crate) async fn run(
     methods: Methods,
     stop: StopHandle,
     config: ListenerConfig,
+    files: Arc<WalletFiles>,
 ) {
     let registry = Registry::new();
     let sweeper = {
@@ -482,6 +524,7 @@ pub(crate) async fn run(
         };
         let service = Tracked {
             inner: services.clone().build(methods.clone(), stop.clone()),
+            files: files.clone(),
             slot,
             registry: registry.clone(),
             request_timeout: config.request_timeout,
@@ -549,7 +592,14 @@ mod tests {
         let (stop, handle) = jsonrpsee::server::stop_channel();
         let services = jsonrpsee::server::Server::builder().to_service_builder();
         let methods: Methods = jsonrpsee::RpcModule::new(()).into();
-        tokio::spawn(run(tcp, services, methods, stop, config));
+        tokio::spawn(run(
+            tcp,
+            services,
+            methods,
+            stop,
+            config,
+            Arc::new(WalletFiles::in_dir("/nonexistent")),
+        ));
         (addr, handle)
     }
 

@@ -13,6 +13,7 @@ mod state;
 mod system;
 mod tx;
 mod vault;
+pub mod wallet_files;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -156,6 +157,7 @@ pub async fn start(
         methods.into(),
         stop,
         settings.listener,
+        Arc::new(wallet_files::WalletFiles::discover()),
     ));
     Ok((local, handle))
 }

@@ -1,0 +1,253 @@
+// End-to-end test of the citizen wallet in Debian's headless Chromium, against a real dev node
+// (`civitas node --dev` on free ports) and the real CLI: alice imports her key file, sees
+// bank-a's pending consent request, approves it; bank-a runs a sealed score from the CLI; her
+// trail shows the entries with a verified badge; a proxy that flips one byte of a proof in
+// transit makes an entry show a verification failure; she revokes; bank-a's next sealed call is
+// refused and the refusal appears on her trail, verified. Assertions are on the page's DOM;
+// screenshots go to target/wallet-e2e/. Run by scripts/test-wallet (after scripts/build-wallet).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const civitas = process.env.CIVITAS_BIN || path.join(root, 'target/debug/civitas');
+const walletDir = process.env.CIVITAS_WALLET_DIR || path.join(root, 'target/wallet-www');
+const shots = path.join(root, 'target/wallet-e2e');
+const PASS = 'e2e passphrase';
+const TIMEOUT = 60_000; // only keeps a broken run from hanging
+mkdirSync(shots, { recursive: true });
+
+function fail(msg) { throw new Error(msg); }
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'civitas-wallet-e2e-'));
+const nodePort = await freePort();
+const nodeUrl = `http://127.0.0.1:${nodePort}`;
+const env = {
+  ...process.env,
+  CIVITAS_RPC: nodeUrl,
+  CIVITAS_TRUST_DIR: path.join(work, 'trust'),
+  CIVITAS_KEYSTORE: path.join(work, 'keys'),
+  CIVITAS_KEY_PASSWORD: PASS,
+  CIVITAS_WALLET_DIR: walletDir,
+};
+function cli(...args) {
+  const r = spawnSync(civitas, args, { env, encoding: 'utf8', cwd: root });
+  return { ok: r.status === 0, out: (r.stdout || '') + (r.stderr || '') };
+}
+function must(...args) {
+  const r = cli(...args);
+  if (!r.ok) fail(`civitas ${args.join(' ')} failed:\n${r.out}`);
+  return r.out.trim();
+}
+const json = (...args) => JSON.parse(must(...args, '--json').split('\n').filter((l) => l.startsWith('{')).pop());
+
+const node = spawn(civitas, ['node', '--dev', '--data-dir', path.join(work, 'data'),
+  '--rpc-addr', `127.0.0.1:${nodePort}`, '--metrics-addr', '127.0.0.1:0'], { env, stdio: 'ignore' });
+let proxy;
+let browser;
+let current; // the page, for the failure report
+const consoleLines = [];
+
+// A proxy in front of the node: passes everything through, and while `tamper` is set flips one
+// byte of the first audit entry's proof in audit_listBySubject answers.
+let tamper = false;
+async function startProxy() {
+  const port = await freePort();
+  proxy = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    try {
+      const up = await fetch(nodeUrl + req.url, {
+        method: req.method,
+        headers: { 'content-type': req.headers['content-type'] || 'application/json' },
+        body: ['GET', 'HEAD'].includes(req.method) ? undefined : body,
+      });
+      let out = Buffer.from(await up.arrayBuffer());
+      if (tamper && body.toString().includes('"audit_listBySubject"')) {
+        const msg = JSON.parse(out.toString());
+        const e = msg.result && msg.result.entries && msg.result.entries[0];
+        if (e) {
+          const i = e.proof.length - 10; // inside the last sibling hash
+          const flipped = (parseInt(e.proof[i], 16) ^ 1).toString(16);
+          e.proof = e.proof.slice(0, i) + flipped + e.proof.slice(i + 1);
+          out = Buffer.from(JSON.stringify(msg));
+        }
+      }
+      res.writeHead(up.status, { 'content-type': up.headers.get('content-type') || 'application/octet-stream' });
+      res.end(out);
+    } catch (err) {
+      res.writeHead(502); res.end(String(err));
+    }
+  });
+  await new Promise((r) => proxy.listen(port, '127.0.0.1', r));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function main() {
+  for (let i = 0; ; i++) {
+    if (cli('account', 'tax').ok) break;
+    if (i > 600 || node.exitCode !== null) fail('the dev node did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The chain: alice bound, her records uploaded, bank-a's scoring contract approved, and
+  // bank-a's consent request pending.
+  const alice = must('identity', 'subject', 'alice');
+  must('identity', 'bind', '--subject', 'alice', '--account', 'alice', '--from', 'civil-affairs');
+  must('vault', 'upload', '--dataset', 'tax.annual_income', '--subject', 'alice', '--set', 'year=2025',
+    '--set', 'gross_income=84000', '--set', 'tax_paid=19000', '--from', 'tax');
+  must('vault', 'upload', '--dataset', 'social_security.employment', '--subject', 'alice',
+    '--set', 'employer=Northwind Ltd', '--set', 'employed=true', '--set', 'months_employed=38',
+    '--set', 'monthly_salary=7000', '--from', 'social-security');
+  must('vault', 'upload', '--dataset', 'real_estate.holdings', '--subject', 'alice', '--set', 'properties=1',
+    '--set', 'total_value=310000', '--set', 'mortgaged=false', '--from', 'real-estate');
+  must('contract', 'build', 'contracts/loan-scoring', '--release');
+  const wasm = path.join(root, 'target/civitas/loan-scoring.wasm');
+  const code = json('contract', 'check', wasm).code_hash;
+  json('contract', 'deploy', wasm, '--from', 'bank-a', '--send');
+  const policy = '[{"min_income":30000,"income_multiple":4,"max_amount":300000,"min_months_employed":12,"base_rate_bps":520,"property_discount_bps":40}]';
+  const bank = json('contract', 'instantiate', code, '--from', 'bank-a', '--args', policy, '--salt', 'e2e', '--send').output;
+  must('code', 'approve', code, '--from', 'regulator');
+  const req = json('consent', 'request', '--from', 'bank-a', '--subject', 'alice', '--mode', 'compute',
+    '--contract', bank, '--dataset', 'tax.annual_income', '--dataset', 'social_security.employment',
+    '--dataset', 'real_estate.holdings', '--purpose', 'mortgage pre-approval', '--max-uses', '2');
+  const id = Buffer.from(req.output.slice(2), 'hex').readUInt32LE(0);
+  const keyFile = path.join(work, 'alice.json');
+  must('key', 'dev', 'alice', '--out', keyFile);
+  const score = () => cli('sealed', 'call', bank, 'score', `["${alice}", 250000]`, '--from', 'bank-a',
+    '--read', 'alice:tax.annual_income,social_security.employment,real_estate.holdings');
+
+  const base = await startProxy();
+  // A fresh profile directory (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(path.join(work, 'chromium'), {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 412, height: 915 }, // phone-sized
+  });
+  const page = await browser.newPage();
+  current = page;
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/wallet/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  const rootHash = await page.textContent('#root-hash');
+  if (!/^0x[0-9a-f]{64}$/.test(rootHash)) fail(`no trust root hash shown: ${rootHash}`);
+
+  // 1. Import the key file the CLI wrote; see bank-a's pending request; approve it.
+  await page.setInputFiles('#keyfile', keyFile);
+  await page.fill('#passphrase', PASS);
+  await page.fill('#national-id', 'alice-national-id');
+  await page.click('#open-key');
+  const subjectShown = await (await page.waitForSelector('#subject')).textContent();
+  if (subjectShown.replace(/^0x/, '') !== alice.replace(/^0x/, '')) fail(`subject id ${subjectShown}, the CLI says ${alice}`);
+  const pending = await page.waitForSelector(`#pending-list li[data-consent-id="${id}"]`);
+  const text = await pending.textContent();
+  if (!text.includes('bank-a') || !text.includes('mortgage pre-approval')) fail(`pending request reads: ${text}`);
+  await page.screenshot({ path: path.join(shots, '1-pending.png'), fullPage: true });
+  await page.click(`button[aria-label="Approve consent ${id}"]`);
+  await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="active"]`);
+
+  // 2. bank-a scores; the trail shows the entries, each verified.
+  const first = score();
+  if (!first.ok || first.out.includes('sealed call failed')) fail(`the first sealed call failed:\n${first.out}`);
+  await page.click('#refresh');
+  await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
+  const rows = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => ({
+    verified: t.dataset.verified, outcome: t.querySelector('.outcome').textContent, badge: t.lastChild.textContent })));
+  if (!rows.every((r) => r.verified === 'true' && r.badge === 'verified' && r.outcome === 'granted')) {
+    fail(`trail after the score: ${JSON.stringify(rows)}`);
+  }
+  await page.screenshot({ path: path.join(shots, '2-verified-trail.png'), fullPage: true });
+
+  // Verification cost at 1,000 entries, in the page's engine (a measurement, not an assertion):
+  // the real page of proofs, its entries repeated to 999, checked by a fresh light client.
+  const keyJson = readFileSync(keyFile, 'utf8');
+  const bench = await page.evaluate(async ({ keyJson, pass, subject }) => {
+    const m = await import('./civitas_wallet.js');
+    const call = async (method, params) => (await (await fetch('/', { method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json()).result;
+    const w = m.Wallet.fromKeyFile(keyJson, pass);
+    const served = await call('audit_listBySubject', [w.auditRequest(subject, 0, 1000, Date.now())]);
+    const big = { ...served, entries: [] };
+    while (big.entries.length < 999) big.entries.push(...served.entries);
+    const t0 = performance.now();
+    const light = new m.Light('civitas-dev', JSON.stringify((await call('chain_getValidators', [1])).validators));
+    const [b, v] = await Promise.all([call('chain_getBlock', [served.height]), call('chain_getValidators', [served.height])]);
+    light.verify(JSON.stringify([{ raw: b.raw, certificate: b.certificate, validators: v.validators }]));
+    const checked = JSON.parse(light.checkPage(JSON.stringify(big)));
+    return { ms: performance.now() - t0, n: checked.length, ok: checked.filter((c) => c.verified).length };
+  }, { keyJson, pass: PASS, subject: alice });
+  if (bench.ok !== bench.n) fail(`the repeated entries did not all verify: ${JSON.stringify(bench)}`);
+
+  // Time to first verified trail: a fresh load, unlocking the stored key.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.fill('#passphrase', PASS);
+  await page.click('#open-key');
+  await page.waitForFunction(() => window.civitasTimings.firstVerifiedTrailMs !== undefined);
+  const timings = await page.evaluate(() => window.civitasTimings);
+
+  // 3. A flipped proof byte in transit: that entry is marked failed, loudly.
+  tamper = true;
+  await page.click('#refresh');
+  const bad = await page.waitForSelector('#trail-body tr[data-verified="false"] .badge.fail');
+  const badText = await bad.textContent();
+  if (!badText.startsWith('verification failed')) fail(`failure badge reads: ${badText}`);
+  const nBad = await page.$$eval('#trail-body tr[data-verified="false"]', (t) => t.length);
+  if (nBad !== 1) fail(`${nBad} entries failed; the proxy changed one`);
+  await page.screenshot({ path: path.join(shots, '3-tampered-proof.png'), fullPage: true });
+  tamper = false;
+
+  // 4. She revokes; bank-a's next call is refused, and the refusal is on her trail, verified.
+  await page.click(`button[aria-label="Revoke consent ${id}"]`);
+  await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="revoked"]`);
+  const second = score();
+  // The chain refuses the read: the contract sees no data and reverts (the CLI reports it).
+  if (!second.out.includes('sealed call failed')) fail(`the sealed call after the revocation was not refused:\n${second.out}`);
+  await page.click('#refresh');
+  await page.waitForFunction(() => [...document.querySelectorAll('#trail-body tr[data-verified="true"] .outcome')]
+    .some((td) => td.textContent.startsWith('refused: consent_revoked')));
+  await page.screenshot({ path: path.join(shots, '4-refusal.png'), fullPage: true });
+  if (errors.length) fail(`page errors: ${errors.join('; ')}`);
+
+  const wasmBytes = statSync(path.join(walletDir, 'civitas_wallet_bg.wasm')).size;
+  console.log(`wallet e2e passed: wasm ${wasmBytes} bytes, wasm init ${timings.wasmInitMs.toFixed(0)} ms, ` +
+    `first verified trail ${timings.firstVerifiedTrailMs.toFixed(0)} ms after unlock (${rows.length} entries, Argon2id key opening included), ` +
+    `${bench.n} entries (the real proofs repeated) verified in ${bench.ms.toFixed(0)} ms with their header; screenshots in ${shots}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`wallet e2e FAILED: ${e.message}`);
+  if (current) {
+    const said = await current.evaluate(() => `status: ${document.getElementById('status')?.textContent}; error: ${document.getElementById('error')?.textContent}`).catch(() => '');
+    console.error(said);
+    await current.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  }
+  if (consoleLines.length) console.error(consoleLines.join('\n'));
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (proxy) proxy.close();
+  node.kill('SIGTERM');
+  await new Promise((r) => (node.exitCode !== null ? r() : node.once('exit', r)));
+  rmSync(work, { recursive: true, force: true });
+}

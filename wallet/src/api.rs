@@ -1,0 +1,234 @@
+//! The `wasm-bindgen` exports the page calls. Values cross as strings (hex, JSON) and numbers;
+//! errors become JavaScript `Error`s carrying the [`WalletError`] message.
+use civitas_primitives::block::Header;
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::vault::subject_id as derive_subject;
+use civitas_primitives::Hash;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::keystore::{self, KeyFile};
+use crate::light::{parse_set, step_of, LightClient, ServedPage, StepJson};
+use crate::requests;
+use crate::{hex32, malformed, to_hex, WalletError};
+
+fn js(e: WalletError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A JavaScript number as a u64 (whole, non-negative, exact).
+fn whole(what: &'static str, n: f64) -> Result<u64, JsError> {
+    if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(n as u64)
+    } else {
+        Err(js(malformed(what, format!("{n} is not a whole number"))))
+    }
+}
+
+/// A citizen's key, open in memory for this page's session.
+#[wasm_bindgen]
+pub struct Wallet {
+    name: String,
+    key: Keypair,
+}
+
+#[wasm_bindgen]
+impl Wallet {
+    /// Opens a key file (the CLI keystore format) with its passphrase.
+    #[wasm_bindgen(js_name = fromKeyFile)]
+    pub fn from_key_file(json: &str, passphrase: &str) -> Result<Wallet, JsError> {
+        let file: KeyFile = serde_json::from_str(json)
+            .map_err(|e| js(WalletError::UnsupportedKeyFile(e.to_string())))?;
+        let key = keystore::decrypt(&file, passphrase).map_err(js)?;
+        Ok(Wallet {
+            name: file.name,
+            key,
+        })
+    }
+
+    /// A fresh random key named `name`.
+    pub fn generate(name: &str) -> Result<Wallet, JsError> {
+        Ok(Wallet {
+            name: name.into(),
+            key: keystore::generate().map_err(js)?,
+        })
+    }
+
+    /// The key file of this key under `passphrase` (to keep in browser storage or move to the
+    /// CLI's keystore).
+    #[wasm_bindgen(js_name = keyFile)]
+    pub fn key_file(&self, passphrase: &str) -> Result<String, JsError> {
+        let file = keystore::encrypt(&self.name, &self.key, passphrase).map_err(js)?;
+        serde_json::to_string_pretty(&file).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The key's name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// The account id, `0x` hex.
+    #[wasm_bindgen(getter)]
+    pub fn account(&self) -> String {
+        to_hex(&self.key.account().0)
+    }
+
+    /// A signed `consent_list` request.
+    #[wasm_bindgen(js_name = consentListRequest)]
+    pub fn consent_list_request(&self, now_ms: f64) -> Result<String, JsError> {
+        requests::consent_list(&self.key, whole("time", now_ms)?).map_err(js)
+    }
+
+    /// A signed `audit_listBySubject` request.
+    #[wasm_bindgen(js_name = auditRequest)]
+    pub fn audit_request(
+        &self,
+        subject: &str,
+        from: f64,
+        limit: u32,
+        now_ms: f64,
+    ) -> Result<String, JsError> {
+        let subject = Hash(hex32("subject id", subject).map_err(js)?);
+        requests::audit_by_subject(
+            &self.key,
+            subject,
+            whole("first entry", from)?,
+            limit,
+            whole("time", now_ms)?,
+        )
+        .map_err(js)
+    }
+
+    /// Her answer (`approve`, `reject`, `pause`, `resume`, `revoke`) to consent `id`, as
+    /// transaction `nonce`, encrypted to the chain access key: hex for `tx_submit`.
+    #[wasm_bindgen(js_name = consentAnswer)]
+    pub fn consent_answer(
+        &self,
+        chain_id: &str,
+        nonce: f64,
+        id: f64,
+        action: &str,
+        access_key: &str,
+    ) -> Result<String, JsError> {
+        let action =
+            requests::action_of(action).ok_or_else(|| js(malformed("consent action", action)))?;
+        let access_key = hex32("access key", access_key).map_err(js)?;
+        requests::consent_answer(
+            &self.key,
+            chain_id,
+            whole("nonce", nonce)?,
+            whole("consent id", id)?,
+            action,
+            &access_key,
+        )
+        .map_err(js)
+    }
+}
+
+/// The subject id of a citizen with `national_id` on the network salted with `network_salt`
+/// (the dev chain: its chain id).
+#[wasm_bindgen(js_name = subjectId)]
+pub fn subject_id(network_salt: &str, national_id: &str) -> String {
+    to_hex(&derive_subject(network_salt, national_id).0)
+}
+
+/// A verified header as the page reads it.
+#[derive(Serialize)]
+struct HeaderView {
+    height: u64,
+    hash: String,
+    time_ms: u64,
+    state_root: String,
+    validators_hash: String,
+    next_validators_hash: String,
+}
+
+impl HeaderView {
+    fn of(h: &Header) -> HeaderView {
+        HeaderView {
+            height: h.height,
+            hash: to_hex(&h.hash().0),
+            time_ms: h.time_ms,
+            state_root: to_hex(&h.state_root.0),
+            validators_hash: to_hex(&h.validators_hash.0),
+            next_validators_hash: to_hex(&h.next_validators_hash.0),
+        }
+    }
+}
+
+/// The page's light client.
+#[wasm_bindgen]
+pub struct Light {
+    inner: LightClient,
+}
+
+#[wasm_bindgen]
+impl Light {
+    /// Pins `chain_id` and its genesis validator set (a JSON array of hex ids).
+    #[wasm_bindgen(constructor)]
+    pub fn new(chain_id: &str, genesis_validators: &str) -> Result<Light, JsError> {
+        let hexes: Vec<String> = serde_json::from_str(genesis_validators)
+            .map_err(|e| js(malformed("validator list", e)))?;
+        let set = parse_set(&hexes).map_err(js)?;
+        Ok(Light {
+            inner: LightClient::new(chain_id, &set),
+        })
+    }
+
+    /// The pinned set's hash, to compare with the one the departments publish.
+    #[wasm_bindgen(js_name = rootHash)]
+    pub fn root_hash(&self) -> String {
+        to_hex(&self.inner.root_hash().0)
+    }
+
+    /// The pinned chain id.
+    #[wasm_bindgen(js_name = chainId)]
+    pub fn chain_id(&self) -> String {
+        self.inner.chain_id().into()
+    }
+
+    /// Whether a header signed by `validators` (JSON array of hex ids) needs no earlier step.
+    #[wasm_bindgen(js_name = trustsSet)]
+    pub fn trusts_set(&self, validators: &str) -> Result<bool, JsError> {
+        let hexes: Vec<String> =
+            serde_json::from_str(validators).map_err(|e| js(malformed("validator list", e)))?;
+        Ok(self.inner.trusts_set(&parse_set(&hexes).map_err(js)?))
+    }
+
+    /// Verifies steps (JSON array of `{raw, certificate, validators}`, oldest first); returns
+    /// the last header (JSON).
+    pub fn verify(&mut self, steps: &str) -> Result<String, JsError> {
+        let steps: Vec<StepJson> =
+            serde_json::from_str(steps).map_err(|e| js(malformed("steps", e)))?;
+        let steps = steps
+            .iter()
+            .map(step_of)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(js)?;
+        let header = self.inner.verify(&steps).map_err(js)?;
+        serde_json::to_string(&HeaderView::of(&header)).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Checks an `audit_listBySubject` page (JSON) against the verified header of its height;
+    /// returns one result per entry (JSON).
+    #[wasm_bindgen(js_name = checkPage)]
+    pub fn check_page(&self, page: &str) -> Result<String, JsError> {
+        let page: ServedPage =
+            serde_json::from_str(page).map_err(|e| js(malformed("audit page", e)))?;
+        serde_json::to_string(&self.inner.check_page(&page))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// The dev chain's named accounts, `{ "0x…": "bank-a", … }` (JSON), so the page can show
+/// institutions by name on a dev chain.
+#[wasm_bindgen(js_name = devNames)]
+pub fn dev_names() -> String {
+    let names: std::collections::BTreeMap<String, &str> = civitas_primitives::dev::DEV_ACCOUNTS
+        .iter()
+        .map(|(n, _)| (to_hex(&civitas_primitives::dev::dev_key(n).account().0), *n))
+        .collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "{}".into())
+}

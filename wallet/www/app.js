@@ -1,0 +1,300 @@
+// The citizen wallet page. Everything that decides what she can trust runs in the WebAssembly
+// core (civitas_wallet.js): key decryption, signing, header and proof verification. This file
+// only talks JSON-RPC to the node that served the page and draws the results.
+import init, { Wallet, Light, subjectId, devNames } from './civitas_wallet.js';
+
+const RPC = new URL('/', location.href).href;
+const $ = (id) => document.getElementById(id);
+const timings = (window.civitasTimings = {});
+let light = null;
+let wallet = null;
+let chainId = null;
+let subject = null;
+let names = {};
+let rpcId = 0;
+
+class RpcError extends Error {
+  constructor(message, data) { super(message); this.data = data; }
+}
+
+async function rpc(method, params = []) {
+  let res;
+  try {
+    res = await fetch(RPC, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method, params }),
+    });
+  } catch (e) {
+    throw new RpcError(`node unreachable (${RPC}): ${e.message}`);
+  }
+  if (!res.ok) throw new RpcError(`node unreachable: HTTP ${res.status} from ${RPC}`);
+  const body = await res.json();
+  if (body.error) throw new RpcError(body.error.message, body.error.data);
+  return body.result;
+}
+
+function showError(msg) {
+  const el = $('error');
+  el.textContent = msg;
+  el.hidden = !msg;
+}
+function status(msg) { $('status').textContent = msg; }
+function short(hex) { return hex ? `${hex.slice(0, 10)}…${hex.slice(-4)}` : '-'; }
+function who(hex) { return names[hex] ? `${names[hex]} (${short(hex)})` : short(hex); }
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v; else if (k === 'text') e.textContent = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// --- trust root: pinned on first use, like the CLI's ~/.civitas/trust/<chain>.json ---------
+
+async function pinTrustRoot() {
+  const health = await rpc('system_health');
+  chainId = health.chain_id;
+  const stored = localStorage.getItem(`civitas.trust.${chainId}`);
+  let root;
+  if (stored) {
+    root = JSON.parse(stored);
+    $('trust-note').textContent = 'Pinned earlier in this browser.';
+  } else {
+    const v = await rpc('chain_getValidators', [1]);
+    root = { chain_id: chainId, validators: v.validators };
+    localStorage.setItem(`civitas.trust.${chainId}`, JSON.stringify(root));
+    $('trust-note').textContent = 'Pinned now, on first use: compare the hash before you rely on it.';
+  }
+  light = new Light(root.chain_id, JSON.stringify(root.validators));
+  $('chain-id').textContent = chainId;
+  $('root-hash').textContent = light.rootHash();
+  $('root-size').textContent = String(root.validators.length);
+}
+
+// Verifies the header at `height`: walks back through validator-set changes to a set the
+// light client trusts, then lets the core check forward.
+async function verifyHeight(height) {
+  const steps = [];
+  let h = height;
+  for (let i = 0; i < 10000; i++) {
+    const [block, vals] = await Promise.all([
+      rpc('chain_getBlock', [h]),
+      rpc('chain_getValidators', [h]),
+    ]);
+    steps.unshift({ raw: block.raw, certificate: block.certificate, validators: vals.validators });
+    if (light.trustsSet(JSON.stringify(vals.validators))) break;
+    if (vals.since < 2 || vals.since > h) {
+      throw new Error(`verification failed: the validators of height ${h} follow from no set the trust root vouches for`);
+    }
+    h = vals.since - 1;
+  }
+  return JSON.parse(light.verify(JSON.stringify(steps)));
+}
+
+// --- key ------------------------------------------------------------------------------------
+
+async function openKey(json, passphrase, nationalId) {
+  status('Opening the key…');
+  wallet = Wallet.fromKeyFile(json, passphrase);
+  localStorage.setItem('civitas.keyfile', json);
+  if (nationalId) localStorage.setItem('civitas.nationalId', nationalId);
+  const nid = nationalId || localStorage.getItem('civitas.nationalId');
+  subject = nid ? subjectId(chainId, nid) : null;
+  $('account').textContent = wallet.account;
+  $('subject').textContent = subject || '(enter your national id to see your trail)';
+  $('identity').hidden = false;
+  $('import-form').hidden = true;
+  for (const s of ['credits', 'inbox', 'consents', 'trail']) $(s).hidden = false;
+  await refresh();
+}
+
+$('import-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  showError('');
+  const t0 = performance.now();
+  timings.unlockStart = t0;
+  try {
+    let json = $('keyjson').value.trim();
+    const file = $('keyfile').files[0];
+    if (file) json = await file.text();
+    if (!json) json = localStorage.getItem('civitas.keyfile') || '';
+    if (!json) throw new Error('choose or paste a key file first');
+    await openKey(json, $('passphrase').value, $('national-id').value.trim());
+  } catch (e) {
+    showError(e.message);
+    status('Key not opened.');
+  }
+});
+
+$('new-key').addEventListener('click', async () => {
+  showError('');
+  try {
+    const pass = $('passphrase').value;
+    if (pass.length < 8) throw new Error('choose a passphrase of at least 8 characters first');
+    const w = Wallet.generate('wallet');
+    const json = w.keyFile(pass);
+    w.free();
+    $('keyjson').value = json;
+    await openKey(json, pass, $('national-id').value.trim());
+  } catch (e) { showError(e.message); }
+});
+
+$('lock').addEventListener('click', () => {
+  if (wallet) wallet.free();
+  wallet = null;
+  location.reload();
+});
+$('refresh').addEventListener('click', () => refresh().catch((e) => showError(e.message)));
+
+// --- consents -------------------------------------------------------------------------------
+
+const ANSWERS = {
+  pending: [['approve', 'Approve'], ['reject', 'Reject']],
+  active: [['pause', 'Pause'], ['revoke', 'Revoke']],
+  paused: [['resume', 'Resume'], ['revoke', 'Revoke']],
+};
+
+function consentItem(c) {
+  const li = el('li', { 'data-consent-id': String(c.id), 'data-status': c.status });
+  li.append(
+    el('strong', { text: `#${c.id} ${who(c.grantee)}` }), ' asks for ',
+    el('em', { text: c.datasets.join(', ') }), ` (${c.mode}) — “${c.purpose}”`,
+    el('br'),
+    `Status: `, el('span', { class: 'consent-status', text: c.status }),
+    ` · uses ${c.uses}/${c.max_uses} · expires ${new Date(c.expires_ms).toLocaleString()}`,
+    c.code_hash ? ` · contract code ${short(c.code_hash)}` : '',
+  );
+  const div = el('div');
+  for (const [action, label] of ANSWERS[c.status] || []) {
+    const b = el('button', { type: 'button', 'data-action': action, 'aria-label': `${label} consent ${c.id}`, text: label });
+    b.addEventListener('click', () => answer(c.id, action, b));
+    div.append(b);
+  }
+  li.append(div);
+  return li;
+}
+
+async function loadConsents() {
+  const list = await rpc('consent_list', [wallet.consentListRequest(Date.now())]);
+  const pending = list.filter((c) => c.status === 'pending');
+  const rest = list.filter((c) => c.status !== 'pending');
+  $('pending-list').replaceChildren(...pending.map(consentItem));
+  $('pending-empty').hidden = pending.length > 0;
+  $('consent-list').replaceChildren(...rest.map(consentItem));
+  $('consents-empty').hidden = rest.length > 0;
+}
+
+async function waitCommitted(hash) {
+  for (let i = 0; i < 600; i++) {
+    const s = await rpc('tx_status', [hash]);
+    if (s.status === 'committed') return rpc('tx_getReceipt', [hash]);
+    if (s.status === 'unknown') throw new Error('the node dropped the transaction');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the answer was not committed within a minute');
+}
+
+async function answer(id, action, button) {
+  showError('');
+  button.disabled = true;
+  status(`Sending “${action}” for consent ${id}…`);
+  try {
+    const [acct, accessKey] = await Promise.all([
+      rpc('chain_getAccount', [wallet.account]),
+      rpc('chain_getAccessKey'),
+    ]);
+    const tx = wallet.consentAnswer(chainId, acct.nonce, id, action, accessKey);
+    const receipt = await waitCommitted(await rpc('tx_submit', [tx]));
+    if (receipt.status !== 'success') {
+      const code = receipt.error_code || '';
+      const already = /state|answered|status/i.test(code + ' ' + (receipt.error || ''));
+      throw new Error(already
+        ? `this request was already answered (${receipt.error || code})`
+        : `the chain refused “${action}”: ${receipt.error || code}`);
+    }
+    status(`Consent ${id}: ${action} recorded in block ${receipt.height}.`);
+  } catch (e) {
+    showError(e.message);
+    status('Answer not recorded.');
+  } finally {
+    await refresh().catch((e) => showError(e.message));
+  }
+}
+
+// --- trail ----------------------------------------------------------------------------------
+
+function trailRow(served, checked) {
+  const e = checked.entry;
+  const tr = el('tr', { 'data-seq': String(checked.seq), 'data-verified': String(checked.verified) });
+  if (!checked.verified) tr.className = 'failed';
+  const cells = e
+    ? [String(e.seq ?? checked.seq), `${new Date(e.time_ms).toLocaleString()} (block ${e.height})`,
+       who(e.accessor), e.contract ? `${short(e.contract)} code ${short(e.code_hash)}` : '-',
+       e.dataset, e.purpose || '-', e.outcome]
+    : [String(checked.seq), `block ${served.height} (as the node claims)`, who(served.accessor),
+       served.contract ? short(served.contract) : '-', served.dataset, served.purpose || '-',
+       served.outcome];
+  cells.forEach((text, i) => {
+    const td = el('td', { text });
+    if (i === 6) { td.classList.add('outcome'); if (text.startsWith('refused')) td.classList.add('refused'); }
+    tr.append(td);
+  });
+  const badge = checked.verified
+    ? el('span', { class: 'badge ok', text: 'verified' })
+    : el('span', { class: 'badge fail', role: 'alert', text: `verification failed: ${checked.error}` });
+  tr.append(el('td', {}, badge));
+  return tr;
+}
+
+async function loadTrail() {
+  if (!subject) return;
+  const page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
+  let checked;
+  try {
+    if (page.height > 0) await verifyHeight(page.height);
+    checked = JSON.parse(light.checkPage(JSON.stringify(page)));
+  } catch (e) {
+    const msg = e.message.replace(/^verification failed: /, '');
+    checked = page.entries.map((s) => ({ seq: s.seq, verified: false, error: msg, entry: null }));
+  }
+  const bySeq = new Map(page.entries.map((s) => [s.seq, s]));
+  $('trail-body').replaceChildren(...checked.map((c) => trailRow(bySeq.get(c.seq), c)));
+  const bad = checked.filter((c) => !c.verified).length;
+  $('trail-summary').textContent = bad
+    ? `${bad} of ${checked.length} entries FAILED verification: do not trust them.`
+    : `${checked.length} of ${page.total} entries, every one verified against block ${page.height}.`;
+  $('trail-summary').className = bad ? 'refused' : '';
+  if (timings.unlockStart && timings.firstVerifiedTrailMs === undefined && checked.length && !bad) {
+    timings.firstVerifiedTrailMs = performance.now() - timings.unlockStart;
+  }
+}
+
+async function loadCredits() {
+  const b = await rpc('credits_getBalance', [wallet.account]);
+  $('balance').textContent = b.balance;
+}
+
+async function refresh() {
+  status('Loading your data…');
+  await Promise.all([loadConsents(), loadCredits(), loadTrail()]);
+  status(`Up to date (${new Date().toLocaleTimeString()}).`);
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+try {
+  const t0 = performance.now();
+  await init();
+  timings.wasmInitMs = performance.now() - t0;
+  names = JSON.parse(devNames());
+  await pinTrustRoot();
+  status(localStorage.getItem('civitas.keyfile')
+    ? 'Enter your passphrase to open your stored key.'
+    : 'Import your key file to begin.');
+  document.body.dataset.ready = 'true';
+} catch (e) {
+  showError(e.message);
+  status('The wallet could not start.');
+}
