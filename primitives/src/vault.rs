@@ -476,6 +476,26 @@ pub enum AccessOutcome {
     Refused(RefusalReason),
 }
 
+impl AccessKind {
+    /// Stable snake-case name, as clients show it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AccessKind::SealedRead => "sealed_read",
+            AccessKind::Disclosure => "disclosure",
+        }
+    }
+}
+
+impl AccessOutcome {
+    /// `granted`, or `refused: <reason code>`, as clients show it.
+    pub fn label(self) -> String {
+        match self {
+            AccessOutcome::Granted => "granted".into(),
+            AccessOutcome::Refused(r) => alloc::format!("refused: {}", r.code()),
+        }
+    }
+}
+
 /// One line of a citizen's audit trail. Never holds record content.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct AuditEntry {

@@ -1,8 +1,6 @@
 //! Wire forms of ledger records that both sides build: the node serves them, and a client
 //! rebuilds them from the proven state value to check that the served fields match it.
-use civitas_primitives::vault::{
-    AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode,
-};
+use civitas_primitives::vault::{AuditEntry, ConsentArtefact, ConsentMode};
 
 use crate::{to_hex, AuditEntryInfo, ConsentInfo};
 
@@ -22,14 +20,8 @@ pub fn audit_info(e: &AuditEntry, key: &[u8], value: &[u8], proof: &[u8]) -> Aud
         purpose: e.purpose.clone(),
         consent: e.consent,
         uses_left: e.uses_left,
-        kind: match e.kind {
-            AccessKind::SealedRead => "sealed_read".into(),
-            AccessKind::Disclosure => "disclosure".into(),
-        },
-        outcome: match e.outcome {
-            AccessOutcome::Granted => "granted".into(),
-            AccessOutcome::Refused(r) => format!("refused: {}", r.code()),
-        },
+        kind: e.kind.name().into(),
+        outcome: e.outcome.label(),
         tx_hash: to_hex(&e.tx_hash.0),
         height: e.height,
         time_ms: e.time_ms,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use civitas_primitives::block::{validators_hash, Block, CommitCertificate, Header};
 use civitas_primitives::light::{verify_steps, LightStep};
 use civitas_primitives::proof::verify_audit_entry;
-use civitas_primitives::vault::{AccessKind, AccessOutcome, AuditEntry};
+use civitas_primitives::vault::AuditEntry;
 use civitas_primitives::{AccountId, Hash};
 use parity_scale_codec::DecodeAll;
 use serde::{Deserialize, Serialize};
@@ -103,14 +103,8 @@ impl EntryView {
             purpose: e.purpose.clone(),
             consent: e.consent,
             uses_left: e.uses_left,
-            kind: match e.kind {
-                AccessKind::SealedRead => "sealed_read".into(),
-                AccessKind::Disclosure => "disclosure".into(),
-            },
-            outcome: match e.outcome {
-                AccessOutcome::Granted => "granted".into(),
-                AccessOutcome::Refused(r) => format!("refused: {}", r.code()),
-            },
+            kind: e.kind.name().into(),
+            outcome: e.outcome.label(),
             tx_hash: to_hex(&e.tx_hash.0),
             height: e.height,
             time_ms: e.time_ms,

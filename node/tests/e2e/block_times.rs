@@ -135,36 +135,7 @@ async fn the_block_after_a_sealed_call_comes_one_cadence_later_whether_the_call_
             .expect("put record");
         let r = send(&c, &key("tax"), ADMIN_FUEL, commit_call(&record)).await;
         assert_eq!(r.status, "success", "commit {name}: {r:?}");
-        let r = send(
-            &c,
-            &bank,
-            ADMIN_FUEL,
-            Call::RequestConsent {
-                request: ConsentRequest {
-                    subject,
-                    datasets: vec!["tax.annual_income".into()],
-                    purpose: "timing".into(),
-                    mode: ConsentMode::Compute,
-                    code_hash: Some(code_hash),
-                    expires_ms: now_ms() + 86_400_000,
-                    max_uses: 5,
-                },
-            },
-        )
-        .await;
-        assert_eq!(r.status, "success", "consent request {name}: {r:?}");
-        let id = u64::decode(&mut &from_hex(&r.output).expect("hex")[..]).expect("consent id");
-        let r = send(
-            &c,
-            &key(name),
-            ADMIN_FUEL,
-            Call::Consent {
-                id,
-                action: ConsentAction::Approve,
-            },
-        )
-        .await;
-        assert_eq!(r.status, "success", "approve consent {name}: {r:?}");
+        approved_income_consent(&c, &bank, name, subject, code_hash, "timing").await;
     }
 
     // A sealed call may not reserve more than the sealed cap.

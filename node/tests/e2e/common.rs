@@ -485,6 +485,49 @@ pub async fn bind_identity(c: &HttpClient, name: &str, subject: Hash) {
     assert_eq!(r.status, "success", "bind {name}: {r:?}");
 }
 
+/// `bank` files a compute consent (5 uses, a day) for `code_hash` over `name`'s
+/// `tax.annual_income` (subject `subject`) for `purpose`, and `name` approves it: its id.
+pub async fn approved_income_consent(
+    c: &HttpClient,
+    bank: &Keypair,
+    name: &str,
+    subject: Hash,
+    code_hash: Hash,
+    purpose: &str,
+) -> u64 {
+    let r = send(
+        c,
+        bank,
+        ADMIN_FUEL,
+        Call::RequestConsent {
+            request: ConsentRequest {
+                subject,
+                datasets: vec!["tax.annual_income".into()],
+                purpose: purpose.into(),
+                mode: ConsentMode::Compute,
+                code_hash: Some(code_hash),
+                expires_ms: now_ms() + 86_400_000,
+                max_uses: 5,
+            },
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "consent request {name}: {r:?}");
+    let id = u64::decode(&mut &from_hex(&r.output).expect("hex")[..]).expect("consent id");
+    let r = send(
+        c,
+        &key(name),
+        ADMIN_FUEL,
+        Call::Consent {
+            id,
+            action: ConsentAction::Approve,
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "approve consent {name}: {r:?}");
+    id
+}
+
 /// A dev node on which alice and bob are bound to their subjects, tax committed one record of
 /// alice's, alice approved bank-b's disclose consent for it and bank-b disclosed it (one
 /// granted audit entry in alice's trail and bank-b's).

@@ -118,36 +118,7 @@ async fn a_multi_subject_result_goes_to_the_institution_only_and_a_single_subjec
         let r = send(&c, &key("tax"), ADMIN_FUEL, commit_call(&record)).await;
         assert_eq!(r.status, "success", "commit {name}: {r:?}");
         payloads.push(record.payload.clone());
-        let r = send(
-            &c,
-            &bank,
-            ADMIN_FUEL,
-            Call::RequestConsent {
-                request: ConsentRequest {
-                    subject,
-                    datasets: vec!["tax.annual_income".into()],
-                    purpose: "joint mortgage".into(),
-                    mode: ConsentMode::Compute,
-                    code_hash: Some(code_hash),
-                    expires_ms: now_ms() + 86_400_000,
-                    max_uses: 5,
-                },
-            },
-        )
-        .await;
-        assert_eq!(r.status, "success", "consent request {name}: {r:?}");
-        let id = u64::decode(&mut &from_hex(&r.output).expect("hex")[..]).expect("consent id");
-        let r = send(
-            &c,
-            &key(name),
-            ADMIN_FUEL,
-            Call::Consent {
-                id,
-                action: ConsentAction::Approve,
-            },
-        )
-        .await;
-        assert_eq!(r.status, "success", "approve consent {name}: {r:?}");
+        approved_income_consent(&c, &bank, name, subject, code_hash, "joint mortgage").await;
     }
 
     let sealed = |subjects: &[Hash]| {
