@@ -23,7 +23,6 @@ pub mod hash;
 #[cfg(feature = "verify")]
 pub mod light;
 pub mod merkle;
-pub mod private_call;
 #[cfg(feature = "std")]
 pub mod proof;
 pub mod tx;
