@@ -196,6 +196,7 @@ fn main() {
         upload_roles: vec!["institution".into()],
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 1,
+        sealed_committee: None,
         record_reward: 1,
         access_key: Some(hex::encode(x25519_public(&dev_access_key(CHAIN)))),
         datasets: vec![

@@ -1,5 +1,6 @@
 //! Genesis: the chain id, the first accounts with their credits and roles, the deploy policy and
 //! the governance threshold. Written once as version 0 of the state.
+use civitas_primitives::committee::SealedCommittee;
 use civitas_primitives::tx::{Role, RoleSet};
 use civitas_primitives::vault::{valid_dataset_id, Dataset};
 use civitas_primitives::AccountId;
@@ -49,6 +50,20 @@ pub struct Genesis {
     /// binding, record commitment, consent, sealed call, disclosure) can be made.
     #[serde(default)]
     pub access_key: Option<String>,
+    /// The sealed-compute committee: the validators that hold record payloads and the chain
+    /// sealing key, run sealed calls and attest their output hashes. Absent: the first three
+    /// validators in this document's order, with a majority threshold.
+    #[serde(default)]
+    pub sealed_committee: Option<GenesisCommittee>,
+}
+
+/// The sealed-compute committee named at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisCommittee {
+    /// Members: genesis validators, by name or by 64-hex account id.
+    pub members: Vec<String>,
+    /// Identical attestations that make an output final.
+    pub threshold: u32,
 }
 
 fn default_record_reward() -> u128 {
@@ -125,6 +140,9 @@ pub enum GenesisError {
     /// An access key that is not 64 hex digits.
     #[error("access_key must be 64 hex digits (an x25519 public key)")]
     AccessKey,
+    /// A committee that names a non-validator or cannot reach its threshold.
+    #[error("sealed_committee: {0}")]
+    Committee(String),
     /// The same account twice.
     #[error("account {0} appears twice")]
     Duplicate(String),
@@ -194,6 +212,7 @@ impl Genesis {
         }
         role_set(&self.instantiate_roles)?;
         self.access_key_bytes()?;
+        self.committee()?;
         let validators = accounts
             .iter()
             .filter(|(_, _, i)| i.roles.has(Role::Validator))
@@ -205,6 +224,43 @@ impl Genesis {
             });
         }
         Ok(())
+    }
+
+    /// The sealed-compute committee this genesis names (or its default).
+    pub fn committee(&self) -> Result<SealedCommittee, GenesisError> {
+        let accounts = self.parsed_accounts()?;
+        let validators: Vec<AccountId> = accounts
+            .iter()
+            .filter(|(_, _, i)| i.roles.has(Role::Validator))
+            .map(|(id, _, _)| *id)
+            .collect();
+        let Some(named) = &self.sealed_committee else {
+            return Ok(SealedCommittee::default_for(&validators));
+        };
+        let mut members = Vec::with_capacity(named.members.len());
+        for m in &named.members {
+            let id = accounts
+                .iter()
+                .find(|(id, name, _)| name == m || AccountId::from_hex(m) == Some(*id))
+                .map(|(id, _, _)| *id)
+                .filter(|id| validators.contains(id))
+                .ok_or_else(|| {
+                    GenesisError::Committee(format!("member `{m}` is not a genesis validator"))
+                })?;
+            members.push(id);
+        }
+        members.sort();
+        if members.windows(2).any(|w| w[0] == w[1]) {
+            return Err(GenesisError::Committee("a member is named twice".into()));
+        }
+        let committee = SealedCommittee {
+            members,
+            threshold: named.threshold,
+        };
+        match committee.problem() {
+            Some(p) => Err(GenesisError::Committee(p.into())),
+            None => Ok(committee),
+        }
     }
 
     /// The chain access key, if the genesis names one.
@@ -243,6 +299,10 @@ impl Genesis {
         };
         view.put_encoded(keys::DEPLOY_POLICY.to_vec(), &policy)?;
         view.put_encoded(keys::THRESHOLD.to_vec(), &self.governance_threshold)?;
+        let committee = self
+            .committee()
+            .map_err(|e| crate::ExecError::Genesis(e.to_string()))?;
+        view.put_encoded(keys::COMMITTEE.to_vec(), &committee)?;
         view.put_encoded(keys::NEXT_PROPOSAL.to_vec(), &1u64)?;
         view.put_encoded(keys::HEIGHT.to_vec(), &0u64)?;
         view.put_encoded(keys::CHAIN_ID.to_vec(), &self.chain_id)?;

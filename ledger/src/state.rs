@@ -73,6 +73,10 @@ pub mod keys {
         b"v/n/",
         b"v/e/",
         b"x/",
+        COMMITTEE,
+        b"o/",
+        b"e/",
+        b"w/",
     ];
 
     /// An account's record.
@@ -174,10 +178,24 @@ pub mod keys {
     pub fn disclosure(tx_hash: &Hash) -> Vec<u8> {
         join(b"x/", &[&tx_hash.0])
     }
+    /// The sealed-compute committee.
+    pub const COMMITTEE: &[u8] = b"g/committee";
+    /// Where a sealed call's result stands (public: its salted output hash once attested).
+    pub fn sealed_outcome(tx_hash: &Hash) -> Vec<u8> {
+        join(b"o/", &[&tx_hash.0])
+    }
+    /// A committee member's attestation of a sealed call's output hash.
+    pub fn sealed_attestation(tx_hash: &Hash, member: &AccountId) -> Vec<u8> {
+        join(b"e/", &[&tx_hash.0, &member.0])
+    }
+    /// What the committee needs to run a committed sealed call (its input and grants).
+    pub fn sealed_job(tx_hash: &Hash) -> Vec<u8> {
+        join(b"w/", &[&tx_hash.0])
+    }
     /// Key prefixes holding data about people (which account is whose, consents, the audit
-    /// trail, disclosures): served only through signed requests, never by the public proof
-    /// method.
-    pub const PRIVATE_PREFIXES: [&[u8]; 5] = [b"i/a/", b"n/", b"u/", b"v/", b"x/"];
+    /// trail, disclosures, sealed calls' inputs and grants): served only through signed
+    /// requests, never by the public proof method.
+    pub const PRIVATE_PREFIXES: [&[u8]; 6] = [b"i/a/", b"n/", b"u/", b"v/", b"w/", b"x/"];
 
     #[cfg(test)]
     mod tests {
@@ -248,6 +266,14 @@ pub mod keys {
                 add(format!("consents_of_subject {i}"), consents_of_subject(h));
                 add(format!("audit_len {i}"), audit_len(h));
                 add(format!("disclosure {i}"), disclosure(h));
+                add(format!("sealed_outcome {i}"), sealed_outcome(h));
+                add(format!("sealed_job {i}"), sealed_job(h));
+                for (j, a) in ids.iter().enumerate() {
+                    add(
+                        format!("sealed_attestation {i} {j}"),
+                        sealed_attestation(h, a),
+                    );
+                }
                 for n in [0u64, 1, u64::MAX] {
                     add(format!("audit {i} {n}"), audit(h, n));
                 }
@@ -272,6 +298,7 @@ pub mod keys {
                 ("RECORD_REWARD", RECORD_REWARD),
                 ("DATASET_INDEX", DATASET_INDEX),
                 ("NEXT_CONSENT", NEXT_CONSENT),
+                ("COMMITTEE", COMMITTEE),
             ] {
                 add(name.to_string(), k.to_vec());
             }

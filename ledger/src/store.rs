@@ -97,8 +97,6 @@ pub struct BlockWrite {
     pub tree: TreeUpdateBatch,
     /// The new head.
     pub head: Head,
-    /// Node-local encrypted writes that belong to this block: `(column family, key, value)`.
-    pub private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
 /// The RocksDB store. Cheap to clone.
@@ -276,9 +274,6 @@ impl Store {
                 index: i as u32,
             };
             batch.put_cf(index_cf, tx.hash().0, loc.encode());
-        }
-        for (cf, k, v) in &w.private {
-            batch.put_cf(self.cf(cf)?, k, v);
         }
         batch.put_cf(self.cf(CF_META)?, HEAD_KEY, w.head.encode());
         self.write_synced(batch)

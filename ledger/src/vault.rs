@@ -161,15 +161,15 @@ impl Vault {
         Ok(self.store.get_private(CF_VAULT, &record_hash.0)?.is_some())
     }
 
-    /// The encrypted write of a sealed result, to commit with its block.
-    pub fn sealed_output_write(
+    /// Keeps a sealed call's result (this node computed it as a committee member), durably.
+    pub fn put_sealed_output(
         &self,
         tx_hash: &Hash,
         output: &StoredSealedOutput,
-    ) -> (&'static str, Vec<u8>, Vec<u8>) {
+    ) -> Result<(), VaultError> {
         let key = tx_hash.0.to_vec();
         let value = self.seal(&key, &output.encode());
-        (CF_SEALED, key, value)
+        Ok(self.store.put_private(CF_SEALED, &[(key, value)])?)
     }
 
     /// A committed sealed result.

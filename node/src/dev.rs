@@ -77,6 +77,7 @@ pub fn dev_genesis() -> Genesis {
             .to_hex(),
         ),
         governance_threshold: 3,
+        sealed_committee: None,
         record_reward: 10,
         datasets: DEV_DATASETS
             .iter()

@@ -14,6 +14,7 @@ pub mod block;
 pub mod certificate;
 #[cfg(feature = "std")]
 pub mod clock;
+pub mod committee;
 #[cfg(feature = "std")]
 pub mod crypto;
 pub mod decimal;

@@ -129,6 +129,11 @@ pub enum GovernanceAction {
         /// Approvals needed.
         threshold: u32,
     },
+    /// Names the sealed-compute committee and its attestation threshold.
+    SetSealedCommittee {
+        /// The committee.
+        committee: crate::committee::SealedCommittee,
+    },
 }
 
 /// What a transaction does.
@@ -253,6 +258,11 @@ pub enum Call {
         kind: PrivateKind,
         /// The encrypted [`PrivateBody`].
         body: Envelope,
+    },
+    /// A sealed-compute committee member's output hashes of committed sealed calls.
+    AttestSealedOutputs {
+        /// One per call.
+        attestations: Vec<crate::committee::SealedAttestation>,
     },
 }
 
@@ -396,6 +406,7 @@ impl Call {
             Call::SealedCall { .. } => "sealed_call",
             Call::Disclose { .. } => "disclose",
             Call::Private { kind, .. } => kind.name(),
+            Call::AttestSealedOutputs { .. } => "attest_sealed_outputs",
         }
     }
 }
@@ -551,6 +562,11 @@ fn check_call_limits(call: &Call) -> Result<(), TxFormatError> {
             Ok(())
         }
         Call::CommitRecord { dataset, .. } => dataset_id(dataset),
+        Call::AttestSealedOutputs { attestations } => limit(
+            "attestations",
+            attestations.len(),
+            crate::committee::MAX_ATTESTATIONS,
+        ),
         Call::RequestConsent { request } => {
             limit("purpose", request.purpose.len(), MAX_PURPOSE)?;
             limit("datasets", request.datasets.len(), MAX_CONSENT_DATASETS)?;
@@ -670,6 +686,14 @@ mod tests {
             Call::Propose {
                 action: GovernanceAction::SetThreshold { threshold: 2 }
             },
+            Call::Propose {
+                action: GovernanceAction::SetSealedCommittee {
+                    committee: crate::committee::SealedCommittee {
+                        members: alloc::vec![acc(1), acc(2)],
+                        threshold: 1,
+                    },
+                },
+            },
             Call::Approve { proposal: 1 },
             Call::BindIdentity {
                 subject: h(1),
@@ -718,6 +742,12 @@ mod tests {
                 }],
             },
             Call::Disclose { consent: 1 },
+            Call::AttestSealedOutputs {
+                attestations: alloc::vec![crate::committee::SealedAttestation {
+                    call: h(1),
+                    output_hash: h(2),
+                }],
+            },
             Call::Private {
                 kind: PrivateKind::Consent,
                 body: Envelope {
@@ -861,6 +891,24 @@ mod tests {
                         } = c
                         {
                             *threshold += 1
+                        }
+                    });
+                }
+                GovernanceAction::SetSealedCommittee { .. } => {
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::SetSealedCommittee { committee },
+                        } = c
+                        {
+                            committee.members.push(acc)
+                        }
+                    });
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action: GovernanceAction::SetSealedCommittee { committee },
+                        } = c
+                        {
+                            committee.threshold += 1
                         }
                     });
                 }
@@ -1041,6 +1089,18 @@ mod tests {
                     }
                 });
             }
+            Call::AttestSealedOutputs { .. } => {
+                vary(&|c| {
+                    if let Call::AttestSealedOutputs { attestations } = c {
+                        attestations[0].call = h
+                    }
+                });
+                vary(&|c| {
+                    if let Call::AttestSealedOutputs { attestations } = c {
+                        attestations[0].output_hash = h
+                    }
+                });
+            }
         }
         out
     }
@@ -1078,13 +1138,13 @@ mod tests {
         let calls = every_call();
         assert_eq!(
             calls.len(),
-            19,
+            21,
             "every variant, governance actions counted one by one"
         );
         let mut kinds: Vec<&str> = calls.iter().map(Call::kind).collect();
         kinds.dedup();
-        // `Private` names its body's kind: one more run of names than the 15 plain kinds.
-        assert_eq!(kinds.len(), 16, "all 16 call variants are covered");
+        // `Private` names its body's kind: one more run of names than the 16 plain kinds.
+        assert_eq!(kinds.len(), 17, "all 17 call variants are covered");
         let hash_of = |call: &Call| sample(call.clone()).tx.signing_hash();
         let mut seen = alloc::collections::BTreeSet::new();
         for call in &calls {

@@ -201,6 +201,7 @@ fn genesis() -> Genesis {
         upload_roles: vec!["institution".into()],
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 2,
+        sealed_committee: None,
         record_reward: 10,
         datasets: vec![GenesisDataset {
             id: loan_scoring::INCOME.into(),

@@ -10,7 +10,6 @@ use civitas_runtime::{BlockContext, CallRequest, VmError};
 
 use super::{ExecError, Executor};
 use crate::state::{keys, StateView};
-use crate::vault::StoredSealedOutput;
 
 /// One transaction being applied: the block's view, the block context and the transaction.
 #[derive(Clone, Copy)]
@@ -56,8 +55,9 @@ pub(super) struct CallResult {
     pub diagnostic: Option<String>,
     /// Audit entries that stay even when the call fails (refused disclosures).
     pub audit: Vec<AuditEntry>,
-    /// A sealed call's private result.
-    pub sealed: Option<(Hash, StoredSealedOutput)>,
+    /// Whether this was a sealed call (its receipt is uniform; the committee computes its
+    /// result after the block).
+    pub sealed: bool,
 }
 
 impl CallResult {
@@ -69,7 +69,7 @@ impl CallResult {
             error: None,
             diagnostic: None,
             audit: Vec::new(),
-            sealed: None,
+            sealed: false,
         }
     }
 
@@ -105,15 +105,14 @@ impl CallResult {
 impl Executor {
     /// Applies one checked transaction: consumes its nonce, runs its call, and returns the
     /// receipt. A failed call leaves only the nonce change. An error leaves partial writes in
-    /// `view` and `private`: the caller rolls them back or drops the block.
+    /// `view`: the caller rolls them back or drops the block.
     pub(super) fn apply(
         &self,
         view: &StateView,
         block: BlockContext,
         stx: &SignedTransaction,
-        private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
     ) -> Result<(Receipt, Option<String>), ExecError> {
-        let applied = self.apply_unhooked(view, block, stx, private)?;
+        let applied = self.apply_unhooked(view, block, stx)?;
         #[cfg(feature = "test-hooks")]
         self.hooks.check(&stx.hash())?;
         Ok(applied)
@@ -124,7 +123,6 @@ impl Executor {
         view: &StateView,
         block: BlockContext,
         stx: &SignedTransaction,
-        private: &mut Vec<(&'static str, Vec<u8>, Vec<u8>)>,
     ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
         let mut account = view.account(&tx.signer)?;
@@ -151,18 +149,16 @@ impl Executor {
             view.append_audit(entry)?;
         }
         view.commit_tx()?;
-        if let Some((output_hash, stored)) = result.sealed {
+        if result.sealed {
             // The public receipt of a sealed call is the same whatever the data: success, the
-            // whole fuel budget, no events, no output, and a salted hash of the padded result.
-            if let Some(vault) = &self.vault {
-                private.push(vault.sealed_output_write(&stx.hash(), &stored));
-            }
+            // whole fuel budget, no events, no output, and no output hash (the committee's
+            // attested hash is kept in state once a threshold agrees).
             let receipt = Receipt {
                 tx_hash: stx.hash(),
                 status: ReceiptStatus::Success,
                 fuel_used: tx.fuel_limit,
                 events: Vec::new(),
-                output_hash,
+                output_hash: Hash::default(),
                 output: Vec::new(),
                 error: None,
             };
@@ -275,6 +271,9 @@ impl Executor {
                 reads,
             } => self.sealed_call(t, *contract, input, reads),
             Call::Disclose { consent } => super::disclosure::disclose(t, *consent),
+            Call::AttestSealedOutputs { attestations } => {
+                super::attestation::attest(t, attestations)
+            }
             // `effective_call` opens every private call, and a body never holds another.
             Call::Private { .. } => Ok(CallResult::fail(
                 0,

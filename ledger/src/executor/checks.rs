@@ -156,6 +156,9 @@ impl Executor {
             Call::ApproveCode { .. } => Some(RoleSet::of(&[Role::Regulator])),
             _ => None,
         };
+        if let Call::AttestSealedOutputs { attestations } = &*call {
+            check_attestations(view, &tx.signer, attestations)?;
+        }
         if let Some(needs) = needs {
             if !account.roles.intersects(needs) {
                 let names: Vec<&str> = Role::ALL
@@ -177,4 +180,37 @@ impl Executor {
         }
         Ok(())
     }
+}
+
+/// A committee member's attestations, as the next block would hold them: from a member, each
+/// of a committed sealed call whose delay has passed, none repeated (in the transaction or on
+/// chain).
+fn check_attestations(
+    view: &StateView,
+    signer: &civitas_primitives::AccountId,
+    attestations: &[civitas_primitives::committee::SealedAttestation],
+) -> Result<(), CheckFailure> {
+    use civitas_primitives::committee::{SealedOutcome, ATTESTATION_DELAY};
+    if !Executor::committee(view)?.contains(signer) {
+        return Err(TxError::NotCommitteeMember(*signer).into());
+    }
+    let height = view.base_version() + 1;
+    for (i, a) in attestations.iter().enumerate() {
+        let Some(outcome) = view.get_decoded::<SealedOutcome>(&keys::sealed_outcome(&a.call))?
+        else {
+            return Err(TxError::UnknownSealedCall(a.call).into());
+        };
+        let due = outcome.height + ATTESTATION_DELAY;
+        if height < due {
+            return Err(TxError::AttestationTooEarly { call: a.call, due }.into());
+        }
+        if attestations[..i].iter().any(|b| b.call == a.call)
+            || view
+                .get(&keys::sealed_attestation(&a.call, signer))?
+                .is_some()
+        {
+            return Err(TxError::AlreadyAttested(a.call).into());
+        }
+    }
+    Ok(())
 }

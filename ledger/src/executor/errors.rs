@@ -82,6 +82,23 @@ pub enum TxError {
     /// A private call whose body does not open as this transaction's call.
     #[error("{0}")]
     PrivateBody(PrivateCallError),
+    /// An attestation of a sealed output from an account outside the sealed-compute committee.
+    #[error("account {0} is not a member of the sealed-compute committee")]
+    NotCommitteeMember(AccountId),
+    /// An attestation of a transaction that is no committed sealed call.
+    #[error("transaction {0} is not a committed sealed call")]
+    UnknownSealedCall(Hash),
+    /// An attestation before the call's block is far enough behind.
+    #[error("the output of sealed call {call} may be attested from block {due} on")]
+    AttestationTooEarly {
+        /// The sealed call.
+        call: Hash,
+        /// First block that may hold its attestations.
+        due: u64,
+    },
+    /// A second attestation of one call by one member.
+    #[error("this member already attested the output of sealed call {0}")]
+    AlreadyAttested(Hash),
     /// The signer's roles do not allow this call.
     #[error("{action} needs one of the roles {needs}; account {signer} has none of them")]
     NotPermitted {
@@ -113,6 +130,10 @@ impl TxError {
             TxError::PayloadMissing(_) => "payload_missing",
             TxError::MustBePrivate(_) => "must_be_private",
             TxError::PrivateBody(_) => "bad_private_body",
+            TxError::NotCommitteeMember(_) => "not_committee_member",
+            TxError::UnknownSealedCall(_) => "unknown_sealed_call",
+            TxError::AttestationTooEarly { .. } => "attestation_too_early",
+            TxError::AlreadyAttested(_) => "already_attested",
         }
     }
 }

@@ -15,3 +15,5 @@ pub const REGISTRY: u64 = 5_000;
 pub const RECORD: u64 = 70_000;
 /// A disclosure, before per-dataset work.
 pub const DISCLOSE: u64 = 20_000;
+/// One attestation of a sealed output.
+pub const ATTESTATION: u64 = 2_000;

@@ -133,6 +133,23 @@ fn refuse_action(
     view: &StateView,
     action: &GovernanceAction,
 ) -> Result<Option<CallResult>, ExecError> {
+    if let GovernanceAction::SetSealedCommittee { committee } = action {
+        let validators = Executor::validators(view)?;
+        let problem = committee.problem().map(String::from).or_else(|| {
+            committee
+                .members
+                .iter()
+                .find(|m| !validators.contains(m))
+                .map(|m| format!("committee member {m} is not a validator"))
+        });
+        if let Some(problem) = problem {
+            return Ok(Some(CallResult::fail(
+                fuel::GOVERNANCE,
+                "invalid_committee",
+                problem,
+            )));
+        }
+    }
     if let GovernanceAction::SetThreshold { threshold } = action {
         let validators = Executor::validators(view)?.len();
         if *threshold == 0 || *threshold as usize > validators {
@@ -205,6 +222,13 @@ fn settle_proposal(
                     return Ok(refused);
                 }
                 view.put_encoded(keys::THRESHOLD.to_vec(), threshold)?;
+            }
+            GovernanceAction::SetSealedCommittee { committee } => {
+                // The validator set may have changed since the proposal was filed.
+                if let Some(refused) = refuse_action(view, &p.action)? {
+                    return Ok(refused);
+                }
+                view.put_encoded(keys::COMMITTEE.to_vec(), committee)?;
             }
         }
         p.executed = true;

@@ -25,6 +25,7 @@ use crate::store::{BlockWrite, Head, Store};
 use crate::vault::Vault;
 
 mod apply;
+mod attestation;
 mod checks;
 mod code;
 mod consent;
@@ -39,6 +40,7 @@ mod sealed;
 mod transfer;
 
 pub use errors::{BlockRuleError, ExecError, TxError};
+pub use sealed::SealedJob;
 
 /// Chain-wide execution parameters (consensus: every node uses the same).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,7 +184,6 @@ pub struct ExecutedBlock {
     /// The state root after the block.
     pub state_root: Hash,
     tree: TreeUpdateBatch,
-    private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
 /// A block built by [`Executor::propose`], and what it left out.
@@ -348,7 +349,6 @@ impl Executor {
         let mut receipts = Vec::new();
         let mut rejected = Vec::new();
         let mut excluded = Vec::new();
-        let mut private = Vec::new();
         let mut diagnostics = Vec::new();
         let mut fuel_budget = self.params.block_fuel_limit;
         let mut large_budget = self.params.block_fuel_limit / 2;
@@ -386,9 +386,8 @@ impl Executor {
                     continue;
                 }
                 Ok(()) => {
-                    let private_len = private.len();
                     view.savepoint()?;
-                    match self.apply(&view, ctx, &stx, &mut private) {
+                    match self.apply(&view, ctx, &stx) {
                         Ok((receipt, diagnostic)) => {
                             view.release_savepoint()?;
                             fuel_budget -= stx.tx.fuel_limit;
@@ -405,7 +404,6 @@ impl Executor {
                         Err(e) if e.is_node_local() => return Err(e),
                         Err(e) => {
                             view.rollback_to_savepoint()?;
-                            private.truncate(private_len);
                             tracing::warn!(tx = %stx.hash(), error = %e, "left out of the block: its execution fails on every node");
                             excluded.push((stx.hash(), e));
                         }
@@ -434,7 +432,6 @@ impl Executor {
             },
             receipts,
             diagnostics,
-            private,
         )?;
         Ok(BlockProposal {
             executed,
@@ -507,11 +504,10 @@ impl Executor {
         };
         let mut receipts = Vec::with_capacity(block.txs.len());
         let mut diagnostics = Vec::with_capacity(block.txs.len());
-        let mut private = Vec::new();
         for (index, stx) in block.txs.iter().enumerate() {
             self.check_tx(&view, stx, false)?
                 .map_err(|error| ExecError::InvalidTx { index, error })?;
-            let (receipt, diagnostic) = self.apply(&view, ctx, stx, &mut private)?;
+            let (receipt, diagnostic) = self.apply(&view, ctx, stx)?;
             receipts.push(receipt);
             diagnostics.push(diagnostic);
         }
@@ -524,7 +520,6 @@ impl Executor {
             },
             receipts,
             diagnostics,
-            private,
         )?;
         if executed.state_root != h.state_root {
             return Err(ExecError::Mismatch(format!(
@@ -566,7 +561,7 @@ impl Executor {
             height: head.height + 1,
             time_ms,
         };
-        let (receipt, mut diagnostic) = self.apply(&view, ctx, &stx, &mut Vec::new())?;
+        let (receipt, mut diagnostic) = self.apply(&view, ctx, &stx)?;
         if capped
             && receipt
                 .error
@@ -641,7 +636,6 @@ impl Executor {
             receipts: executed.receipts,
             tree: executed.tree,
             head: head.clone(),
-            private: executed.private,
         })?;
         Ok(head)
     }
@@ -652,7 +646,6 @@ impl Executor {
         mut block: Block,
         receipts: Vec<Receipt>,
         diagnostics: Vec<Option<String>>,
-        private: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
     ) -> Result<ExecutedBlock, ExecError> {
         view.put_encoded(keys::HEIGHT.to_vec(), &block.header.height)?;
         view.commit_tx()?;
@@ -664,7 +657,6 @@ impl Executor {
             diagnostics,
             state_root,
             tree,
-            private,
         })
     }
 

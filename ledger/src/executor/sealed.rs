@@ -1,27 +1,49 @@
-//! Sealed calls: the declared reads are decided (charged, counted, audited) before the
-//! contract runs; the contract then reads the granted records through the vault, and only a
-//! salted commitment to its padded result becomes public.
+//! Sealed calls. In a block, only the declared reads are decided (charged, counted, audited):
+//! every validator can do that from public state and the declaration, without any payload, so
+//! consensus never waits for data. The call itself is kept as a job under a private key; the
+//! sealed-compute committee runs it after its block commits ([`Executor::run_sealed_job`])
+//! and attests the salted hash of its padded result (see `attestation`).
 use std::sync::Arc;
 
+use civitas_primitives::committee::SealedOutcome;
 use civitas_primitives::vault::DeclaredRead;
 use civitas_primitives::vault::{
     sealed_output_hash, sealed_output_salt, SealedResult, SEALED_OUTPUT_MAX,
 };
-use civitas_primitives::AccountId;
-use civitas_runtime::{CallRequest, Entry, StateError, VmError};
+use civitas_primitives::{AccountId, Hash};
+use civitas_runtime::{BlockContext, CallRequest, Entry, StateError, VmError};
+use parity_scale_codec::{Decode, Encode};
 
 use super::apply::{CallResult, TxCtx};
 use super::{ExecError, Executor};
-use crate::access::{grant_declared_reads, AuditContext, GrantedSource};
-use crate::state::{keys, ContractInfo};
+use crate::access::{grant_declared_reads, AuditContext, GrantedSource, SealedGrants};
+use crate::state::{keys, ContractInfo, StateView};
 use crate::vault::StoredSealedOutput;
 
+/// What the committee needs to run a committed sealed call: everything was decided in its
+/// block, so every member runs the same call over the same records and the same state.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SealedJob {
+    /// The institution that made the call.
+    pub institution: AccountId,
+    /// The contract.
+    pub contract: AccountId,
+    /// Its code when the call was made (`None`: no such contract).
+    pub code_hash: Option<Hash>,
+    /// Selector + arguments.
+    pub input: Vec<u8>,
+    /// Fuel limit of the call.
+    pub fuel_limit: u64,
+    /// The granted reads and the record hash each may read.
+    pub grants: Vec<(DeclaredRead, Hash)>,
+    /// Citizens whose records the call declared (who may fetch a single-subject result).
+    pub subjects: Vec<Hash>,
+}
+
 impl Executor {
-    /// Runs a sealed call. Its declared reads are decided first (their charges, consent uses
-    /// and audit entries are the call's only public effects); whatever happens inside the
-    /// contract, the public result is uniform; the real result is padded, committed to by a
-    /// salted hash, and kept for the institution and the subject of a single-subject
-    /// declaration (see `StoredSealedOutput::may_be_read_by`).
+    /// Applies a sealed call in its block: decides its declared reads (their charges, consent
+    /// uses and audit entries are the call's only public effects), records its result as
+    /// pending, and keeps the job for the committee. The receipt is the same whatever the data.
     pub(super) fn sealed_call(
         &self,
         t: TxCtx<'_>,
@@ -31,37 +53,103 @@ impl Executor {
     ) -> Result<CallResult, ExecError> {
         let (view, ctx, tx) = (t.view, t.block, t.tx());
         let tx_hash = t.stx.hash();
-        let mut audit = Vec::new();
-        let result = match view.get_decoded::<ContractInfo>(&keys::contract(&contract))? {
-            None => SealedResult {
-                ok: false,
-                output: Vec::new(),
-                error_code: "contract_not_found".into(),
-            },
+        let info = view.get_decoded::<ContractInfo>(&keys::contract(&contract))?;
+        let (grants, audit) = match &info {
+            None => (SealedGrants::new(), Vec::new()),
             Some(info) => {
                 let context =
                     AuditContext::sealed_read(tx.signer, contract, info.code_hash, tx_hash, ctx);
-                let (grants, entries) = grant_declared_reads(
+                grant_declared_reads(
                     view,
                     &context,
                     &tx.signer,
                     &info.code_hash,
                     reads,
                     ctx.time_ms,
-                )?;
-                audit = entries;
-                let source =
-                    GrantedSource::new(self.vault.clone(), contract, info.code_hash, grants);
+                )?
+            }
+        };
+        let subjects: std::collections::BTreeSet<_> = reads.iter().map(|r| r.subject).collect();
+        let job = SealedJob {
+            institution: tx.signer,
+            contract,
+            code_hash: info.map(|i| i.code_hash),
+            input: input.to_vec(),
+            fuel_limit: tx.fuel_limit,
+            grants: grants.into_iter().collect(),
+            subjects: subjects.into_iter().collect(),
+        };
+        view.put_encoded(keys::sealed_job(&tx_hash), &job)?;
+        view.put_encoded(
+            keys::sealed_outcome(&tx_hash),
+            &SealedOutcome {
+                height: ctx.height,
+                output_hash: None,
+                attested_at: None,
+                attestations: 0,
+                disputed: false,
+            },
+        )?;
+        Ok(CallResult {
+            audit,
+            sealed: true,
+            ..CallResult::ok(tx.fuel_limit)
+        })
+    }
+
+    /// Runs the committed sealed call `tx_hash` of block `height` over the state as that block
+    /// left it and the records its block granted: the work of a committee member, which needs
+    /// the vault (the payloads) and the chain sealing key (the salt). The output hash is what
+    /// the member attests; the stored output is what the institution (and a single declared
+    /// subject) may fetch. `Ok(None)`: that block holds no such sealed call.
+    pub fn run_sealed_job(
+        &self,
+        tx_hash: &Hash,
+        height: u64,
+    ) -> Result<Option<(Hash, StoredSealedOutput)>, ExecError> {
+        let view = StateView::new(self.store.clone(), height);
+        let Some(job) = view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))? else {
+            return Ok(None);
+        };
+        let sealing_key = self.sealing_key.ok_or_else(|| {
+            ExecError::State(StateError::Backend(
+                "this node holds no chain sealing key: it cannot run sealed calls".into(),
+            ))
+        })?;
+        let header = self
+            .store
+            .block(height)?
+            .ok_or_else(|| {
+                ExecError::State(StateError::Backend(format!("block {height} is not stored")))
+            })?
+            .header;
+        let ctx = BlockContext {
+            height,
+            time_ms: header.time_ms,
+        };
+        let result = match job.code_hash {
+            None => SealedResult {
+                ok: false,
+                output: Vec::new(),
+                error_code: "contract_not_found".into(),
+            },
+            Some(code_hash) => {
+                let source = GrantedSource::new(
+                    self.vault.clone(),
+                    job.contract,
+                    code_hash,
+                    job.grants.iter().cloned().collect(),
+                );
                 let outcome = self.vm.execute_sealed(
-                    Arc::new(view.clone()),
+                    Arc::new(view),
                     Arc::new(source),
                     ctx,
                     CallRequest {
-                        code_hash: info.code_hash,
-                        contract,
-                        caller: tx.signer,
-                        input: input.to_vec(),
-                        fuel_limit: tx.fuel_limit,
+                        code_hash,
+                        contract: job.contract,
+                        caller: job.institution,
+                        input: job.input.clone(),
+                        fuel_limit: job.fuel_limit,
                         entry: Entry::Call,
                         read_only: true,
                     },
@@ -77,28 +165,18 @@ impl Executor {
                 }
             }
         };
-        let subjects: std::collections::BTreeSet<_> = reads.iter().map(|r| r.subject).collect();
-        let sealing_key = self.sealing_key.ok_or_else(|| {
-            ExecError::State(StateError::Backend(
-                "this node holds no chain sealing key: it cannot execute sealed calls".into(),
-            ))
-        })?;
-        let salt = sealed_output_salt(&sealing_key, &tx_hash);
+        let salt = sealed_output_salt(&sealing_key, tx_hash);
         let padded = result.padded();
         let output_hash = sealed_output_hash(&salt, &padded);
-        Ok(CallResult {
-            audit,
-            sealed: Some((
-                output_hash,
-                StoredSealedOutput {
-                    institution: tx.signer,
-                    subjects: subjects.into_iter().collect(),
-                    salt,
-                    padded,
-                },
-            )),
-            ..CallResult::ok(tx.fuel_limit)
-        })
+        Ok(Some((
+            output_hash,
+            StoredSealedOutput {
+                institution: job.institution,
+                subjects: job.subjects,
+                salt,
+                padded,
+            },
+        )))
     }
 }
 

@@ -38,6 +38,7 @@ pub fn genesis() -> Genesis {
         upload_roles: vec!["institution".into()],
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 2,
+        sealed_committee: None,
         record_reward: 10,
         datasets: ["ds.a", "ds.b"]
             .iter()
@@ -132,6 +133,64 @@ impl Node {
         assert!(excluded.is_empty(), "excluded: {excluded:?}");
         self.commit(executed);
         rejected.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// The sealed-compute committee's work on committed sealed call `tx_hash` (the test
+    /// genesis's default committee is tax, civil and land with threshold 2): tax runs it and
+    /// keeps its result, empty blocks pass until its attestations are due, then tax and civil
+    /// attest. Returns the attested output hash and the stored result.
+    pub fn settle_sealed(
+        &mut self,
+        tx_hash: civitas_primitives::Hash,
+    ) -> (
+        civitas_primitives::Hash,
+        civitas_ledger::vault::StoredSealedOutput,
+    ) {
+        use civitas_primitives::committee::{SealedAttestation, ATTESTATION_DELAY};
+        let height = self
+            .exec
+            .store()
+            .tx_location(&tx_hash)
+            .expect("read")
+            .expect("committed")
+            .height;
+        let (output_hash, stored) = self
+            .exec
+            .run_sealed_job(&tx_hash, height)
+            .expect("runs")
+            .expect("a sealed call");
+        self.exec
+            .vault()
+            .expect("vault")
+            .put_sealed_output(&tx_hash, &stored)
+            .expect("kept");
+        while self.head.height + 1 < height + ATTESTATION_DELAY {
+            assert!(self.produce(Vec::new()).is_empty());
+        }
+        let attest = |name: &str, nonce: u64| {
+            tx(
+                name,
+                nonce,
+                Call::AttestSealedOutputs {
+                    attestations: vec![SealedAttestation {
+                        call: tx_hash,
+                        output_hash,
+                    }],
+                },
+            )
+        };
+        let txs = vec![
+            attest("tax", self.nonce("tax")),
+            attest("civil", self.nonce("civil")),
+        ];
+        let rejected = self.produce(txs);
+        assert!(rejected.is_empty(), "attestations refused: {rejected:?}");
+        let (_, view) = self.exec.head_view().expect("view");
+        let outcome = Executor::sealed_outcome(&view, &tx_hash)
+            .expect("read")
+            .expect("outcome");
+        assert_eq!(outcome.output_hash, Some(output_hash), "attested");
+        (output_hash, stored)
     }
 
     pub fn nonce(&self, name: &str) -> u64 {

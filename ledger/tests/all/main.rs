@@ -1,6 +1,7 @@
 //! Ledger tests on a real RocksDB store in a temporary directory.
 mod admission;
 mod block_rules;
+mod committee;
 mod common;
 mod execution;
 mod governance;

@@ -73,12 +73,12 @@ const PROBE: &str = r#"(module
 
 const DAY: u64 = 86_400_000;
 
-fn subject(name: &str) -> SubjectId {
+pub(crate) fn subject(name: &str) -> SubjectId {
     sha3_256(format!("subject-{name}").as_bytes())
 }
 
 /// A declaration of (subject name, dataset) reads.
-fn declared(reads: &[(&str, &str)]) -> Vec<DeclaredRead> {
+pub(crate) fn declared(reads: &[(&str, &str)]) -> Vec<DeclaredRead> {
     reads
         .iter()
         .map(|(who, dataset)| DeclaredRead {
@@ -88,27 +88,27 @@ fn declared(reads: &[(&str, &str)]) -> Vec<DeclaredRead> {
         .collect()
 }
 
-struct World {
-    node: Node,
+pub(crate) struct World {
+    pub(crate) node: Node,
     _dir: tempfile::TempDir,
-    contract: AccountId,
-    code_hash: Hash,
+    pub(crate) contract: AccountId,
+    pub(crate) code_hash: Hash,
     other_code: Hash,
 }
 
 impl World {
-    fn nonce(&self, who: &str) -> u64 {
+    pub(crate) fn nonce(&self, who: &str) -> u64 {
         self.node.nonce(who)
     }
 
-    fn send(&mut self, who: &str, call: Call) -> civitas_primitives::block::Receipt {
+    pub(crate) fn send(&mut self, who: &str, call: Call) -> civitas_primitives::block::Receipt {
         let t = tx(who, self.nonce(who), call);
         let rejected = self.node.produce(vec![t]);
         assert!(rejected.is_empty(), "refused: {rejected:?}");
         self.node.receipts(self.node.head.height).remove(0)
     }
 
-    fn ok(&mut self, who: &str, call: Call) -> civitas_primitives::block::Receipt {
+    pub(crate) fn ok(&mut self, who: &str, call: Call) -> civitas_primitives::block::Receipt {
         let r = self.send(who, call);
         assert!(r.error.is_none(), "failed: {:?}", r.error);
         r
@@ -152,7 +152,7 @@ impl World {
         );
     }
 
-    fn request(
+    pub(crate) fn request(
         &mut self,
         bank: &str,
         datasets: &[&str],
@@ -181,7 +181,7 @@ impl World {
         u64::from_le_bytes(r.output[..8].try_into().expect("id"))
     }
 
-    fn answer(&mut self, id: u64, action: ConsentAction) {
+    pub(crate) fn answer(&mut self, id: u64, action: ConsentAction) {
         self.ok("alice", Call::Consent { id, action });
     }
 
@@ -214,18 +214,21 @@ impl World {
                 reads: declared(reads),
             },
         );
-        let stored = self
-            .node
-            .exec
-            .vault()
-            .expect("vault")
-            .sealed_output(&r.tx_hash)
-            .expect("read")
-            .expect("sealed result stored");
+        assert_eq!(r.output_hash, Hash::default(), "a sealed receipt has no output hash");
+        let (_, stored) = self.node.settle_sealed(r.tx_hash);
         (
             r,
             SealedResult::from_padded(&stored.padded).expect("decodes"),
         )
+    }
+
+    /// The output hash the committee attested for sealed call `tx`.
+    fn attested(&self, tx: &Hash) -> Hash {
+        let (_, view) = self.node.exec.head_view().expect("view");
+        civitas_ledger::Executor::sealed_outcome(&view, tx)
+            .expect("read")
+            .and_then(|o| o.output_hash)
+            .expect("attested")
     }
 
     fn audit(&self, who: &str) -> Vec<AuditEntry> {
@@ -256,7 +259,7 @@ impl World {
     }
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let dir = tempfile::tempdir().expect("tmp");
     let mut node = Node::open(dir.path());
     let code = wat::parse_str(PROBE).expect("wat");
@@ -301,7 +304,7 @@ fn world() -> World {
     w
 }
 
-fn future(w: &World) -> u64 {
+pub(crate) fn future(w: &World) -> u64 {
     w.node.time_ms + 30 * DAY
 }
 
@@ -323,7 +326,7 @@ fn a_granted_read_pays_counts_audits_and_returns_only_through_the_sealed_result(
         "a sealed receipt reports the budget"
     );
     assert_ne!(
-        receipt.output_hash,
+        w.attested(&receipt.tx_hash),
         sha3_256(&result.padded()),
         "the hash is salted"
     );
@@ -795,10 +798,7 @@ fn an_excluded_sealed_call_leaves_no_result_audit_entry_use_or_payment() {
 
     w.node.exec.clear_poison_for_tests();
     assert!(w.node.produce(vec![call.clone()]).is_empty());
-    let stored = vault
-        .sealed_output(&call.hash())
-        .expect("read")
-        .expect("stored once the call executes");
+    let (_, stored) = w.node.settle_sealed(call.hash());
     let result = SealedResult::from_padded(&stored.padded).expect("decodes");
     assert_eq!(result.output, 42u32.encode());
     assert_eq!(w.audit("alice").len(), trail + 1);
@@ -813,6 +813,7 @@ fn no_outcome_an_outsider_can_predict_reproduces_a_receipt() {
     let (receipt, result) = w.sealed("bank", "alice", 0);
     assert_eq!(result.output, vec![0xff], "the refusal the probe returns");
     let tx = receipt.tx_hash;
+    let attested = w.attested(&tx);
     let mut predictions: Vec<SealedResult> = vec![
         SealedResult {
             ok: true,
@@ -853,7 +854,7 @@ fn no_outcome_an_outsider_can_predict_reproduces_a_receipt() {
         for salt in &outsider_salts {
             assert_ne!(
                 civitas_primitives::vault::sealed_output_hash(salt, &p.padded()),
-                receipt.output_hash,
+                attested,
                 "an outsider reproduced the receipt with {p:?}"
             );
         }
@@ -863,7 +864,7 @@ fn no_outcome_an_outsider_can_predict_reproduces_a_receipt() {
     let keyed = civitas_primitives::vault::sealed_output_salt(&[7; 32], &tx);
     assert_eq!(
         civitas_primitives::vault::sealed_output_hash(&keyed, &predictions[0].padded()),
-        receipt.output_hash
+        attested
     );
 }
 
