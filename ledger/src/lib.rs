@@ -22,6 +22,7 @@ pub mod state;
 pub mod store;
 pub mod vault;
 
+pub use executor::fuel;
 pub use executor::{
     is_sealed_call, BlockProposal, BlockRuleError, ChainParams, DryRun, ExecError, ExecutedBlock,
     Executor, TxError, DEFAULT_BLOCK_SEALED_FUEL_LIMIT, DEFAULT_BLOCK_TIME_MS,

@@ -87,10 +87,14 @@ pub struct NodeConfig {
     /// `access_key`. Without it the node cannot check or execute a private call.
     #[serde(default)]
     pub access_key_file: Option<PathBuf>,
-    /// The other nodes' JSON-RPC URLs (`http://HOST:PORT`): transactions this node admits and
-    /// record payloads it receives are forwarded to them.
+    /// The other nodes' JSON-RPC URLs (`http://HOST:PORT`): transactions this node admits are
+    /// forwarded to them.
     #[serde(default)]
     pub relay_rpc: Vec<String>,
+    /// The JSON-RPC URLs of the sealed-compute committee's other nodes: record payloads this
+    /// node receives are forwarded to them alone (no other node ever holds a payload).
+    #[serde(default)]
+    pub committee_rpc: Vec<String>,
     /// This validator's p2p address (`127.0.0.1:PORT`). When set, the node decides blocks
     /// with the other validators by BFT consensus (the Malachite engine, its state under
     /// `data_dir/consensus`); when absent, it produces blocks alone (the solo engine).
@@ -179,6 +183,7 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             sealing_key_file: None,
             access_key_file: None,
             relay_rpc: Vec::new(),
+            committee_rpc: Vec::new(),
             p2p_addr: None,
             peers: Vec::new(),
         };

@@ -81,11 +81,15 @@ pub fn run(args: NodeArgs) -> Result<()> {
         .thread_stack_size(8 * 1024 * 1024)
         .build()?;
     let (rpc_addr, metrics_addr, server) = runtime.block_on(async {
-        if !config.relay_rpc.is_empty() {
-            chain.set_relay(crate::relay::Relay::start(&config.relay_rpc)?);
+        if !config.relay_rpc.is_empty() || !config.committee_rpc.is_empty() {
+            chain.set_relay(crate::relay::Relay::start(
+                &config.relay_rpc,
+                &config.committee_rpc,
+            )?);
             tracing::info!(
                 peers = config.relay_rpc.len(),
-                "forwarding transactions and records to peers"
+                committee = config.committee_rpc.len(),
+                "forwarding transactions to peers and records to the committee's nodes"
             );
         }
         let settings = crate::rpc_server::RpcSettings {
@@ -140,6 +144,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
+    crate::committee::start(chain.clone(), keys.clone())?;
     let stop = Arc::new(AtomicBool::new(false));
     let engine = match config.p2p_addr {
         Some(listen) => {

@@ -130,6 +130,8 @@ pub fn init(args: &InitArgs) -> Result<Vec<PathBuf>> {
     std::fs::write(&genesis_file, serde_json::to_vec_pretty(&genesis)?)
         .with_context(|| format!("writing {}", genesis_file.display()))?;
 
+    let committee = genesis.committee().context("the devnet genesis")?;
+    let in_committee = |name: &str| committee.contains(&dev::dev_key(name).account());
     let mut nodes = Vec::new();
     for (k, name) in names.iter().enumerate() {
         let node_dir = dir.join(format!("node-{k}"));
@@ -141,11 +143,14 @@ pub fn init(args: &InitArgs) -> Result<Vec<PathBuf>> {
             &access_file,
             &civitas_primitives::dev::dev_access_key(&args.chain_id),
         )?;
+        // The chain sealing key goes to the committee's nodes alone.
         let sealing_file = node_dir.join("sealing.key");
-        write_secret(
-            &sealing_file,
-            &civitas_primitives::dev::dev_sealing_key(&args.chain_id),
-        )?;
+        if in_committee(name) {
+            write_secret(
+                &sealing_file,
+                &civitas_primitives::dev::dev_sealing_key(&args.chain_id),
+            )?;
+        }
         let me = &all_ports[k];
         let others = || all_ports.iter().enumerate().filter(move |(j, _)| *j != k);
         let peers: Vec<String> = others()
@@ -154,18 +159,26 @@ pub fn init(args: &InitArgs) -> Result<Vec<PathBuf>> {
         let relay: Vec<String> = others()
             .map(|(_, p)| format!("\"http://127.0.0.1:{}\"", p.rpc))
             .collect();
+        let committee_rpc: Vec<String> = others()
+            .filter(|(j, _)| in_committee(&names[*j]))
+            .map(|(_, p)| format!("\"http://127.0.0.1:{}\"", p.rpc))
+            .collect();
         let mut toml = String::new();
         writeln!(toml, "# Devnet validator {k}: {name}")?;
         writeln!(toml, "data_dir = {:?}", path_str(&node_dir.join("data"))?)?;
         writeln!(toml, "genesis_file = {:?}", path_str(&genesis_file)?)?;
         writeln!(toml, "validator_key_file = {:?}", path_str(&key_file)?)?;
         writeln!(toml, "access_key_file = {:?}", path_str(&access_file)?)?;
-        writeln!(toml, "sealing_key_file = {:?}", path_str(&sealing_file)?)?;
+        if in_committee(name) {
+            writeln!(toml, "# a member of the sealed-compute committee")?;
+            writeln!(toml, "sealing_key_file = {:?}", path_str(&sealing_file)?)?;
+        }
         writeln!(toml, "rpc_addr = \"127.0.0.1:{}\"", me.rpc)?;
         writeln!(toml, "metrics_addr = \"127.0.0.1:{}\"", me.metrics)?;
         writeln!(toml, "p2p_addr = \"127.0.0.1:{}\"", me.p2p)?;
         writeln!(toml, "peers = [{}]", peers.join(", "))?;
         writeln!(toml, "relay_rpc = [{}]", relay.join(", "))?;
+        writeln!(toml, "committee_rpc = [{}]", committee_rpc.join(", "))?;
         std::fs::write(node_dir.join("node.toml"), toml)?;
         println!(
             "node-{k}  {name:<16} rpc http://127.0.0.1:{}  p2p 127.0.0.1:{}  {}",

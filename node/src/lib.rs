@@ -5,6 +5,7 @@
 //!
 //! The `civitas` binary runs [`run`] for `civitas node …` and hands every other command to the
 //! client library, `civitas-cli`; this library never uses the client.
+pub mod committee;
 pub mod config;
 pub mod consensus;
 mod daemon;

@@ -94,6 +94,11 @@ impl Mempool {
         self.entries.is_empty()
     }
 
+    /// The nonce that follows `account`'s pending transactions, if it has any.
+    pub fn next_nonce(&self, account: &AccountId) -> Option<u64> {
+        self.next_nonce.get(account).copied()
+    }
+
     /// Whether `hash` is pending.
     pub fn contains(&self, hash: &Hash) -> bool {
         self.entries.contains_key(hash)

@@ -1,7 +1,8 @@
 //! Forwarding to the other nodes of a network, over their JSON-RPC addresses: every
 //! transaction this node admits goes on to their pools (`tx_submitBatch`), so a transaction
 //! submitted to any node reaches every validator; record payloads this node receives go on to
-//! their vaults (`vault_putRecords`), so every node that executes sealed calls holds them.
+//! the sealed-compute committee's nodes alone (`vault_putRecords`), so every member holds them
+//! and no other node does.
 //!
 //! Only what was new here is forwarded (a duplicate transaction is refused by the pool, a held
 //! record is skipped), so forwarding between nodes that all forward ends after one round.
@@ -25,25 +26,20 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A node's forwarding to its peers.
 pub struct Relay {
-    peers: Vec<(String, HttpClient)>,
+    committee: Vec<(String, HttpClient)>,
     txs: mpsc::Sender<String>,
 }
 
 impl Relay {
-    /// Forwarding to the nodes at `urls` (`http://HOST:PORT`); its background task runs on
-    /// the current tokio runtime.
-    pub fn start(urls: &[String]) -> anyhow::Result<Relay> {
-        let mut peers = Vec::with_capacity(urls.len());
-        for url in urls {
-            let client = HttpClientBuilder::default()
-                .request_timeout(PEER_TIMEOUT)
-                .build(url)
-                .map_err(|e| anyhow::anyhow!("peer RPC address {url}: {e}"))?;
-            peers.push((url.clone(), client));
-        }
+    /// Forwarding of transactions to the nodes at `urls` and of record payloads to the
+    /// committee's nodes at `committee` (`http://HOST:PORT`); its background task runs on the
+    /// current tokio runtime.
+    pub fn start(urls: &[String], committee: &[String]) -> anyhow::Result<Relay> {
+        let peers = clients(urls)?;
+        let committee = clients(committee)?;
         let (txs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(forward_txs(peers.clone(), queue));
-        Ok(Relay { peers, txs })
+        tokio::spawn(forward_txs(peers, queue));
+        Ok(Relay { committee, txs })
     }
 
     /// Queues admitted transactions (hex of their SCALE encoding) for the peers.
@@ -58,14 +54,14 @@ impl Relay {
         }
     }
 
-    /// Sends records (hex of their SCALE encoding) new to this node to every peer, waiting for
-    /// their answers.
+    /// Sends records (hex of their SCALE encoding) new to this node to every other committee
+    /// node, waiting for their answers.
     pub async fn records(&self, records: Vec<String>) {
         if records.is_empty() {
             return;
         }
         let mut calls = tokio::task::JoinSet::new();
-        for (url, client) in self.peers.clone() {
+        for (url, client) in self.committee.clone() {
             let records = records.clone();
             calls.spawn(async move {
                 if let Err(e) = client.put_records(records).await {
@@ -74,6 +70,60 @@ impl Relay {
             });
         }
         while calls.join_next().await.is_some() {}
+    }
+}
+
+fn clients(urls: &[String]) -> anyhow::Result<Vec<(String, HttpClient)>> {
+    urls.iter()
+        .map(|url| {
+            HttpClientBuilder::default()
+                .request_timeout(PEER_TIMEOUT)
+                .build(url)
+                .map(|c| (url.clone(), c))
+                .map_err(|e| anyhow::anyhow!("peer RPC address {url}: {e}"))
+        })
+        .collect()
+}
+
+/// Which committee-held reply a node forwards.
+#[derive(Clone, Copy, Debug)]
+pub enum CommitteeRead {
+    /// `vault_getSealedOutput`.
+    SealedOutput,
+    /// `vault_fetchDisclosed`.
+    Disclosed,
+}
+
+impl Relay {
+    /// Whether this node knows committee nodes to forward reads to.
+    pub fn has_committee(&self) -> bool {
+        !self.committee.is_empty()
+    }
+
+    /// Forwards a signed read this node cannot serve (it holds no payloads or results) to the
+    /// committee's nodes in turn: the first answer wins, and a refusal is passed on as the
+    /// member gave it. The reply is encrypted to the requester's key, so this node learns
+    /// nothing from it. `None`: no committee node could be reached.
+    pub async fn ask_committee(
+        &self,
+        read: CommitteeRead,
+        request: &str,
+    ) -> Option<Result<String, jsonrpsee::types::ErrorObjectOwned>> {
+        use jsonrpsee::core::ClientError;
+        for (url, client) in &self.committee {
+            let answer = match read {
+                CommitteeRead::SealedOutput => client.get_sealed_output(request.to_string()).await,
+                CommitteeRead::Disclosed => client.fetch_disclosed(request.to_string()).await,
+            };
+            match answer {
+                Ok(reply) => return Some(Ok(reply)),
+                Err(ClientError::Call(e)) => return Some(Err(e)),
+                Err(e) => {
+                    tracing::warn!(peer = %url, error = %peer_error(&e), "a committee node did not answer a forwarded read")
+                }
+            }
+        }
+        None
     }
 }
 

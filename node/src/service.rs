@@ -72,6 +72,9 @@ pub struct Chain {
     pub network: crate::consensus::NetworkStatus,
     /// Metrics.
     pub metrics: Metrics,
+    /// Whether this node's committee work waits for the next block (a single-validator
+    /// chain then produces one even with an empty pool).
+    wants_block: std::sync::atomic::AtomicBool,
 }
 
 /// This node's explanations of recently failed transactions, by hash (bounded; never part of
@@ -147,6 +150,7 @@ impl Chain {
             relay: std::sync::OnceLock::new(),
             network: crate::consensus::NetworkStatus::default(),
             metrics,
+            wants_block: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -175,6 +179,28 @@ impl Chain {
         self.heads.subscribe()
     }
 
+    /// Asks for (or stops asking for) a block even with nothing pending: committee work waits
+    /// for the next height.
+    pub fn want_block(&self, wanted: bool) {
+        self.wants_block
+            .store(wanted, std::sync::atomic::Ordering::Relaxed);
+        if wanted {
+            self.work.notify_all();
+        }
+    }
+
+    /// The next nonce for `account`: after its pending transactions, or its committed one.
+    pub fn next_nonce(&self, account: &AccountId) -> u64 {
+        let pending = self.pool.lock().ok().and_then(|p| p.next_nonce(account));
+        pending.unwrap_or_else(|| {
+            self.block_exec
+                .head_view()
+                .and_then(|(_, v)| v.account(account).map_err(ExecError::State))
+                .map(|a| a.nonce)
+                .unwrap_or(0)
+        })
+    }
+
     /// Pending transactions.
     pub fn pending(&self) -> usize {
         self.pool.lock().map(|p| p.len()).unwrap_or(0)
@@ -185,9 +211,13 @@ impl Chain {
         self.pool.lock().map(|p| p.contains(hash)).unwrap_or(false)
     }
 
-    /// A record commitment is admitted only once this node holds its payload, so a committed
-    /// record can always be served to sealed reads and disclosures.
+    /// On a node of the sealed-compute committee (it holds the sealing key), a record
+    /// commitment is admitted only once the node holds its payload, so a committed record can
+    /// always be served to sealed reads and disclosures. Other nodes never hold payloads.
     fn custody_check(&self, tx: &SignedTransaction) -> Result<(), PoolError> {
+        if !self.block_exec.has_sealing_key() {
+            return Ok(());
+        }
         let call = match self.block_exec.effective_call(tx) {
             Ok(Ok(call)) => call,
             // The admission checks report these with their cause.
@@ -556,12 +586,13 @@ impl Application for Chain {
 impl SoloWork for Chain {
     fn pending_work(&self) -> (bool, bool) {
         let n = self.pending();
-        (n > 0, n >= self.block_exec.params().max_block_txs)
+        let wanted = self.wants_block.load(std::sync::atomic::Ordering::Relaxed);
+        (n > 0 || wanted, n >= self.block_exec.params().max_block_txs)
     }
 
     fn wait_for_work(&self, timeout: Duration) {
         if let Ok(pool) = self.pool.lock() {
-            if pool.is_empty() {
+            if pool.is_empty() && !self.wants_block.load(std::sync::atomic::Ordering::Relaxed) {
                 let _ = self.work.wait_timeout(pool, timeout);
             }
         }

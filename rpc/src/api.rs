@@ -133,6 +133,11 @@ pub trait VaultApi {
     /// `SealedFetch` body); returns hex of an `Envelope` holding SCALE `SealedOutputReply`.
     #[method(name = "getSealedOutput")]
     async fn get_sealed_output(&self, request: String) -> RpcResult<String>;
+
+    /// Where a sealed call's result stands (public): pending, or the output hash a threshold
+    /// of the sealed-compute committee attested, and whether members disagreed.
+    #[method(name = "getSealedOutcome")]
+    async fn get_sealed_outcome(&self, tx_hash: String) -> RpcResult<SealedOutcomeInfo>;
 }
 
 /// Consent artefacts, shown only to the citizen they are about and the institution they name.

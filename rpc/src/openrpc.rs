@@ -47,6 +47,12 @@ pub const METHODS: &[Method] = &[
         "string",
     ),
     (
+        "vault_getSealedOutcome",
+        "Where a sealed call's result stands: pending, or the output hash the sealed-compute committee attested.",
+        &[("tx_hash", "string", true)],
+        "object",
+    ),
+    (
         "consent_list",
         "The signer's consents, as subject or grantee (signed request).",
         &[("request", "string", true)],

@@ -76,6 +76,23 @@ impl From<&Header> for HeaderInfo {
     }
 }
 
+/// Where a sealed call's result stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedOutcomeInfo {
+    /// The call's block.
+    pub height: u64,
+    /// `pending` or `attested`.
+    pub status: String,
+    /// The attested output hash (hex), once attested.
+    pub output_hash: Option<String>,
+    /// The height at which it was attested.
+    pub attested_at: Option<u64>,
+    /// Members that attested so far.
+    pub attestations: u32,
+    /// Whether members attested different values.
+    pub disputed: bool,
+}
+
 /// The validators who decide a height.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidatorsInfo {

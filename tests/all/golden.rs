@@ -40,92 +40,92 @@ const FUEL: u64 = 10_000_000;
 const GOLDEN: &[(&str, &str, &str)] = &[
     (
         "genesis",
-        "bf263db492796a8167e1adf487055222ddfd42376101e8854e922fa5cc237387",
+        "259e44f97ddbd3c2ceda8775f10871c83c1ed72e16f5c635d8c151e2ecab1f60",
         "",
     ),
     (
         "upload",
-        "3359e4a82a9e35adec5b635703b8d57e37f4f37508ee207206334d81b0d7f699",
+        "c1766e95f506120185ba0a2d9ab3c240b26faab34002dcebe874f0fb4d2a3a1c",
         "3cc55408e417ad1977964ce2376b494fdf81f43a0f6d68f227ecaf5d3c40d675",
     ),
     (
         "instantiate",
-        "7028c08c62464d7f3a1dbe7d1de33e61f581777e5cb43fdd1b8f15748a2a0496",
+        "a3ad142085f64554d64aa4154ef61304af1d400083b9fef82d66f4f8e3abb505",
         "a1af1138195220640e17eb3708ff5f6c3a480d9ec151ce1127d6a760b80f5d7c",
     ),
     (
         "token.transfer",
-        "39eae9e9c1828731c5399d7402ef95b90de9165e244d979217a7e00a1e97292e",
+        "e047d27284b229621db320090f3a00a297d771e1fb211f47540d5e4c4b05b3c2",
         "6a3b5882b20eb9ddb3c55280826139d88ff95cdef17ba21bb58930b052bacd5b",
     ),
     (
         "coupons.issue",
-        "71f35c52dd0fbfa5ff856537d14bd5c6c631788b3c4eac9cf71be9fc6ee314fd",
+        "465a4eb7c153dc19aa3603e26c1eea132012da8e1a22db89eb85692b8237d6ec",
         "4481d788362e8c9ef6c8cebc97ab9f22b8588bae04316bda8e6e9c8bd13bf7f7",
     ),
     (
         "coupons.redeem",
-        "9bf8fc5222f5bc59881090d6a619832ecc8f05c9ca6a73d5cff0a596dce75f97",
+        "d24e1f2e0bf3bed16c867276c7baaeb26d11541fcd8dd18865fb1beaecb1185f",
         "5128f39c2ba7e772a956391380af5d4186279aacf66d22b9f8b89a9b199ffc9b",
     ),
     (
         "flipper.flip",
-        "3e1d6cdd62bdf25b99d1f77b27d6554d6a14482e33092b7b71dc57db6692d3e8",
+        "14ec31352ddcab0049f36affdfbd6e97cc000f8b7905151cbc10fe955298ab6d",
         "7dea725303fb9a641ff56bf4fd2d7826b358548b83837e5c84240c39716971e3",
     ),
     (
         "identity.datasets",
-        "4b0f323fe6c50a2c1db7df83ff6fef392be1d5240c1f3627b1954a65889895b0",
+        "e918e4a8255a659c0e8ef7496f911b5b434dcf05067f032592fda56bcc43feeb",
         "bc62a441a9375caaa6c2ba84468253623f0c40d1c073f48bee6f505aafb54e70",
     ),
     (
         "records",
-        "00256442bc6e4522bee07d043dd78df2be58a989dce695c6e7a8502867e63099",
+        "fe2c0a1b75b1e1734d9604bc2ce52b4075173c108969ca48bf84faa5e176fe93",
         "aa56b1eb3cce3abf305c1612511148193e50bfc2fd74525848b3b81e99a795a4",
     ),
     (
         "consent.request",
-        "994c277cf707bd3db7cd00438e07b5513c4503da2ea59f0320f9d3b7a464e2ce",
+        "9e3761ce656365404f84dafdb7d8ce74a9381bececff534332544b526f359637",
         "af1efd33d49e8fd6328aa887fe3ae128f1ef58b51c1a595e7ed31bc804f11ae0",
     ),
     (
         "consent.approve",
-        "e6ed3590f34c74892034224d630f1c356f6af734c110cd967ea69685d676dbb5",
+        "eddd4768990c07f0218d2d7e737caaa2a62dd4c0815927b0164fe79eb969f128",
         "4d96436534042162ff4902a7f666eaf34b454d54a81f0dd5de215921d7278e97",
     ),
     (
         "regulator.approve_code",
-        "e049e2d59e007e1f9fc8e16b409f7adc15fb08d48ff2379d5544571b1c46ce8a",
+        "d59667b73e692079701867b0143b9f8e23f5ae8e673dc67fcb6813ca79a4b59c",
         "46dc42e9602b8d6b9c14e95bfce8d41a34dd9881efbd83b21f050c54d4a46877",
     ),
     (
         "sealed.loan_scoring",
-        "4ab2bf38e6dda3670197d9dfc08e293cee6f8adbe2591c172403e0d65dd6fd47",
-        "00c1e4f778cdef8d1c81f08f4cc8d112e34824564aa9b4dd72ad5981e3bd15de",
+        "c9ff10da8838bceb83a7b439abe7c36b2e4f204e8cb4bc3a2ccf4f006ee0da77",
+        "71122bdbbf0d7c2b4f6f4f49d28c01cf0f78454b796cc9408210ef0747bbed54",
     ),
     (
         "sealed.claims",
-        "6f06391df5e934e6b492a05d2270e425e5214fba413760f40d7b50c2ca31443a",
-        "8433ad81af51bc1533ce866425ed02e11d5231027d8544f391b8f9a313c858b9",
+        "0b56944d31df8f39132843230a5659f317ab9c7112b4cd94f5ccaa694f7ae322",
+        "84e0ee4d745a8b8956737ff4972cdfb485a7fa5a42bf105f7df9cf5c101f5d15",
     ),
     (
         "governance.propose",
-        "629541ea5b1020e3f63ce3e79405072c038a905a0f070b31fe09420cbbe74cd1",
+        "d83f80275fa5e6d4e11f1b69b79aa2d94a87200c56a0ce0bf6e535f97a357971",
         "5c699b0b45a60df0856281f2b462c631ce8202a08f584366eaa46e52f00a1c60",
     ),
     (
         "governance.approve",
-        "51113cfe2ecc73e41cce054f2e2da5b788227338be03b3a274e412a7f231623f",
+        "517fbff0a3097297093961ca4999e41ddb62949fbc28659270f58d047b93522c",
         "5a3c3d6c8a23a84d8236293f746fd2a8b2b6eb386d6c05e93f3e0b12a0477f66",
     ),
     (
         "consent.pause_resume_revoke",
-        "56193b7c07bf45e935301205b52929007e6dbfa4a28c2ffe75800a53e49e6abe",
+        "31131250f246bc64f5ad49037b6f7eb45af697632a8af8a701f5a727e1ca220e",
         "dc4e3dba58b9faa85d27d37a0b1bbf4cde6b1312bd023e21da26b6bf47e68b80",
     ),
     (
         "failures",
-        "a28d811671aec599e7b23fa32b09f567e26602fa70d91de8c2427a7274d0cedf",
+        "13d176807822ab3e91a92a615c17c1238d0db02b9212a05f736d6171ceff5281",
         "8471628891b25d2a2d8bcb10f39f27d7ba19ace137908fca4d5f77adc2575b8a",
     ),
 ];
@@ -380,14 +380,20 @@ impl Chain {
         }
     }
 
+    /// The result a committee member computes for a committed sealed call.
     fn sealed_result(&self, receipt: &Receipt) -> SealedResult {
-        let stored = self
+        let height = self
             .exec
-            .vault()
-            .expect("vault")
-            .sealed_output(&receipt.tx_hash)
+            .store()
+            .tx_location(&receipt.tx_hash)
             .expect("read")
-            .expect("sealed result stored");
+            .expect("committed")
+            .height;
+        let (_, stored) = self
+            .exec
+            .run_sealed_job(&receipt.tx_hash, height)
+            .expect("runs")
+            .expect("a sealed call");
         SealedResult::from_padded(&stored.padded).expect("decodes")
     }
 }

@@ -19,7 +19,7 @@ use super::{open_envelope, resolve_address, signed, subject_arg};
 #[derive(Subcommand, Debug)]
 pub enum SealedCommand {
     /// Run a contract method as a sealed call over consented records; prints the result,
-    /// fetched encrypted and checked against the receipt's hash.
+    /// fetched encrypted and checked against the output hash the committee attested.
     Call {
         /// Contract address.
         address: String,
@@ -80,13 +80,46 @@ fn declared_reads(args: &[String]) -> Result<Vec<DeclaredRead>> {
     Ok(reads)
 }
 
-/// Fetches, decrypts and checks a sealed call's result against its receipt.
+/// How long to wait for the sealed-compute committee to attest a result.
+const ATTESTATION_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits until the committee attested sealed call `tx_hash`'s output hash; returns it (hex).
+fn attested_output_hash(client: &Client, tx_hash: &Hash) -> Result<String> {
+    let started = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        let o = client.call(client.rpc().get_sealed_outcome(tx_hash.to_hex()))?;
+        if o.disputed {
+            eprintln!("warning: members of the sealed-compute committee attested different results of this call");
+        }
+        if let Some(hash) = o.output_hash {
+            return Ok(hash);
+        }
+        if started.elapsed() > ATTESTATION_WAIT {
+            bail!(
+                "the sealed-compute committee has not attested the result of {} after {} s ({} attestation(s) so far); retry with `civitas sealed output`",
+                tx_hash,
+                ATTESTATION_WAIT.as_secs(),
+                o.attestations
+            );
+        }
+        if !told {
+            eprintln!("waiting for the sealed-compute committee to attest the result…");
+            told = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Fetches, decrypts and checks a sealed call's result against the output hash the
+/// sealed-compute committee attested on chain.
 pub fn fetch_sealed_output(
     client: &Client,
     key: &Keypair,
     tx_hash: Hash,
 ) -> Result<(SealedOutputReply, ReceiptInfo)> {
     let receipt = client.call(client.rpc().get_receipt(tx_hash.to_hex()))?;
+    let attested = attested_output_hash(client, &tx_hash)?;
     let reply = ReplyKey::generate();
     let body = SealedFetch {
         tx_hash,
@@ -102,14 +135,15 @@ pub fn fetch_sealed_output(
     let out = SealedOutputReply::decode_all(&mut &plain[..])
         .map_err(|_| anyhow!("malformed sealed result"))?;
     let expected = sealed_output_hash(&out.salt, &out.result.padded());
-    if to_hex(&expected.0) != receipt.output_hash {
-        bail!("the sealed result does not match the receipt's output hash: the node served something else");
+    if to_hex(&expected.0) != attested {
+        bail!("the sealed result does not match the output hash the committee attested: the node served something else");
     }
     Ok((out, receipt))
 }
 
 fn show_sealed(
     client: &Client,
+    tx: &Hash,
     reply: &SealedOutputReply,
     decode: Option<(&str, &str)>,
     out: Output,
@@ -126,13 +160,13 @@ fn show_sealed(
     if out.json {
         println!(
             "{}",
-            json!({ "ok": r.ok, "result": value, "output": to_hex(&r.output), "error_code": r.error_code, "error": (!r.ok).then(|| civitas_rpc::errors::describe_failure(&r.error_code, &r.output)), "verified_against_receipt": true })
+            json!({ "tx_hash": tx.to_hex(), "ok": r.ok, "result": value, "output": to_hex(&r.output), "error_code": r.error_code, "error": (!r.ok).then(|| civitas_rpc::errors::describe_failure(&r.error_code, &r.output)), "verified_against_attestation": true })
         );
     } else if r.ok {
-        println!("sealed result (checked against the receipt's hash): {value}");
+        println!("sealed result (checked against the attested output hash): {value}");
     } else {
         println!(
-            "sealed call failed: {} (checked against the receipt's hash)",
+            "sealed call failed: {} (checked against the attested output hash)",
             civitas_rpc::errors::describe_failure(&r.error_code, &r.output)
         );
     }
@@ -169,13 +203,13 @@ pub fn run_sealed(cmd: SealedCommand, client: &Client, out: Output) -> Result<()
             )?;
             if !out.json {
                 println!(
-                    "sealed call {} in block {}: public receipt shows fuel {} (the budget) and output hash {}",
-                    r.tx_hash, r.height, r.fuel_used, r.output_hash
+                    "sealed call {} in block {}: public receipt shows fuel {} (the budget); the committee attests its output hash",
+                    r.tx_hash, r.height, r.fuel_used
                 );
             }
             let tx = Hash(hex32(&r.tx_hash).map_err(|e| anyhow!(e))?);
             let (reply, _) = fetch_sealed_output(client, &key, tx)?;
-            show_sealed(client, &reply, Some((&address, &method)), out)
+            show_sealed(client, &tx, &reply, Some((&address, &method)), out)
         }
         SealedCommand::Output { tx, from, decode } => {
             let key = signing_key(&from)?;
@@ -184,7 +218,7 @@ pub fn run_sealed(cmd: SealedCommand, client: &Client, out: Output) -> Result<()
             let decode = decode
                 .as_ref()
                 .and_then(|d| Some((d.first()?.as_str(), d.get(1)?.as_str())));
-            show_sealed(client, &reply, decode, out)
+            show_sealed(client, &tx, &reply, decode, out)
         }
     }
 }

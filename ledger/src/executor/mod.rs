@@ -239,6 +239,11 @@ impl Executor {
         self
     }
 
+    /// Whether this executor holds the chain sealing key (it can run sealed calls).
+    pub fn has_sealing_key(&self) -> bool {
+        self.sealing_key.is_some()
+    }
+
     /// The executor with the chain access key (x25519 secret), which opens the bodies of
     /// private calls: every validator holds it, observers and the public do not.
     pub fn with_access_key(mut self, key: [u8; 32]) -> Self {

@@ -188,7 +188,12 @@ fn a_validator_without_payloads_or_sealing_key_reaches_the_same_roots() {
         head = plain.commit(executed, certificate).expect("commit");
         assert_eq!(
             head.state_root,
-            source.block(height).expect("read").expect("block").header.state_root,
+            source
+                .block(height)
+                .expect("read")
+                .expect("block")
+                .header
+                .state_root,
             "height {height}"
         );
     }

@@ -214,7 +214,11 @@ impl World {
                 reads: declared(reads),
             },
         );
-        assert_eq!(r.output_hash, Hash::default(), "a sealed receipt has no output hash");
+        assert_eq!(
+            r.output_hash,
+            Hash::default(),
+            "a sealed receipt has no output hash"
+        );
         let (_, stored) = self.node.settle_sealed(r.tx_hash);
         (
             r,

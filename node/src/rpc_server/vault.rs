@@ -17,9 +17,56 @@ use parity_scale_codec::{DecodeAll, Encode};
 
 use super::internal;
 use super::private::{not_found, unauthorized, PrivateApi, MAX_PUT_RECORDS};
+use crate::relay::CommitteeRead;
+
+impl PrivateApi {
+    /// A signed read this node cannot serve (it is outside the sealed-compute committee, or a
+    /// member that lacks the data), answered by a committee node when this node knows one.
+    async fn served_by_committee(&self, read: CommitteeRead, request: &str) -> RpcResult<String> {
+        let forwarded = match self.chain.relay() {
+            Some(relay) if relay.has_committee() && !self.chain.block_exec.has_sealing_key() => {
+                relay.ask_committee(read, request).await
+            }
+            _ => None,
+        };
+        forwarded.unwrap_or_else(|| {
+            Err(not_found(
+                "this node holds no copy: records and sealed results are kept by the nodes of the sealed-compute committee; ask one of them".into(),
+                "not_held",
+            ))
+        })
+    }
+}
 
 #[async_trait]
 impl VaultApiServer for PrivateApi {
+    async fn get_sealed_outcome(&self, tx_hash: String) -> RpcResult<SealedOutcomeInfo> {
+        let hash = Hash::from_hex(&tx_hash)
+            .ok_or_else(|| invalid_param("tx_hash", "not 64 hex digits"))?;
+        let (_, view) = self.view()?;
+        let o = civitas_ledger::Executor::sealed_outcome(&view, &hash)
+            .map_err(internal)?
+            .ok_or_else(|| {
+                not_found(
+                    format!("transaction {tx_hash} is no committed sealed call"),
+                    "unknown_sealed_call",
+                )
+            })?;
+        Ok(SealedOutcomeInfo {
+            height: o.height,
+            status: if o.output_hash.is_some() {
+                "attested"
+            } else {
+                "pending"
+            }
+            .into(),
+            output_hash: o.output_hash.map(|h| to_hex(&h.0)),
+            attested_at: o.attested_at,
+            attestations: o.attestations,
+            disputed: o.disputed,
+        })
+    }
+
     async fn put_records(&self, records: Vec<String>) -> RpcResult<Vec<String>> {
         if records.len() > MAX_PUT_RECORDS {
             return Err(invalid_param(
@@ -159,12 +206,14 @@ impl VaultApiServer for PrivateApi {
         let vault = self.vault()?;
         let mut records = Vec::with_capacity(d.records.len());
         for (_, _, hash) in &d.records {
-            records.push(
-                vault
-                    .record(hash)
-                    .map_err(internal)?
-                    .ok_or_else(|| internal(format!("vault lacks record {hash}")))?,
-            );
+            match vault.record(hash).map_err(internal)? {
+                Some(record) => records.push(record),
+                None => {
+                    return self
+                        .served_by_committee(CommitteeRead::Disclosed, &request)
+                        .await
+                }
+            }
         }
         let plain = DisclosedRecords {
             consent: d.consent,
@@ -180,17 +229,33 @@ impl VaultApiServer for PrivateApi {
             .guard
             .check(&request, "vault_getSealedOutput", now_ms())?;
         let body: SealedFetch = Self::body(&req)?;
-        let stored = self
-            .vault()?
-            .sealed_output(&body.tx_hash)
+        let (_, view) = self.view()?;
+        let outcome = civitas_ledger::Executor::sealed_outcome(&view, &body.tx_hash)
             .map_err(internal)?
             .ok_or_else(|| {
                 not_found(
-                    format!("no sealed result for transaction {}", body.tx_hash),
+                    format!("transaction {} is no committed sealed call", body.tx_hash),
                     "unknown_sealed_call",
                 )
             })?;
-        let (_, view) = self.view()?;
+        if outcome.output_hash.is_none() {
+            return Err(not_found(
+                format!(
+                    "the sealed-compute committee has not attested the result of {} yet; retry after the next blocks",
+                    body.tx_hash
+                ),
+                "sealed_output_pending",
+            ));
+        }
+        let stored = self
+            .vault()?
+            .sealed_output(&body.tx_hash)
+            .map_err(internal)?;
+        let Some(stored) = stored else {
+            return self
+                .served_by_committee(CommitteeRead::SealedOutput, &request)
+                .await;
+        };
         let subject = view.subject_of(&req.signer).map_err(internal)?;
         // The institution always; a citizen only for a call that declared her records alone.
         // Every other requester, including a citizen of a multi-subject call, gets the same

@@ -64,9 +64,11 @@ fn sealed_call(
 
 /// bank-a's decrypted result of sealed call `tx`.
 async fn result_of(c: &HttpClient, tx: &str) -> SealedOutputReply {
+    let tx_hash = Hash(hex32(tx).expect("tx hash"));
+    wait_attested(c, &tx_hash).await;
     let reply = ReplyKey::generate();
     let body = SealedFetch {
-        tx_hash: Hash(hex32(tx).expect("tx hash")),
+        tx_hash,
         reply_key: reply.public(),
     }
     .encode();

@@ -712,3 +712,20 @@ pub fn disclose_request_by_bank_b(url: &str, dataset: &str, purpose: &str) -> St
     );
     consent_id(&req)
 }
+
+/// Waits until the sealed-compute committee attested sealed call `tx`'s output hash (the
+/// result can be fetched from then on); returns the hash (hex).
+pub async fn wait_attested(c: &HttpClient, tx: &Hash) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = VaultApiClient::get_sealed_outcome(c, tx.to_hex())
+            .await
+            .expect("a committed sealed call");
+        assert!(!o.disputed, "committee members disagree: {o:?}");
+        if let Some(hash) = o.output_hash {
+            return hash;
+        }
+        assert!(Instant::now() < deadline, "never attested: {o:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,8 +1,9 @@
 //! A devnet of four department validators, each its own process on 127.0.0.1, configured by
 //! `civitas devnet init`: transactions submitted to any node reach every validator and
 //! commit; every node holds the same blocks, each with a certificate of at least three
-//! validators that `verify_certificate` accepts; a record uploaded through one node serves a
-//! disclosure through another.
+//! validators that `verify_certificate` accepts; records reach the sealed-compute committee's
+//! nodes alone, whose members attest a sealed score submitted through a node outside it, and
+//! that node serves the score and a disclosure by forwarding the encrypted reads.
 use crate::common::*;
 use civitas_primitives::block::{Block, CommitCertificate};
 use civitas_primitives::certificate::verify_certificate;
@@ -152,8 +153,19 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
         );
     }
 
-    // A record uploaded through node 0 serves a disclosure made through node 3.
+    // Records uploaded through node 0 reach the sealed-compute committee (nodes 0 to 2, the
+    // first three validators) and no other node; node 3, outside it, still serves a sealed
+    // score and a disclosure by forwarding the encrypted reads to the committee.
     let url = |k: usize| nodes[k].url.clone();
+    for k in 0..4 {
+        let config =
+            std::fs::read_to_string(net.join(format!("node-{k}/node.toml"))).expect("config");
+        assert_eq!(
+            config.contains("sealing_key_file"),
+            k < 3,
+            "only the committee's nodes hold the sealing key (node {k})"
+        );
+    }
     cli_ok(
         &url(1),
         &[
@@ -165,25 +177,59 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
             "alice",
         ],
     );
-    cli_ok(
-        &url(0),
-        &[
+    let upload = |dataset: &str, from: &str, sets: &[&str]| {
+        let mut args = vec![
             "vault",
             "upload",
             "--dataset",
-            "tax.annual_income",
+            dataset,
             "--from",
-            "tax",
+            from,
             "--subject",
             "alice",
-            "--set",
-            "year=2025",
-            "--set",
-            "gross_income=61234",
-            "--set",
-            "tax_paid=9000",
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        cli_ok(&url(0), &args);
+    };
+    upload(
+        "tax.annual_income",
+        "tax",
+        &["year=2025", "gross_income=61234", "tax_paid=9000"],
+    );
+    upload(
+        "social_security.employment",
+        "social-security",
+        &[
+            "employer=canary-employer-5150",
+            "employed=true",
+            "months_employed=40",
+            "monthly_salary=6100",
         ],
     );
+    upload(
+        "real_estate.holdings",
+        "real-estate",
+        &["properties=0", "total_value=0", "mortgaged=false"],
+    );
+
+    let scorer = approved_loan_scorer(&url(3), dir.path());
+    let offer = alice_scored_by_bank_a(&url(3), &scorer);
+    assert_eq!(
+        offer["result"]["approved"],
+        serde_json::json!(true),
+        "{offer}"
+    );
+    let score_tx = Hash(hex32(offer["tx_hash"].as_str().expect("tx hash")).expect("hex"));
+    let outcome = clients[3]
+        .get_sealed_outcome(score_tx.to_hex())
+        .await
+        .expect("outcome");
+    assert_eq!(outcome.status, "attested");
+    assert!(outcome.attestations >= 2, "{outcome:?}");
+    assert!(!outcome.disputed);
+
     let consent = disclose_request_by_bank_b(&url(2), "tax.annual_income", "tenancy check");
     cli_ok(
         &url(3),
@@ -202,7 +248,62 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
         ],
     );
     assert!(shown.contains("61234"), "{shown}");
+
+    let subject = cli_ok(&url(0), &["identity", "subject", "alice"])
+        .trim()
+        .to_string();
+    let mut payloads = Vec::new();
+    for dataset in [
+        "tax.annual_income",
+        "social_security.employment",
+        "real_estate.holdings",
+    ] {
+        let commitments = clients[0]
+            .get_commitments(subject.clone(), dataset.into())
+            .await
+            .expect("commitments");
+        payloads.push(Hash(hex32(&commitments[0].record_hash).expect("hex")));
+    }
     for n in nodes {
         n.terminate();
+    }
+
+    // What each node's vault holds, read from its store after it stopped.
+    for k in 0..4usize {
+        let data = net.join(format!("node-{k}/data"));
+        let store = civitas_ledger::Store::open(&data).expect("store");
+        let vault = civitas_ledger::vault::Vault::new(
+            store,
+            civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
+        );
+        let member = k < 3;
+        for p in &payloads {
+            assert_eq!(
+                vault.has_record(p).expect("read"),
+                member,
+                "node {k} and record {p}"
+            );
+        }
+        assert_eq!(
+            vault.sealed_output(&score_tx).expect("read").is_some(),
+            member,
+            "node {k} and the sealed result"
+        );
+    }
+    // Nothing under node 3's directory holds the canary.
+    let mut dirs = vec![net.join("node-3")];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                assert!(
+                    !contains(&bytes, b"canary-employer-5150"),
+                    "{} holds the canary",
+                    path.display()
+                );
+            }
+        }
     }
 }

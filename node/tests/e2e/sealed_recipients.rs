@@ -46,6 +46,7 @@ async fn fetch_output(
     who: &str,
     tx: Hash,
 ) -> Result<SealedOutputReply, ClientError> {
+    wait_attested(c, &tx).await;
     let reply = ReplyKey::generate();
     let body = SealedFetch {
         tx_hash: tx,

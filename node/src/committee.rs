@@ -1,0 +1,168 @@
+//! This node's part in the sealed-compute committee. After each block commits, a member runs
+//! the block's sealed calls over the granted records (it holds the payloads and the chain
+//! sealing key), keeps each result in its vault for the institution to fetch, and one block
+//! later submits its attestations of the output hashes, so they land [`ATTESTATION_DELAY`]
+//! blocks after the call whatever the call did and however long it ran. Nodes outside the
+//! committee run none of this: they validate sealed calls' public effects alone.
+//!
+//! After a restart the worker goes back [`ATTESTATION_DELAY`] + 1 blocks, so a member that
+//! stopped between computing and attesting still attests; it skips what it attested before.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use civitas_ledger::state::StateView;
+use civitas_ledger::{is_sealed_call, Executor};
+use civitas_primitives::committee::{SealedAttestation, ATTESTATION_DELAY, MAX_ATTESTATIONS};
+use civitas_primitives::crypto::Keypair;
+use civitas_primitives::tx::{Call, Transaction};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::service::Chain;
+
+/// Starts the committee worker on its own thread if this node can be a member (it holds the
+/// chain sealing key and a vault); it acts for each of `keys` the committee names.
+pub fn start(chain: Arc<Chain>, keys: Vec<Keypair>) -> anyhow::Result<()> {
+    if !chain.block_exec.has_sealing_key() || chain.block_exec.vault().is_none() || keys.is_empty()
+    {
+        return Ok(());
+    }
+    let heads = chain.subscribe_heads();
+    std::thread::Builder::new()
+        .name("sealed-committee".into())
+        .spawn(move || Worker::new(chain, keys).run(heads))?;
+    Ok(())
+}
+
+struct Worker {
+    chain: Arc<Chain>,
+    keys: Vec<Keypair>,
+    /// Output hashes computed, by the height of their calls' block, waiting to be attested.
+    computed: BTreeMap<u64, Vec<SealedAttestation>>,
+    /// The last height worked on.
+    done: u64,
+}
+
+impl Worker {
+    fn new(chain: Arc<Chain>, keys: Vec<Keypair>) -> Self {
+        let done = chain.head().height.saturating_sub(ATTESTATION_DELAY + 1);
+        Worker {
+            chain,
+            keys,
+            computed: BTreeMap::new(),
+            done,
+        }
+    }
+
+    fn run(mut self, mut heads: tokio::sync::broadcast::Receiver<civitas_rpc::HeadInfo>) {
+        loop {
+            self.catch_up();
+            match heads.blocking_recv() {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Works through every height committed since the last one.
+    fn catch_up(&mut self) {
+        let head = self.chain.head().height;
+        while self.done < head {
+            let height = self.done + 1;
+            if let Err(e) = self.step(height) {
+                tracing::error!(height, error = %e, "the sealed-compute committee's work failed; retrying at the next block");
+                return;
+            }
+            self.done = height;
+        }
+        self.chain.want_block(!self.computed.is_empty());
+    }
+
+    /// Runs block `height`'s sealed calls, and attests those of the block before.
+    fn step(&mut self, height: u64) -> Result<(), civitas_ledger::ExecError> {
+        let exec = &self.chain.block_exec;
+        let view = StateView::new(exec.store().clone(), height);
+        let committee = Executor::committee(&view)?;
+        let members: Vec<&Keypair> = self
+            .keys
+            .iter()
+            .filter(|k| committee.contains(&k.account()))
+            .collect();
+        if members.is_empty() {
+            self.computed.clear();
+            return Ok(());
+        }
+        let block = exec.store().block(height)?;
+        let mut outputs = Vec::new();
+        for stx in block.iter().flat_map(|b| &b.txs) {
+            if !is_sealed_call(&stx.tx.call) {
+                continue;
+            }
+            let call = stx.hash();
+            if let Some((output_hash, stored)) = exec.run_sealed_job(&call, height)? {
+                if let Some(vault) = exec.vault() {
+                    vault
+                        .put_sealed_output(&call, &stored)
+                        .map_err(|e| civitas_ledger::ExecError::Vm(e.to_string()))?;
+                }
+                outputs.push(SealedAttestation { call, output_hash });
+            }
+        }
+        if !outputs.is_empty() {
+            tracing::debug!(height, calls = outputs.len(), "ran committed sealed calls");
+            self.computed.insert(height, outputs);
+        }
+        let due = (height + 1).saturating_sub(ATTESTATION_DELAY);
+        let ready: Vec<u64> = self.computed.range(..=due).map(|(h, _)| *h).collect();
+        for h in ready {
+            if let Some(list) = self.computed.remove(&h) {
+                for key in &members {
+                    self.attest(key, &list);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Submits `key`'s attestations of `list` (those it has not made yet) to the pool and
+    /// forwards them to the peers.
+    fn attest(&self, key: &Keypair, list: &[SealedAttestation]) {
+        let account = key.account();
+        let Ok((_, view)) = self.chain.block_exec.head_view() else {
+            return;
+        };
+        let fresh: Vec<SealedAttestation> = list
+            .iter()
+            .filter(|a| {
+                view.get(&civitas_ledger::state::keys::sealed_attestation(
+                    &a.call, &account,
+                ))
+                .map(|v| v.is_none())
+                .unwrap_or(false)
+            })
+            .cloned()
+            .collect();
+        for chunk in fresh.chunks(MAX_ATTESTATIONS) {
+            let tx = key.sign_tx(Transaction {
+                chain_id: self.chain.block_exec.params().chain_id.clone(),
+                signer: account,
+                nonce: self.chain.next_nonce(&account),
+                fuel_limit: civitas_ledger::fuel::ATTESTATION * chunk.len() as u64,
+                call: Call::AttestSealedOutputs {
+                    attestations: chunk.to_vec(),
+                },
+            });
+            let encoded = civitas_rpc::to_hex(&parity_scale_codec::Encode::encode(&tx));
+            match self.chain.submit(tx) {
+                Ok(hash) => {
+                    tracing::debug!(tx = %hash, attestations = chunk.len(), "attested sealed outputs");
+                    if let Some(relay) = self.chain.relay() {
+                        relay.transactions(vec![encoded]);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "an attestation of sealed outputs was refused")
+                }
+            }
+        }
+    }
+}
