@@ -25,7 +25,7 @@ pub mod vault;
 pub use executor::fuel;
 pub use executor::{
     is_sealed_call, BlockProposal, BlockRuleError, ChainParams, DryRun, ExecError, ExecutedBlock,
-    Executor, TxError, DEFAULT_BLOCK_SEALED_FUEL_LIMIT, DEFAULT_BLOCK_TIME_MS,
+    Executor, SealedJob, TxError, DEFAULT_BLOCK_SEALED_FUEL_LIMIT, DEFAULT_BLOCK_TIME_MS,
     DEFAULT_SEALED_FUEL_CAP,
 };
 pub use genesis::{Genesis, GenesisAccount};

@@ -7,6 +7,10 @@
 //!
 //! After a restart the worker goes back [`ATTESTATION_DELAY`] + 1 blocks, so a member that
 //! stopped between computing and attesting still attests; it skips what it attested before.
+//! A member that lacks a granted record's payload (it was down when the record was forwarded)
+//! asks the committee's other nodes for it with a request signed by its validator key, checks
+//! it against the committed record hash and keeps it; a call it still cannot run is skipped
+//! (logged), and the other members' attestations carry it.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,7 +25,11 @@ use crate::service::Chain;
 
 /// Starts the committee worker on its own thread if this node can be a member (it holds the
 /// chain sealing key and a vault); it acts for each of `keys` the committee names.
-pub fn start(chain: Arc<Chain>, keys: Vec<Keypair>) -> anyhow::Result<()> {
+pub fn start(
+    chain: Arc<Chain>,
+    keys: Vec<Keypair>,
+    runtime: tokio::runtime::Handle,
+) -> anyhow::Result<()> {
     if !chain.block_exec.has_sealing_key() || chain.block_exec.vault().is_none() || keys.is_empty()
     {
         return Ok(());
@@ -29,13 +37,15 @@ pub fn start(chain: Arc<Chain>, keys: Vec<Keypair>) -> anyhow::Result<()> {
     let heads = chain.subscribe_heads();
     std::thread::Builder::new()
         .name("sealed-committee".into())
-        .spawn(move || Worker::new(chain, keys).run(heads))?;
+        .spawn(move || Worker::new(chain, keys, runtime).run(heads))?;
     Ok(())
 }
 
 struct Worker {
     chain: Arc<Chain>,
     keys: Vec<Keypair>,
+    /// Runs the requests to other committee nodes.
+    runtime: tokio::runtime::Handle,
     /// Output hashes computed, by the height of their calls' block, waiting to be attested.
     computed: BTreeMap<u64, Vec<SealedAttestation>>,
     /// The last height worked on.
@@ -43,11 +53,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(chain: Arc<Chain>, keys: Vec<Keypair>) -> Self {
+    fn new(chain: Arc<Chain>, keys: Vec<Keypair>, runtime: tokio::runtime::Handle) -> Self {
         let done = chain.head().height.saturating_sub(ATTESTATION_DELAY + 1);
         Worker {
             chain,
             keys,
+            runtime,
             computed: BTreeMap::new(),
             done,
         }
@@ -98,13 +109,22 @@ impl Worker {
                 continue;
             }
             let call = stx.hash();
-            if let Some((output_hash, stored)) = exec.run_sealed_job(&call, height)? {
-                if let Some(vault) = exec.vault() {
-                    vault
-                        .put_sealed_output(&call, &stored)
-                        .map_err(|e| civitas_ledger::ExecError::Vm(e.to_string()))?;
+            if let Some(job) = exec.sealed_job(&call, height)? {
+                self.fetch_missing_payloads(members[0], &job);
+            }
+            match exec.run_sealed_job(&call, height) {
+                Ok(Some((output_hash, stored))) => {
+                    if let Some(vault) = exec.vault() {
+                        vault
+                            .put_sealed_output(&call, &stored)
+                            .map_err(|e| civitas_ledger::ExecError::Vm(e.to_string()))?;
+                    }
+                    outputs.push(SealedAttestation { call, output_hash });
                 }
-                outputs.push(SealedAttestation { call, output_hash });
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(call = %call, error = %e, "this member cannot run a committed sealed call; the other members' attestations must carry it")
+                }
             }
         }
         if !outputs.is_empty() {
@@ -121,6 +141,60 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Copies the payloads of `job`'s granted records that this node lacks from the
+    /// committee's other nodes, keeping those that match their committed hashes.
+    fn fetch_missing_payloads(&self, key: &Keypair, job: &civitas_ledger::SealedJob) {
+        use civitas_primitives::committee::RecordsFetch;
+        use civitas_primitives::crypto::ReplyKey;
+        use civitas_primitives::vault::{Envelope, Record};
+        use parity_scale_codec::{Decode, DecodeAll, Encode};
+        let (Some(vault), Some(relay)) = (self.chain.block_exec.vault(), self.chain.relay()) else {
+            return;
+        };
+        let missing: Vec<civitas_primitives::Hash> = job
+            .grants
+            .iter()
+            .map(|(_, h)| *h)
+            .filter(|h| matches!(vault.has_record(h), Ok(false)))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let reply = ReplyKey::generate();
+        let body = RecordsFetch {
+            records: missing.clone(),
+            reply_key: reply.public(),
+        }
+        .encode();
+        let request = key.sign_request(
+            "vault_committeeRecords",
+            body,
+            civitas_primitives::clock::now_ms(),
+        );
+        let request = civitas_rpc::to_hex(&request.encode());
+        let Some(answer) = self.runtime.block_on(relay.committee_records(&request)) else {
+            return;
+        };
+        let records = civitas_rpc::from_hex(&answer)
+            .ok()
+            .and_then(|b| Envelope::decode_all(&mut &b[..]).ok())
+            .and_then(|env| reply.open(&env))
+            .and_then(|plain| Vec::<Record>::decode(&mut &plain[..]).ok())
+            .unwrap_or_default();
+        let wanted: Vec<Record> = records
+            .into_iter()
+            .filter(|r| missing.contains(&r.hash()))
+            .collect();
+        tracing::info!(
+            missing = missing.len(),
+            copied = wanted.len(),
+            "copied record payloads this member lacked from the committee"
+        );
+        if let Err(e) = vault.put_records(&wanted) {
+            tracing::error!(error = %e, "keeping copied record payloads failed");
+        }
     }
 
     /// Submits `key`'s attestations of `list` (those it has not made yet) to the pool and

@@ -144,7 +144,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    crate::committee::start(chain.clone(), keys.clone())?;
+    crate::committee::start(chain.clone(), keys.clone(), runtime.handle().clone())?;
     let stop = Arc::new(AtomicBool::new(false));
     let engine = match config.p2p_addr {
         Some(listen) => {

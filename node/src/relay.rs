@@ -95,6 +95,20 @@ pub enum CommitteeRead {
 }
 
 impl Relay {
+    /// Asks the committee's other nodes in turn for the record payloads a signed
+    /// `vault_committeeRecords` request names; the first answer (hex of an envelope) wins.
+    pub async fn committee_records(&self, request: &str) -> Option<String> {
+        for (url, client) in &self.committee {
+            match client.committee_records(request.to_string()).await {
+                Ok(reply) => return Some(reply),
+                Err(e) => {
+                    tracing::warn!(peer = %url, error = %peer_error(&e), "a committee node did not send missing records")
+                }
+            }
+        }
+        None
+    }
+
     /// Whether this node knows committee nodes to forward reads to.
     pub fn has_committee(&self) -> bool {
         !self.committee.is_empty()

@@ -67,6 +67,17 @@ pub struct SealedAttestation {
     pub output_hash: Hash,
 }
 
+/// A committee member's request for record payloads it lacks (it was down when they were
+/// forwarded), the body of a signed `vault_committeeRecords` request.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct RecordsFetch {
+    /// Hashes of the committed records wanted.
+    pub records: Vec<Hash>,
+    /// The requester's one-time x25519 public key: the reply (SCALE `Vec<Record>`) is
+    /// encrypted to it.
+    pub reply_key: [u8; 32],
+}
+
 /// Where a sealed call's result stands on chain.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct SealedOutcome {

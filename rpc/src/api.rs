@@ -138,6 +138,12 @@ pub trait VaultApi {
     /// of the sealed-compute committee attested, and whether members disagreed.
     #[method(name = "getSealedOutcome")]
     async fn get_sealed_outcome(&self, tx_hash: String) -> RpcResult<SealedOutcomeInfo>;
+
+    /// Record payloads this node holds, for another member of the sealed-compute committee
+    /// that lacks them (signed `RecordsFetch` body from a member's validator key); returns hex
+    /// of an `Envelope` holding SCALE `Vec<Record>` (the held ones among those asked).
+    #[method(name = "committeeRecords")]
+    async fn committee_records(&self, request: String) -> RpcResult<String>;
 }
 
 /// Consent artefacts, shown only to the citizen they are about and the institution they name.

@@ -47,6 +47,12 @@ pub const METHODS: &[Method] = &[
         "string",
     ),
     (
+        "vault_committeeRecords",
+        "Record payloads for another sealed-compute committee member (signed request by a member; reply encrypted).",
+        &[("request", "string", true)],
+        "string",
+    ),
+    (
         "vault_getSealedOutcome",
         "Where a sealed call's result stands: pending, or the output hash the sealed-compute committee attested.",
         &[("tx_hash", "string", true)],

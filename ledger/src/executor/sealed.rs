@@ -97,6 +97,12 @@ impl Executor {
         })
     }
 
+    /// The job of committed sealed call `tx_hash`, as block `height` left it.
+    pub fn sealed_job(&self, tx_hash: &Hash, height: u64) -> Result<Option<SealedJob>, ExecError> {
+        let view = StateView::new(self.store.clone(), height);
+        Ok(view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))?)
+    }
+
     /// Runs the committed sealed call `tx_hash` of block `height` over the state as that block
     /// left it and the records its block granted: the work of a committee member, which needs
     /// the vault (the payloads) and the chain sealing key (the salt). The output hash is what

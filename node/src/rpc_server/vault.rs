@@ -40,6 +40,37 @@ impl PrivateApi {
 
 #[async_trait]
 impl VaultApiServer for PrivateApi {
+    async fn committee_records(&self, request: String) -> RpcResult<String> {
+        let req = self
+            .guard
+            .check(&request, "vault_committeeRecords", now_ms())?;
+        let body: civitas_primitives::committee::RecordsFetch = Self::body(&req)?;
+        if body.records.len() > MAX_PUT_RECORDS {
+            return Err(invalid_param(
+                "records",
+                format!("at most {MAX_PUT_RECORDS} per request"),
+            ));
+        }
+        let (_, view) = self.view()?;
+        let committee = civitas_ledger::Executor::committee(&view).map_err(internal)?;
+        if !committee.contains(&req.signer) {
+            return Err(unauthorized(
+                "only a member of the sealed-compute committee may copy record payloads",
+                "not_committee_member",
+            ));
+        }
+        let vault = self.vault()?;
+        let mut records = Vec::with_capacity(body.records.len());
+        for hash in &body.records {
+            if let Some(r) = vault.record(hash).map_err(internal)? {
+                records.push(r);
+            }
+        }
+        let env = seal_to(&body.reply_key, &records.encode())
+            .ok_or_else(|| internal("encryption failed"))?;
+        Ok(to_hex(&env.encode()))
+    }
+
     async fn get_sealed_outcome(&self, tx_hash: String) -> RpcResult<SealedOutcomeInfo> {
         let hash = Hash::from_hex(&tx_hash)
             .ok_or_else(|| invalid_param("tx_hash", "not 64 hex digits"))?;

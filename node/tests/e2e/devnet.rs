@@ -8,11 +8,11 @@ use crate::common::*;
 use civitas_primitives::block::{Block, CommitCertificate};
 use civitas_primitives::certificate::verify_certificate;
 
-const VALIDATORS: u16 = 4;
+pub(crate) const VALIDATORS: u16 = 4;
 const CHAIN_ID: &str = "civitas-devnet";
 
 /// A base port whose 10 ports per node are all free on 127.0.0.1 now.
-fn free_base_port() -> u16 {
+pub(crate) fn free_base_port() -> u16 {
     let start = 20_000 + (std::process::id() % 2_000) as u16 * 10;
     (0..400u16)
         .map(|i| 20_000 + (start - 20_000 + i * 50) % 40_000)

@@ -10,6 +10,7 @@ mod batch;
 mod bft;
 mod block_times;
 mod commit_record;
+mod committee;
 mod config;
 mod data;
 mod devnet;

@@ -1,0 +1,172 @@
+//! The sealed-compute committee over a devnet of four processes: a member that was down when
+//! records were uploaded copies the payloads it missed from the other members once a sealed
+//! call needs them, runs the call and attests the same output as the others.
+use crate::common::*;
+use crate::devnet::{free_base_port, VALIDATORS};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = dir.path().join("net");
+    let base = free_base_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["devnet", "init", net.to_str().expect("utf-8")])
+        .args(["--validators", &VALIDATORS.to_string()])
+        .args(["--base-port", &base.to_string()])
+        .output()
+        .expect("devnet init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = |k: usize| {
+        net.join(format!("node-{k}/node.toml"))
+            .to_str()
+            .expect("utf-8")
+            .to_string()
+    };
+    let mut nodes: Vec<Option<DevNode>> = (0..usize::from(VALIDATORS))
+        .map(|k| Some(DevNode::spawn(&["node", "--config", &config(k)])))
+        .collect();
+    let url = |nodes: &[Option<DevNode>], k: usize| nodes[k].as_ref().expect("running").url.clone();
+    cli_ok(
+        &url(&nodes, 1),
+        &[
+            "identity",
+            "bind",
+            "--subject",
+            "alice",
+            "--account",
+            "alice",
+        ],
+    );
+
+    // Node 2, a committee member, is down while the records are uploaded.
+    nodes[2].take().expect("running").terminate();
+    let uploads: [(&str, &str, &[&str]); 3] = [
+        (
+            "tax.annual_income",
+            "tax",
+            &["year=2025", "gross_income=61234", "tax_paid=9000"],
+        ),
+        (
+            "social_security.employment",
+            "social-security",
+            &[
+                "employer=x",
+                "employed=true",
+                "months_employed=40",
+                "monthly_salary=6100",
+            ],
+        ),
+        (
+            "real_estate.holdings",
+            "real-estate",
+            &["properties=0", "total_value=0", "mortgaged=false"],
+        ),
+    ];
+    for (dataset, from, sets) in uploads {
+        let mut args = vec![
+            "vault",
+            "upload",
+            "--dataset",
+            dataset,
+            "--from",
+            from,
+            "--subject",
+            "alice",
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        cli_ok(&url(&nodes, 0), &args);
+    }
+    nodes[2] = Some(DevNode::spawn(&["node", "--config", &config(2)]));
+    let c0 = nodes[0].as_ref().expect("running").client();
+    let c2 = nodes[2].as_ref().expect("running").client();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (h0, h2) = (
+            c0.get_head().await.expect("head").height,
+            c2.get_head().await.map(|h| h.height).unwrap_or(0),
+        );
+        if h2 >= h0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 2 stays behind: {h2} < {h0}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let scorer = approved_loan_scorer(&url(&nodes, 3), dir.path());
+    let offer = alice_scored_by_bank_a(&url(&nodes, 3), &scorer);
+    assert_eq!(
+        offer["result"]["approved"],
+        serde_json::json!(true),
+        "{offer}"
+    );
+    let call = Hash(hex32(offer["tx_hash"].as_str().expect("tx hash")).expect("hex"));
+    // All three members attest, node 2 included, and agree.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = c0.get_sealed_outcome(call.to_hex()).await.expect("outcome");
+        assert!(!o.disputed, "{o:?}");
+        if o.attestations == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every member attested: {o:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let subject = cli_ok(&url(&nodes, 0), &["identity", "subject", "alice"])
+        .trim()
+        .to_string();
+    let mut payloads = Vec::new();
+    for (dataset, _, _) in uploads {
+        let commitments = c0
+            .get_commitments(subject.clone(), dataset.into())
+            .await
+            .expect("commitments");
+        payloads.push(Hash(hex32(&commitments[0].record_hash).expect("hex")));
+    }
+    // Anyone else asking for the payloads is refused.
+    for who in ["bank-a", "alice", "real-estate"] {
+        let body = civitas_primitives::committee::RecordsFetch {
+            records: payloads.clone(),
+            reply_key: civitas_primitives::crypto::ReplyKey::generate().public(),
+        };
+        let req = key(who).sign_request("vault_committeeRecords", body.encode(), now_ms());
+        let err = VaultApiClient::committee_records(&c0, to_hex(&req.encode()))
+            .await
+            .expect_err("not a committee member");
+        let (code, _, reason) = rejection(err);
+        assert_eq!(
+            (code, reason.as_deref()),
+            (1006, Some("not_committee_member")),
+            "{who}"
+        );
+    }
+    for n in nodes.into_iter().flatten() {
+        n.terminate();
+    }
+    let data = net.join("node-2/data");
+    let vault = civitas_ledger::vault::Vault::new(
+        civitas_ledger::Store::open(&data).expect("store"),
+        civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
+    );
+    for p in &payloads {
+        assert!(
+            vault.has_record(p).expect("read"),
+            "node 2 copied record {p}"
+        );
+    }
+    assert!(
+        vault.sealed_output(&call).expect("read").is_some(),
+        "node 2 kept its result"
+    );
+}
