@@ -44,6 +44,10 @@ pub struct NodeArgs {
     /// Most open RPC connections (default 512; never more than half the open-file limit).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rpc_max_connections: Option<u64>,
+    /// Run as an observer (follow the validators in `relay_rpc` without voting, executing or
+    /// holding any key), even if the configuration names a validator key.
+    #[arg(long, requires = "config")]
+    pub observer: bool,
     /// Start from an empty chain: delete the dev data directory first (dev only).
     #[arg(long, requires = "dev")]
     pub reset: bool,
@@ -57,7 +61,9 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// JSON genesis document.
     pub genesis_file: PathBuf,
-    /// File holding the validator's 32-byte secret seed as hex.
+    /// File holding the validator's 32-byte secret seed as hex. Without it the node is an
+    /// observer (see `civitas_node::observer`).
+    #[serde(default)]
     pub validator_key_file: PathBuf,
     /// RPC address.
     #[serde(default = "default_rpc")]
@@ -233,6 +239,15 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         )
         .with_context(|| format!("parsing genesis {}", config.genesis_file.display()))?;
         genesis.validate().context("invalid genesis")?;
+        if args.observer || config.validator_key_file.as_os_str().is_empty() {
+            return Ok(Resolved {
+                config,
+                genesis,
+                keys: Vec::new(),
+                sealing_key: None,
+                access_key: None,
+            });
+        }
         let seed = std::fs::read_to_string(&config.validator_key_file)
             .with_context(|| format!("reading {}", config.validator_key_file.display()))?;
         let seed = civitas_rpc::hex32(seed.trim())

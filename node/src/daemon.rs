@@ -32,6 +32,9 @@ pub fn run(args: NodeArgs) -> Result<()> {
         sealing_key,
         access_key,
     } = resolve(&args)?;
+    if keys.is_empty() && !args.dev {
+        return crate::observer::run(config, genesis);
+    }
     let nofile = crate::fdlimit::raise_to_hard()?;
     tracing::info!(
         soft = nofile.soft,

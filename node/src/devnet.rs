@@ -14,8 +14,9 @@ use crate::dev;
 /// `civitas devnet …`
 #[derive(Subcommand, Debug)]
 pub enum DevnetCommand {
-    /// Write the configuration of a local network: DIR/genesis.json and DIR/node-K/ (node.toml,
-    /// validator key, chain access and sealing keys) for each validator, with RPC, metrics and
+    /// Write the configuration of a local network: DIR/genesis.json, DIR/node-K/ (node.toml,
+    /// validator key, chain access key, and the sealing key on the sealed-compute committee's
+    /// nodes) for each validator and DIR/observer-K/ for each observer, with RPC, metrics and
     /// peer-to-peer ports on 127.0.0.1 from --base-port up (10 ports a node).
     Init(InitArgs),
 }
@@ -30,6 +31,10 @@ pub struct InitArgs {
     /// work; more are named department-5, department-6, …
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub validators: u16,
+    /// Observer nodes (0 to 8): DIR/observer-K/, no key at all, following the validators;
+    /// they take the ports after the validators'.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=8))]
+    pub observers: u16,
     /// First port: node K uses base + 10·K (RPC), +1 (metrics), +2 (peer-to-peer).
     #[arg(long, default_value_t = 27000)]
     pub base_port: u16,
@@ -94,6 +99,9 @@ pub fn init(args: &InitArgs) -> Result<Vec<PathBuf>> {
     let names = validator_names(args.validators);
     let all_ports: Vec<Ports> = (0..args.validators)
         .map(|k| ports(args.base_port, k))
+        .collect::<Result<_>>()?;
+    let observer_ports: Vec<Ports> = (0..args.observers)
+        .map(|k| ports(args.base_port, args.validators + k))
         .collect::<Result<_>>()?;
 
     let mut genesis = dev::dev_genesis();
@@ -188,10 +196,35 @@ pub fn init(args: &InitArgs) -> Result<Vec<PathBuf>> {
         );
         nodes.push(node_dir);
     }
+    let validator_rpc: Vec<String> = all_ports
+        .iter()
+        .map(|p| format!("\"http://127.0.0.1:{}\"", p.rpc))
+        .collect();
+    for (k, me) in observer_ports.iter().enumerate() {
+        let node_dir = dir.join(format!("observer-{k}"));
+        std::fs::create_dir_all(&node_dir)?;
+        let mut toml = String::new();
+        writeln!(
+            toml,
+            "# Devnet observer {k}: no key; follows and forwards to the validators"
+        )?;
+        writeln!(toml, "data_dir = {:?}", path_str(&node_dir.join("data"))?)?;
+        writeln!(toml, "genesis_file = {:?}", path_str(&genesis_file)?)?;
+        writeln!(toml, "rpc_addr = \"127.0.0.1:{}\"", me.rpc)?;
+        writeln!(toml, "relay_rpc = [{}]", validator_rpc.join(", "))?;
+        std::fs::write(node_dir.join("node.toml"), toml)?;
+        println!(
+            "observer-{k}  rpc http://127.0.0.1:{}  {}",
+            me.rpc,
+            node_dir.join("node.toml").display()
+        );
+        nodes.push(node_dir);
+    }
     println!(
-        "devnet {} with {} validators written to {}; start each node with `civitas node --config DIR/node-K/node.toml` (scripts/devnet does it all)",
+        "devnet {} with {} validators and {} observers written to {}; start each node with `civitas node --config DIR/node-K/node.toml` (and DIR/observer-K/node.toml; scripts/devnet does it all)",
         args.chain_id,
         names.len(),
+        args.observers,
         dir.display()
     );
     Ok(nodes)
@@ -227,11 +260,36 @@ mod tests {
         let nodes = init(&InitArgs {
             dir: target.clone(),
             validators: 5,
+            observers: 1,
             base_port: 30000,
             chain_id: "civitas-devnet".into(),
         })
         .expect("init");
-        assert_eq!(nodes.len(), 5);
+        assert_eq!(nodes.len(), 6, "five validators and one observer");
+        let observer = std::fs::read_to_string(nodes[5].join("node.toml")).expect("toml");
+        assert!(
+            observer.contains("rpc_addr = \"127.0.0.1:30050\""),
+            "{observer}"
+        );
+        assert!(
+            !observer.contains("key_file"),
+            "an observer holds no key: {observer}"
+        );
+        for k in 0..5 {
+            assert!(
+                observer.contains(&format!("http://127.0.0.1:300{k}0\"")),
+                "{observer}"
+            );
+        }
+        for (k, dir) in nodes.iter().take(5).enumerate() {
+            let toml = std::fs::read_to_string(dir.join("node.toml")).expect("toml");
+            assert_eq!(
+                toml.contains("sealing_key_file"),
+                k < 3,
+                "the sealing key on the committee (the first three) only: node {k}"
+            );
+            assert_eq!(dir.join("sealing.key").exists(), k < 3);
+        }
         let genesis: civitas_ledger::Genesis =
             serde_json::from_slice(&std::fs::read(target.join("genesis.json")).expect("genesis"))
                 .expect("json");
@@ -275,6 +333,7 @@ mod tests {
             init(&InitArgs {
                 dir: target,
                 validators: 4,
+                observers: 0,
                 base_port: 30000,
                 chain_id: "x".into(),
             })

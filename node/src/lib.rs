@@ -14,6 +14,7 @@ pub mod devnet;
 pub mod fdlimit;
 pub mod mempool;
 pub mod metrics;
+pub mod observer;
 pub mod relay;
 pub mod rpc_server;
 pub mod service;

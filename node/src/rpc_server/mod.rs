@@ -136,6 +136,20 @@ pub async fn start(
     chain: Arc<Chain>,
     settings: RpcSettings,
 ) -> anyhow::Result<(SocketAddr, ServerHandle)> {
+    let methods = module(chain, settings.query_fuel)?;
+    serve(addr, methods, settings.listener).await
+}
+
+/// Serves `methods` (and the wallet page) on `addr` with the listener's limits.
+pub async fn serve(
+    addr: SocketAddr,
+    methods: RpcModule<()>,
+    listener_config: listener::ListenerConfig,
+) -> anyhow::Result<(SocketAddr, ServerHandle)> {
+    let settings = RpcSettings {
+        query_fuel: 0,
+        listener: listener_config,
+    };
     let max = u32::try_from(settings.listener.max_connections).unwrap_or(u32::MAX);
     let config = jsonrpsee::server::ServerConfig::builder()
         .max_request_body_size(listener::MAX_REQUEST_BODY as u32)
@@ -150,7 +164,6 @@ pub async fn start(
     let tcp = tokio::net::TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
     let (stop, handle) = jsonrpsee::server::stop_channel();
-    let methods = module(chain, settings.query_fuel)?;
     tokio::spawn(listener::run(
         tcp,
         services,

@@ -201,13 +201,19 @@ impl DevNode {
                 ),
             }
         };
+        // An observer serves no metrics.
+        let mut observer = false;
         node.url = loop {
             let line = next_line("RPC");
+            observer |= line.starts_with("Civitas observer:");
             if let Some(rest) = line.strip_prefix("RPC      http://") {
                 let addr = rest.split_whitespace().next().expect("address");
                 break format!("http://{addr}");
             }
         };
+        if observer {
+            return node;
+        }
         node.metrics = loop {
             let line = next_line("metrics");
             if let Some(rest) = line.strip_prefix("metrics  http://") {

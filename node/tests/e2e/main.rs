@@ -16,6 +16,7 @@ mod data;
 mod devnet;
 mod flood;
 mod keystore;
+mod observer;
 mod private_metadata;
 mod rejections;
 mod restart;
