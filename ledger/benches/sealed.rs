@@ -197,6 +197,7 @@ fn main() {
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 1,
         sealed_committee: None,
+        committee_key: None,
         record_reward: 1,
         access_key: Some(hex::encode(x25519_public(&dev_access_key(CHAIN)))),
         datasets: vec![

@@ -55,6 +55,11 @@ pub struct Genesis {
     /// validators in this document's order, with a majority threshold.
     #[serde(default)]
     pub sealed_committee: Option<GenesisCommittee>,
+    /// The committee transport key, 64 hex digits: the x25519 public key record payloads are
+    /// encrypted to when one node forwards them to the committee's nodes (its secret derives
+    /// from the chain sealing key). Without it payloads travel between nodes in clear.
+    #[serde(default)]
+    pub committee_key: Option<String>,
 }
 
 /// The sealed-compute committee named at genesis.
@@ -137,6 +142,9 @@ pub enum GenesisError {
         /// Validators.
         validators: u32,
     },
+    /// A committee key that is not 64 hex digits.
+    #[error("committee_key must be 64 hex digits (an x25519 public key)")]
+    CommitteeKey,
     /// An access key that is not 64 hex digits.
     #[error("access_key must be 64 hex digits (an x25519 public key)")]
     AccessKey,
@@ -212,6 +220,7 @@ impl Genesis {
         }
         role_set(&self.instantiate_roles)?;
         self.access_key_bytes()?;
+        self.committee_key_bytes()?;
         self.committee()?;
         let validators = accounts
             .iter()
@@ -261,6 +270,18 @@ impl Genesis {
             Some(p) => Err(GenesisError::Committee(p.into())),
             None => Ok(committee),
         }
+    }
+
+    /// The committee transport key, if the genesis names one.
+    pub fn committee_key_bytes(&self) -> Result<Option<[u8; 32]>, GenesisError> {
+        self.committee_key
+            .as_deref()
+            .map(|k| {
+                AccountId::from_hex(k)
+                    .map(|a| a.0)
+                    .ok_or(GenesisError::CommitteeKey)
+            })
+            .transpose()
     }
 
     /// The chain access key, if the genesis names one.

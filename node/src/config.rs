@@ -262,6 +262,12 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             .as_deref()
             .map(|f| read_key_file(f, "access key"))
             .transpose()?;
+        if let (Some(sealing), Some(public)) = (sealing, genesis.committee_key_bytes()?) {
+            let secret = civitas_primitives::crypto::committee_transport_secret(&sealing);
+            if civitas_primitives::crypto::x25519_public(&secret) != public {
+                bail!("the sealing key file does not match the genesis committee_key");
+            }
+        }
         if let (Some(secret), Some(public)) = (access, genesis.access_key_bytes()?) {
             if civitas_primitives::crypto::x25519_public(&secret) != public {
                 bail!("the access key file does not match the genesis access_key");

@@ -88,6 +88,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
             chain.set_relay(crate::relay::Relay::start(
                 &config.relay_rpc,
                 &config.committee_rpc,
+                genesis.committee_key_bytes()?,
             )?);
             tracing::info!(
                 peers = config.relay_rpc.len(),

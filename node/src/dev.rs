@@ -78,6 +78,14 @@ pub fn dev_genesis() -> Genesis {
         ),
         governance_threshold: 3,
         sealed_committee: None,
+        committee_key: Some(
+            civitas_primitives::AccountId(civitas_primitives::crypto::x25519_public(
+                &civitas_primitives::crypto::committee_transport_secret(
+                    &civitas_primitives::dev::dev_sealing_key(DEV_CHAIN_ID),
+                ),
+            ))
+            .to_hex(),
+        ),
         record_reward: 10,
         datasets: DEV_DATASETS
             .iter()

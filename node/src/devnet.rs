@@ -112,6 +112,14 @@ pub fn init(args: &InitArgs) -> Result<Vec<PathBuf>> {
         ))
         .to_hex(),
     );
+    genesis.committee_key = Some(
+        civitas_primitives::AccountId(civitas_primitives::crypto::x25519_public(
+            &civitas_primitives::crypto::committee_transport_secret(
+                &civitas_primitives::dev::dev_sealing_key(&args.chain_id),
+            ),
+        ))
+        .to_hex(),
+    );
     for account in &mut genesis.accounts {
         if !names.contains(&account.name) {
             account.roles.retain(|r| r != "validator");

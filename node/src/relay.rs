@@ -27,6 +27,8 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 /// A node's forwarding to its peers.
 pub struct Relay {
     committee: Vec<(String, HttpClient)>,
+    /// The genesis committee transport key: forwarded records are encrypted to it.
+    committee_key: Option<[u8; 32]>,
     txs: mpsc::Sender<String>,
 }
 
@@ -34,12 +36,23 @@ impl Relay {
     /// Forwarding of transactions to the nodes at `urls` and of record payloads to the
     /// committee's nodes at `committee` (`http://HOST:PORT`); its background task runs on the
     /// current tokio runtime.
-    pub fn start(urls: &[String], committee: &[String]) -> anyhow::Result<Relay> {
+    pub fn start(
+        urls: &[String],
+        committee: &[String],
+        committee_key: Option<[u8; 32]>,
+    ) -> anyhow::Result<Relay> {
         let peers = clients(urls)?;
         let committee = clients(committee)?;
+        if !committee.is_empty() && committee_key.is_none() {
+            tracing::warn!("the genesis names no committee_key: record payloads travel to the committee's nodes in clear");
+        }
         let (txs, queue) = mpsc::channel(QUEUE);
         tokio::spawn(forward_txs(peers, queue));
-        Ok(Relay { committee, txs })
+        Ok(Relay {
+            committee,
+            committee_key,
+            txs,
+        })
     }
 
     /// Queues admitted transactions (hex of their SCALE encoding) for the peers.
@@ -60,11 +73,31 @@ impl Relay {
         if records.is_empty() {
             return;
         }
+        let sealed = match self.committee_key {
+            Some(key) => {
+                use parity_scale_codec::Encode;
+                match civitas_primitives::crypto::seal_to(&key, &records.encode()) {
+                    Some(env) => Some(civitas_rpc::to_hex(&env.encode())),
+                    None => {
+                        tracing::error!(
+                            "encrypting records for the committee failed; not forwarded"
+                        );
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
         let mut calls = tokio::task::JoinSet::new();
         for (url, client) in self.committee.clone() {
             let records = records.clone();
+            let sealed = sealed.clone();
             calls.spawn(async move {
-                if let Err(e) = client.put_records(records).await {
+                let sent = match sealed {
+                    Some(env) => client.put_sealed_records(env).await,
+                    None => client.put_records(records).await,
+                };
+                if let Err(e) = sent {
                     tracing::warn!(peer = %url, error = %peer_error(&e), "forwarding records to a peer failed");
                 }
             });

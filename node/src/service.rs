@@ -179,6 +179,13 @@ impl Chain {
         self.heads.subscribe()
     }
 
+    /// The committee transport secret, on a node that holds the chain sealing key.
+    pub fn committee_transport_secret(&self) -> Option<[u8; 32]> {
+        self.block_exec
+            .sealing_key()
+            .map(|k| civitas_primitives::crypto::committee_transport_secret(&k))
+    }
+
     /// Asks for (or stops asking for) a block even with nothing pending: committee work waits
     /// for the next height.
     pub fn want_block(&self, wanted: bool) {

@@ -143,6 +143,23 @@ pub fn seal_to(recipient: &[u8; 32], plaintext: &[u8]) -> Option<Envelope> {
     })
 }
 
+/// Opens an envelope sent to the x25519 key whose secret is `secret`.
+pub fn open_sealed(secret: &[u8; 32], env: &Envelope) -> Option<alloc::vec::Vec<u8>> {
+    ReplyKey(crypto_box::SecretKey::from(*secret)).open(env)
+}
+
+/// Domain of the committee transport key.
+pub const COMMITTEE_TRANSPORT_DOMAIN: &[u8] = b"civitas/committee-transport/v1";
+
+/// The x25519 secret the sealed-compute committee's nodes receive record payloads with:
+/// derived from the chain sealing key, so only the committee holds it. Its public half is the
+/// genesis `committee_key`.
+pub fn committee_transport_secret(sealing_key: &[u8; 32]) -> [u8; 32] {
+    let mut bytes = COMMITTEE_TRANSPORT_DOMAIN.to_vec();
+    bytes.extend_from_slice(sealing_key);
+    crate::sha3_256(&bytes).0
+}
+
 /// The x25519 public key of a 32-byte secret (the chain access key's public half).
 pub fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
     *crypto_box::SecretKey::from(*secret).public_key().as_bytes()

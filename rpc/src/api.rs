@@ -108,6 +108,12 @@ pub trait VaultApi {
     #[method(name = "putRecords")]
     async fn put_records(&self, records: Vec<String>) -> RpcResult<Vec<String>>;
 
+    /// `putRecords` between nodes: hex of an `Envelope`, encrypted to the genesis
+    /// `committee_key`, holding the SCALE `Vec<String>` of hex records; only the committee's
+    /// nodes (which hold the sealing key it derives from) can open it.
+    #[method(name = "putSealedRecords")]
+    async fn put_sealed_records(&self, envelope: String) -> RpcResult<Vec<String>>;
+
     /// A registered dataset.
     #[method(name = "getDataset")]
     async fn get_dataset(&self, id: String) -> RpcResult<DatasetInfo>;

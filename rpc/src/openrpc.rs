@@ -17,6 +17,12 @@ pub const METHODS: &[Method] = &[
         "array",
     ),
     (
+        "vault_putSealedRecords",
+        "putRecords between nodes, encrypted to the genesis committee_key (committee nodes only).",
+        &[("envelope", "string", true)],
+        "array",
+    ),
+    (
         "vault_getDataset",
         "A registered dataset: custodian, schema, price.",
         &[("id", "string", true)],

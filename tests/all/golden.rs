@@ -202,6 +202,7 @@ fn genesis() -> Genesis {
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 2,
         sealed_committee: None,
+        committee_key: None,
         record_reward: 10,
         datasets: vec![GenesisDataset {
             id: loan_scoring::INCOME.into(),

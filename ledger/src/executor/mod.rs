@@ -244,6 +244,11 @@ impl Executor {
         self.sealing_key.is_some()
     }
 
+    /// The chain sealing key, on a node of the sealed-compute committee.
+    pub fn sealing_key(&self) -> Option<[u8; 32]> {
+        self.sealing_key
+    }
+
     /// The executor with the chain access key (x25519 secret), which opens the bodies of
     /// private calls: every validator holds it, observers and the public do not.
     pub fn with_access_key(mut self, key: [u8; 32]) -> Self {

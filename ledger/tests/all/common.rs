@@ -39,6 +39,7 @@ pub fn genesis() -> Genesis {
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 2,
         sealed_committee: None,
+        committee_key: None,
         record_reward: 10,
         datasets: ["ds.a", "ds.b"]
             .iter()

@@ -98,6 +98,24 @@ impl VaultApiServer for PrivateApi {
         })
     }
 
+    async fn put_sealed_records(&self, envelope: String) -> RpcResult<Vec<String>> {
+        let secret = self.chain.committee_transport_secret().ok_or_else(|| {
+            unauthorized(
+                "this node is not in the sealed-compute committee: it takes no forwarded records",
+                "not_committee_node",
+            )
+        })?;
+        let bytes = from_hex(&envelope).map_err(|e| invalid_param("envelope", e))?;
+        let env = civitas_primitives::vault::Envelope::decode_all(&mut &bytes[..])
+            .map_err(|_| invalid_param("envelope", "not a SCALE-encoded envelope"))?;
+        let plain = civitas_primitives::crypto::open_sealed(&secret, &env).ok_or_else(|| {
+            invalid_param("envelope", "does not open with the committee transport key")
+        })?;
+        let records = Vec::<String>::decode_all(&mut &plain[..])
+            .map_err(|_| invalid_param("envelope", "does not hold a list of records"))?;
+        self.put_records(records).await
+    }
+
     async fn put_records(&self, records: Vec<String>) -> RpcResult<Vec<String>> {
         if records.len() > MAX_PUT_RECORDS {
             return Err(invalid_param(

@@ -30,6 +30,7 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
         instantiate_roles: vec!["institution".into()],
         governance_threshold: 1,
         sealed_committee: None,
+        committee_key: None,
         record_reward: 10,
         datasets: vec![],
         access_key: Some(hex::encode(civitas_primitives::crypto::x25519_public(

@@ -214,6 +214,38 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
         &["properties=0", "total_value=0", "mortgaged=false"],
     );
 
+    // Records travel between nodes encrypted to the genesis committee key; a node outside the
+    // committee takes none.
+    let genesis: civitas_ledger::Genesis =
+        serde_json::from_slice(&std::fs::read(net.join("genesis.json")).expect("genesis"))
+            .expect("json");
+    let committee_key = genesis
+        .committee_key_bytes()
+        .expect("valid")
+        .expect("the devnet names a committee key");
+    let env = civitas_primitives::crypto::seal_to(&committee_key, &Vec::<String>::new().encode())
+        .expect("seal");
+    let err = clients[3]
+        .put_sealed_records(to_hex(&env.encode()))
+        .await
+        .expect_err("not a committee node");
+    let (code, _, reason) = rejection(err);
+    assert_eq!(
+        (code, reason.as_deref()),
+        (1006, Some("not_committee_node"))
+    );
+    let wrong = civitas_primitives::crypto::seal_to(&[7; 32], &Vec::<String>::new().encode())
+        .expect("seal");
+    let err = clients[1]
+        .put_sealed_records(to_hex(&wrong.encode()))
+        .await
+        .expect_err("another key");
+    assert_eq!(
+        rejection(err).0,
+        -32602,
+        "an envelope to another key is refused"
+    );
+
     let scorer = approved_loan_scorer(&url(3), dir.path());
     let offer = alice_scored_by_bank_a(&url(3), &scorer);
     assert_eq!(
