@@ -38,7 +38,7 @@ pub struct Metrics {
     pub txs_excluded: Counter,
     /// Pool size.
     pub mempool_size: Gauge,
-    /// Block execution time.
+    /// Block execution time (a block this node proposes, or checks before it votes).
     pub execute_seconds: Histogram,
     /// Block commit (write) time.
     pub commit_seconds: Histogram,
@@ -126,7 +126,7 @@ impl Metrics {
         );
         registry.register(
             "block_execute_seconds",
-            "Block execution time",
+            "Block execution time (proposed, or checked before a vote)",
             m.execute_seconds.clone(),
         );
         registry.register(

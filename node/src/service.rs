@@ -505,10 +505,14 @@ impl Application for Chain {
         {
             return Ok(());
         }
+        let started = Instant::now();
         let executed = self
             .block_exec
             .validate(&self.head(), block)
             .map_err(exec_err)?;
+        self.metrics
+            .execute_seconds
+            .observe(started.elapsed().as_secs_f64());
         self.keep_proposal(round, executed);
         Ok(())
     }
