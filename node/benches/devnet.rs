@@ -6,6 +6,11 @@
 //! committed tx/s and p50/p99 submit-to-commit latency (commit = the block's head announced by
 //! node 0), and where the time went: CPU per process (from `/proc`) and, from each node's
 //! metrics, the time spent executing blocks, committing them and waiting for votes.
+//!
+//! `BENCH_TXS_PER_SENDER` (default 1,500) sets the load; `BENCH_OFFERED_TPS` paces it (each
+//! sender's batches of 100 spread evenly so that all senders together offer that rate; unset
+//! or 0: as fast as the nodes admit them, which measures capacity, and latency then counts
+//! the queue).
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -161,6 +166,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_500);
+    let offered: f64 = std::env::var("BENCH_OFFERED_TPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    // Between two batches of one sender, at the offered rate.
+    let batch_every = (offered > 0.0).then(|| {
+        Duration::from_secs_f64(100.0 * SENDERS.len() as f64 / offered)
+    });
     let batches = signed_transfers(per_sender);
     let total: usize = batches.iter().map(Vec::len).sum();
 
@@ -259,7 +272,13 @@ fn main() {
             let http = clients[s % NODES].clone();
             let submitted = submitted.clone();
             tasks.push(tokio::spawn(async move {
-                for chunk in txs.chunks(100) {
+                for (k, chunk) in txs.chunks(100).enumerate() {
+                    if let Some(every) = batch_every {
+                        // Senders start staggered, so the batches do not arrive in bursts.
+                        let offset = every.mul_f64(s as f64 / SENDERS.len() as f64);
+                        let at = start + offset + every * k as u32;
+                        tokio::time::sleep_until(at.into()).await;
+                    }
                     let hexes: Vec<String> = chunk.iter().map(|t| to_hex(&t.encode())).collect();
                     let mut pending: Vec<usize> = (0..chunk.len()).collect();
                     while !pending.is_empty() {
@@ -334,8 +353,9 @@ fn main() {
     let secs = elapsed.as_secs_f64();
     let tps = committed as f64 / secs;
     println!(
-        "scripts/bench devnet  ({} senders, {committed} of {total} transfers committed, 4 validators on 127.0.0.1, each sender's to one node, round-robin)\n",
-        SENDERS.len()
+        "scripts/bench devnet  ({} senders, {committed} of {total} transfers committed, 4 validators on 127.0.0.1, each sender's to one node, round-robin; offered: {})\n",
+        SENDERS.len(),
+        if offered > 0.0 { format!("{offered:.0} tx/s") } else { "as fast as admitted".into() }
     );
     println!(
         "committed transfers:        {tps:>8.0} tx/s   ({committed} in {secs:.2} s; all submitted after {:.2} s)",

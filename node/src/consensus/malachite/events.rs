@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use civitas_primitives::AccountId;
 use malachitebft_core_consensus::SignedConsensusMsg;
-use malachitebft_core_types::VoteType;
+use malachitebft_core_types::{ValueOrigin, VoteType};
 use malachitebft_engine::util::events::Event;
 
 use super::signing::Ed25519Verifier;
@@ -104,7 +104,8 @@ impl EventTally {
             Event::ProposedValue(v) => {
                 self.held.entry(v.height.0).or_insert(now);
             }
-            Event::ReceivedProposedValue(v, _) => {
+            // A block that came by sync was decided before it arrived: no vote to wait for.
+            Event::ReceivedProposedValue(v, ValueOrigin::Consensus) => {
                 self.held.entry(v.height.0).or_insert(now);
             }
             Event::Decided { commit_certificate } => {
@@ -259,5 +260,39 @@ mod tests {
                 ..
             }]
         ));
+    }
+
+    #[tokio::test]
+    async fn a_block_that_came_by_sync_has_no_vote_wait() {
+        let keys = keys();
+        let id = BlockId::from(Hash([7; 32]));
+        let mut votes = Vec::new();
+        for k in &keys[..3] {
+            votes.push(precommit(k, 4).await);
+        }
+        let cert = CommitCertificate::new(Height(4), Round::new(0), id, votes);
+        for (origin, expect_wait) in [(ValueOrigin::Sync, false), (ValueOrigin::Consensus, true)] {
+            let mut t = tally_of(&keys);
+            let value = malachitebft_core_consensus::ProposedValue {
+                height: Height(4),
+                round: Round::new(0),
+                valid_round: Round::Nil,
+                proposer: Address::from(keys[1].account()),
+                value: id,
+                validity: malachitebft_core_types::Validity::Valid,
+            };
+            let at = Instant::now();
+            t.tally(&Event::ReceivedProposedValue(value, origin), at);
+            let out = t.tally(
+                &Event::Decided {
+                    commit_certificate: cert.clone(),
+                },
+                at,
+            );
+            let ConsensusEvent::Decided { vote_wait, .. } = &out[0] else {
+                panic!("no decision in {out:?}");
+            };
+            assert_eq!(vote_wait.is_some(), expect_wait, "{origin:?}");
+        }
     }
 }
