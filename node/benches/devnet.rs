@@ -171,9 +171,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     // Between two batches of one sender, at the offered rate.
-    let batch_every = (offered > 0.0).then(|| {
-        Duration::from_secs_f64(100.0 * SENDERS.len() as f64 / offered)
-    });
+    let batch_every =
+        (offered > 0.0).then(|| Duration::from_secs_f64(100.0 * SENDERS.len() as f64 / offered));
     let batches = signed_transfers(per_sender);
     let total: usize = batches.iter().map(Vec::len).sum();
 
