@@ -705,6 +705,40 @@ mod tests {
     }
 
     #[test]
+    fn a_validator_checks_the_signatures_of_the_transactions_not_in_its_pool() {
+        let (a_dir, b_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let a = chain(a_dir.path(), PoolLimits::default());
+        let b = chain(b_dir.path(), PoolLimits::default());
+        let (admitted, other) = (transfer("alice", 0), transfer("insurer", 0));
+        for tx in [admitted.clone(), other.clone()] {
+            a.submit(tx).expect("admitted");
+        }
+        // The validator admitted only the first itself.
+        b.submit(admitted).expect("admitted");
+        let block = a
+            .propose(1, 0, 1_700_000_000_000, dev_key("tax").account())
+            .expect("propose");
+        assert_eq!(block.txs.len(), 2);
+        b.validate(&block, 0).expect("a valid block");
+        // The transaction it never saw, its signature replaced by another's: refused as
+        // invalid.
+        let mut forged = block.clone();
+        let at = forged
+            .txs
+            .iter()
+            .position(|t| t.hash() == other.hash())
+            .expect("in the block");
+        forged.txs[at].signature = transfer("insurer", 1).signature;
+        forged.header.tx_root = civitas_primitives::block::tx_root(&forged.txs);
+        let err = b.validate(&forged, 0).expect_err("a forged signature");
+        assert!(!err.is_node_failure(), "{err}");
+        assert!(err.message().contains("signature"), "{err}");
+    }
+
+    #[test]
     fn a_node_failure_writes_no_receipt_and_keeps_the_transaction_pending() {
         let dir = tempfile::tempdir().expect("tmp");
         let c = chain(dir.path(), PoolLimits::default());
