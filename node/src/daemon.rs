@@ -162,6 +162,9 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 listen,
                 peers: config.peers.clone(),
             };
+            chain
+                .network
+                .update(|n| n.expects_peers = !network.peers.is_empty());
             let running = runtime.block_on(crate::consensus::malachite::start(
                 chain.clone(),
                 key,
@@ -171,6 +174,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 {
                     let chain = chain.clone();
                     move |peers| chain.network.update(|n| n.peers = peers)
+                },
+                {
+                    let chain = chain.clone();
+                    move |event| {
+                        chain.network.observe(&event);
+                        chain.metrics.observe(&event);
+                    }
                 },
             ))?;
             println!("p2p      {listen} ({} peers)", network.peers.len());

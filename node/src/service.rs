@@ -542,10 +542,28 @@ impl Application for Chain {
         {
             return Ok(());
         }
+        let started = Instant::now();
+        // The transactions this node admitted to its pool: their signatures (the very bytes,
+        // the hash covers them) were checked at admission and are not checked again.
+        let admitted: std::collections::HashSet<Hash> = self
+            .pool
+            .lock()
+            .map(|p| {
+                block
+                    .txs
+                    .iter()
+                    .map(|t| t.hash())
+                    .filter(|h| p.contains(h))
+                    .collect()
+            })
+            .unwrap_or_default();
         let executed = self
             .block_exec
-            .validate(&self.head(), block)
+            .validate_with_verified(&self.head(), block, &admitted)
             .map_err(exec_err)?;
+        self.metrics
+            .execute_seconds
+            .observe(started.elapsed().as_secs_f64());
         self.keep_proposal(round, executed);
         Ok(())
     }
@@ -722,6 +740,40 @@ mod tests {
         b.block_exec.store().fail_reads_for_tests(false);
         b.validate(&block, 0)
             .expect("the same block is valid once the node recovers");
+    }
+
+    #[test]
+    fn a_validator_checks_the_signatures_of_the_transactions_not_in_its_pool() {
+        let (a_dir, b_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let a = chain(a_dir.path(), PoolLimits::default());
+        let b = chain(b_dir.path(), PoolLimits::default());
+        let (admitted, other) = (transfer("alice", 0), transfer("insurer", 0));
+        for tx in [admitted.clone(), other.clone()] {
+            a.submit(tx).expect("admitted");
+        }
+        // The validator admitted only the first itself.
+        b.submit(admitted).expect("admitted");
+        let block = a
+            .propose(1, 0, 1_700_000_000_000, dev_key("tax").account())
+            .expect("propose");
+        assert_eq!(block.txs.len(), 2);
+        b.validate(&block, 0).expect("a valid block");
+        // The transaction it never saw, its signature replaced by another's: refused as
+        // invalid.
+        let mut forged = block.clone();
+        let at = forged
+            .txs
+            .iter()
+            .position(|t| t.hash() == other.hash())
+            .expect("in the block");
+        forged.txs[at].signature = transfer("insurer", 1).signature;
+        forged.header.tx_root = civitas_primitives::block::tx_root(&forged.txs);
+        let err = b.validate(&forged, 0).expect_err("a forged signature");
+        assert!(!err.is_node_failure(), "{err}");
+        assert!(err.message().contains("signature"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! This module holds the block loop; `checks` admits transactions, `apply` runs one, and there is
 //! one module per call family (`transfer`, `code`, `governance`, `registry`, `consent`,
 //! `sealed`, `disclosure`).
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use civitas_primitives::block::{
@@ -452,6 +453,19 @@ impl Executor {
 
     /// Re-executes a proposed block on top of `parent` (the validator path).
     pub fn validate(&self, parent: &Head, block: &Block) -> Result<ExecutedBlock, ExecError> {
+        self.validate_with_verified(parent, block, &HashSet::new())
+    }
+
+    /// [`Executor::validate`], except that the signatures of the signed transactions whose
+    /// hashes are in `verified` are not checked again: the caller checked them itself (e.g.
+    /// when it admitted them to its pool). A signed transaction's hash covers its signature,
+    /// so only those exact bytes are spared; any other transaction of the block is checked.
+    pub fn validate_with_verified(
+        &self,
+        parent: &Head,
+        block: &Block,
+        verified: &HashSet<Hash>,
+    ) -> Result<ExecutedBlock, ExecError> {
         let h = &block.header;
         let expect = |ok: bool, what: &str| {
             if ok {
@@ -470,9 +484,15 @@ impl Executor {
             "transaction count",
         )?;
         expect(h.tx_root == tx_root(&block.txs), "transaction root")?;
-        let refs: Vec<&SignedTransaction> = block.txs.iter().collect();
+        let unverified =
+            |t: &&SignedTransaction| verified.is_empty() || !verified.contains(&t.hash());
+        let refs: Vec<&SignedTransaction> = block.txs.iter().filter(unverified).collect();
         if !verify_tx_batch(&refs) {
-            let index = block.txs.iter().position(|t| !verify_tx(t)).unwrap_or(0);
+            let index = block
+                .txs
+                .iter()
+                .position(|t| unverified(&t) && !verify_tx(t))
+                .unwrap_or(0);
             let signer = block
                 .txs
                 .get(index)

@@ -196,6 +196,50 @@ fn another_node_validates_the_block_and_refuses_a_tampered_one() {
     let _ = proposer.produce(vec![]);
 }
 
+#[test]
+fn a_validator_that_checked_a_transaction_still_refuses_a_forgery_of_it() {
+    let (a, b) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let proposer = Node::open(a.path());
+    let validator = Node::open(b.path());
+    let txs = vec![
+        transfer("bank", 0, "alice", 10),
+        transfer("alice", 0, "civil", 3),
+    ];
+    // The validator checked both signatures itself (it admitted them to its pool).
+    let verified: std::collections::HashSet<civitas_primitives::Hash> =
+        txs.iter().map(|t| t.hash()).collect();
+    let block = proposer
+        .exec
+        .propose(&proposer.head, 1_700_000_001_000, key("tax").account(), txs)
+        .expect("propose")
+        .executed
+        .block;
+    let checked = validator
+        .exec
+        .validate_with_verified(&validator.head, &block, &verified)
+        .expect("valid block");
+    assert_eq!(checked.block.header.hash(), block.header.hash());
+    // The second transaction altered under its signature: its bytes are not those checked.
+    let mut forged = block.clone();
+    forged.txs[1].tx.call = Call::Transfer {
+        to: key("bank").account(),
+        amount: 3,
+    };
+    forged.header.tx_root = civitas_primitives::block::tx_root(&forged.txs);
+    assert!(matches!(
+        validator
+            .exec
+            .validate_with_verified(&validator.head, &forged, &verified),
+        Err(ExecError::InvalidTx {
+            index: 1,
+            error: TxError::BadSignature(_)
+        })
+    ));
+}
+
 const COUNTER: &str = r#"(module
     (import "civitas" "storage_read" (func $get (param i32 i32 i32 i32) (result i32)))
     (import "civitas" "storage_write" (func $set (param i32 i32 i32 i32)))

@@ -81,9 +81,10 @@ pub trait Application: Send + Sync {
     fn sync_ingest(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError>;
 }
 
-/// What the engine reports of this node's place in its network, for `system_health` and
-/// `system_peers`: its role, the peers it is connected to and whether it is at the network's
-/// head. Engines update it; readers take a copy.
+/// What the engine reports of this node's place in its network, for `system_health`,
+/// `system_peers` and the metrics: its role, the peers it is connected to, the round it is in
+/// and the highest height its peers are known to work on. Engines update it; readers take a
+/// copy.
 #[derive(Debug)]
 pub struct NetworkStatus {
     inner: std::sync::RwLock<NetworkView>,
@@ -96,8 +97,37 @@ pub struct NetworkView {
     pub role: &'static str,
     /// Connected peers: (engine peer id, address if known).
     pub peers: Vec<(String, Option<String>)>,
-    /// Whether this node is at the network's head.
-    pub in_sync: bool,
+    /// The height this node's engine is deciding (0 before it started one).
+    pub height: u64,
+    /// The round of [`NetworkView::height`] the engine is in.
+    pub round: u32,
+    /// The highest height a validator of the network was seen deciding (its signed vote or
+    /// proposal for that height); 0 when none was seen (a single-validator engine has no
+    /// peers). Such a validator has committed every height below it.
+    pub peer_height: u64,
+    /// Whether this node has peers to follow: a network validator with other validators
+    /// configured. Until it hears one of them it cannot know it is at the head.
+    pub expects_peers: bool,
+}
+
+/// How far behind its network a node may be and still count as in sync: it may not yet have
+/// committed the height its peers just decided.
+pub const SYNC_SLACK: u64 = 1;
+
+impl NetworkView {
+    /// How many committed heights this node, with head `head`, is behind the highest height
+    /// its peers have committed (as far as it knows): 0 when it is at their head or ahead.
+    pub fn sync_lag(&self, head: u64) -> u64 {
+        self.peer_height.saturating_sub(1).saturating_sub(head)
+    }
+
+    /// Whether this node, with head `head`, is at its network's head: at most
+    /// [`SYNC_SLACK`] heights behind its peers, and, if it has peers to follow, after it
+    /// heard from one (a validator restarted behind does not claim to be in sync before it
+    /// knows where the others are). A node without peers is always in sync.
+    pub fn in_sync(&self, head: u64) -> bool {
+        !(self.expects_peers && self.peer_height == 0) && self.sync_lag(head) <= SYNC_SLACK
+    }
 }
 
 impl Default for NetworkStatus {
@@ -106,7 +136,10 @@ impl Default for NetworkStatus {
             inner: std::sync::RwLock::new(NetworkView {
                 role: "dev",
                 peers: Vec::new(),
-                in_sync: true,
+                height: 0,
+                round: 0,
+                peer_height: 0,
+                expects_peers: false,
             }),
         }
     }
@@ -127,5 +160,133 @@ impl NetworkStatus {
             Ok(mut v) => f(&mut v),
             Err(poisoned) => f(&mut poisoned.into_inner()),
         }
+    }
+
+    /// Takes in what an engine reports (the parts of [`ConsensusEvent`] that are state, not
+    /// counts).
+    pub fn observe(&self, event: &ConsensusEvent) {
+        match *event {
+            ConsensusEvent::StartedRound { height, round } => self.update(|v| {
+                v.height = height;
+                v.round = round;
+            }),
+            ConsensusEvent::PeerAt { height } => self.update(|v| {
+                v.peer_height = v.peer_height.max(height);
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// A vote's kind, as engines report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoteKind {
+    /// A first-phase vote.
+    Prevote,
+    /// A vote to commit; a quorum of them for one block is its commit certificate.
+    Precommit,
+}
+
+impl VoteKind {
+    /// `prevote` or `precommit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            VoteKind::Prevote => "prevote",
+            VoteKind::Precommit => "precommit",
+        }
+    }
+}
+
+/// What a consensus engine reports as it runs, in engine-neutral terms: the node's status
+/// ([`NetworkStatus::observe`]) and its metrics are made from these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsensusEvent {
+    /// The engine entered `round` of `height`.
+    StartedRound {
+        /// The height being decided.
+        height: u64,
+        /// The round (0 first).
+        round: u32,
+    },
+    /// This node signed and sent a vote.
+    SignedVote(VoteKind),
+    /// A vote of another validator arrived.
+    ReceivedVote(VoteKind),
+    /// A validator of the network was seen deciding `height` (a vote or proposal of it,
+    /// signed by a validator): it has committed every height below.
+    PeerAt {
+        /// The height it works on.
+        height: u64,
+    },
+    /// `height` was decided in `round` with a certificate of `precommits` signatures;
+    /// `vote_wait` is how long the decision took after this node held the block (proposed or
+    /// checked it), if it did.
+    Decided {
+        /// The decided height.
+        height: u64,
+        /// The round it was decided in.
+        round: u32,
+        /// The precommits in its certificate.
+        precommits: usize,
+        /// From holding the block to the decision.
+        vote_wait: Option<std::time::Duration>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_seeing(peer_height: u64) -> NetworkStatus {
+        let s = NetworkStatus::default();
+        s.observe(&ConsensusEvent::PeerAt {
+            height: peer_height,
+        });
+        s
+    }
+
+    #[test]
+    fn a_node_without_peers_is_in_sync_at_any_height() {
+        let v = NetworkStatus::default().view();
+        for head in [0, 1, 1_000] {
+            assert_eq!(v.sync_lag(head), 0);
+            assert!(v.in_sync(head));
+        }
+    }
+
+    #[test]
+    fn a_node_far_below_the_height_its_peers_decide_is_not_in_sync() {
+        // Peers vote at 30: they committed 29. A restarted node at 5 is 24 behind.
+        let v = status_seeing(30).view();
+        assert_eq!(v.sync_lag(5), 24);
+        assert!(!v.in_sync(5));
+        assert!(!v.in_sync(27));
+        // One height behind (the decision not yet committed here) still counts as in sync.
+        assert!(v.in_sync(28));
+        assert!(v.in_sync(29));
+        assert_eq!(v.sync_lag(40), 0);
+    }
+
+    #[test]
+    fn a_network_validator_is_not_in_sync_before_it_hears_a_peer() {
+        let s = NetworkStatus::default();
+        s.update(|v| v.expects_peers = true);
+        assert!(!s.view().in_sync(0));
+        assert!(!s.view().in_sync(17));
+        s.observe(&ConsensusEvent::PeerAt { height: 18 });
+        assert!(s.view().in_sync(17));
+    }
+
+    #[test]
+    fn the_highest_peer_height_seen_is_kept() {
+        let s = status_seeing(30);
+        s.observe(&ConsensusEvent::PeerAt { height: 12 });
+        assert_eq!(s.view().peer_height, 30);
+        s.observe(&ConsensusEvent::StartedRound {
+            height: 7,
+            round: 2,
+        });
+        let v = s.view();
+        assert_eq!((v.height, v.round, v.peer_height), (7, 2, 30));
     }
 }

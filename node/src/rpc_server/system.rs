@@ -9,13 +9,14 @@ use super::Api;
 impl SystemApiServer for Api {
     async fn health(&self) -> RpcResult<Health> {
         let network = self.chain.network.view();
+        let height = self.chain.head().height;
         Ok(Health {
-            height: self.chain.head().height,
+            height,
             pending: self.chain.pending(),
             chain_id: self.chain.block_exec.params().chain_id.clone(),
             role: network.role.into(),
             peers: network.peers.len(),
-            in_sync: network.in_sync,
+            in_sync: network.in_sync(height),
         })
     }
 

@@ -79,6 +79,12 @@ async fn restart_resumes_from_the_stored_head() {
         1.0,
         "one commit timed"
     );
+    // A single-validator node has no network to follow: always in sync, no peers, no lag.
+    assert_eq!(sample(&m, "civitas_in_sync"), 1.0);
+    assert_eq!(sample(&m, "civitas_sync_lag"), 0.0);
+    assert_eq!(sample(&m, "civitas_peers"), 0.0);
+    let health = c.health().await.expect("health");
+    assert!(health.in_sync, "a dev node is in sync: {health:?}");
     node.terminate();
 }
 

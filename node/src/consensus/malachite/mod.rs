@@ -7,7 +7,8 @@
 //! votes, proposals, the validator set and the proposer rotation), [`signing`] (ed25519 with
 //! our keys; a precommit signature is a ledger commit signature), [`codec`] (wire and WAL
 //! encoding), [`store`] (the blocks of undecided heights, kept across a crash), [`config`]
-//! (network, sync and timeouts) and [`app`] (the loop that answers the engine).
+//! (network, sync and timeouts), [`app`] (the loop that answers the engine) and [`events`]
+//! (the engine's events as the boundary's [`ConsensusEvent`]s, for status and metrics).
 //!
 //! State on disk, under the node's data directory: `consensus/wal/` (the engine's write-ahead
 //! log: a restarted validator replays its own votes and so never signs two different blocks
@@ -18,6 +19,7 @@
 pub mod app;
 pub mod codec;
 pub mod config;
+pub mod events;
 pub mod signing;
 pub mod store;
 pub mod types;
@@ -39,11 +41,12 @@ use tokio::task::JoinHandle;
 
 use self::app::AppLoop;
 use self::codec::BorshCodec;
+use self::events::EventTally;
 use self::signing::{Ed25519Signer, Ed25519Verifier};
 use self::store::ProposalStore;
 use self::types::CivitasContext;
 use super::solo::SoloWork;
-use super::Application;
+use super::{Application, ConsensusEvent};
 
 /// Domain of the derivation of the node's network (libp2p) key from its validator seed.
 const NETWORK_KEY_DOMAIN: &[u8] = b"civitas/p2p-key/v1";
@@ -100,8 +103,8 @@ fn network_keypair(key: &Keypair) -> Result<NetworkKeypair, EngineError> {
 
 /// Starts the engine for the validator `key` of chain `chain_id` on `network`, its state
 /// under `data_dir/consensus`, driving `app`; `on_peers` hears the connected peers (id,
-/// address) every [`PEER_POLL`]. Must run inside a multi-threaded tokio runtime
-/// (the loop executes blocks in place).
+/// address) every [`PEER_POLL`], `on_event` every [`ConsensusEvent`] the engine's events
+/// tell. Must run inside a multi-threaded tokio runtime (the loop executes blocks in place).
 pub async fn start<A: Application + SoloWork + 'static>(
     app: Arc<A>,
     key: Keypair,
@@ -109,6 +112,7 @@ pub async fn start<A: Application + SoloWork + 'static>(
     network: &Network,
     data_dir: &Path,
     on_peers: impl Fn(Vec<(String, Option<String>)>) + Send + 'static,
+    on_event: impl Fn(ConsensusEvent) + Send + 'static,
 ) -> Result<RunningEngine, EngineError> {
     let dir = data_dir.join("consensus");
     let decided = app.start_height()?.saturating_sub(1);
@@ -146,6 +150,12 @@ pub async fn start<A: Application + SoloWork + 'static>(
     .map_err(|e| EngineError::Start(e.to_string()))?;
     tracing::info!(listen = %network.listen, peers = network.peers.len(), validator = %address, "Malachite engine started");
     tokio::spawn(watch_peers(channels.net_requests.clone(), on_peers));
+    tokio::spawn(watch_events(
+        channels.events.subscribe(),
+        app.clone(),
+        EventTally::new(chain_id, address),
+        on_event,
+    ));
     let app_loop = AppLoop::new(app, ctx, signer, store);
     let app = tokio::spawn(async move {
         if let Err(e) = app_loop.run(&mut channels).await {
@@ -178,5 +188,46 @@ async fn watch_peers(
             Err(_) => return,
         }
         tokio::time::sleep(PEER_POLL).await;
+    }
+}
+
+/// Tells the engine's events to `on_event` until the engine stops; the validator set that
+/// vouches for peers' heights is the one of the height the engine is in.
+async fn watch_events<A: Application + 'static>(
+    mut events: tokio::sync::broadcast::Receiver<
+        malachitebft_engine::util::events::Event<CivitasContext>,
+    >,
+    app: Arc<A>,
+    mut tally: EventTally,
+    on_event: impl Fn(ConsensusEvent),
+) {
+    use malachitebft_engine::util::events::Event;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut set_height = None;
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::debug!(missed, "consensus events missed by the metrics");
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if let Event::StartedRound(height, ..) = &event {
+            if set_height != Some(height.0) {
+                match tokio::task::block_in_place(|| app.validator_set(height.0)) {
+                    Ok(set) => {
+                        tally.set_validators(set);
+                        set_height = Some(height.0);
+                    }
+                    Err(e) => {
+                        tracing::warn!(height = height.0, error = %e, "no validator set for the sync status")
+                    }
+                }
+            }
+        }
+        for e in tally.tally(&event, std::time::Instant::now()) {
+            on_event(e);
+        }
     }
 }

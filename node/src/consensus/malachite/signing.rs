@@ -208,6 +208,24 @@ impl Ed25519Verifier {
             &part.signature.0,
         )
     }
+
+    /// Whether `signature` over `vote` is the voter's.
+    pub fn vote_is_signed(&self, vote: &Vote, signature: &Signature) -> bool {
+        verify_signature(
+            &vote.validator.account(),
+            &vote_signing_hash(&self.chain_id, vote),
+            &signature.0,
+        )
+    }
+
+    /// Whether `signature` over `proposal` is the proposer's.
+    pub fn proposal_is_signed(&self, proposal: &Proposal, signature: &Signature) -> bool {
+        verify_signature(
+            &proposal.proposer.account(),
+            &proposal_message(&self.chain_id, proposal),
+            &signature.0,
+        )
+    }
 }
 
 #[async_trait]
