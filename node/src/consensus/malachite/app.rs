@@ -73,6 +73,9 @@ pub struct AppLoop<A> {
     streams: u64,
     /// The height last committed through `Decided` (checked at `Finalized`).
     committed: Option<u64>,
+    /// A test fault this node's proposals carry (debug builds only, see [`super::fault`]).
+    #[cfg(debug_assertions)]
+    fault: Option<super::fault::ProposerFault>,
 }
 
 /// The engine certificate as ours: the same height, round, block and signatures.
@@ -126,7 +129,16 @@ impl<A: Application + SoloWork + 'static> AppLoop<A> {
             current: 0,
             streams: 0,
             committed: None,
+            #[cfg(debug_assertions)]
+            fault: None,
         }
+    }
+
+    /// The same loop, its proposals corrupted by `fault` (debug builds only).
+    #[cfg(debug_assertions)]
+    pub fn with_fault(mut self, fault: super::fault::ProposerFault) -> Self {
+        self.fault = Some(fault);
+        self
     }
 
     fn params(&self, height: u64) -> Result<HeightParams<CivitasContext>, AppError> {
@@ -318,13 +330,24 @@ impl<A: Application + SoloWork + 'static> AppLoop<A> {
         let wait = slot.saturating_sub(now_ms());
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let r = round.as_u32().unwrap_or(0);
-        let block = match blocking(|| self.app.propose(height, r, slot, self.me.account())) {
+        #[allow(unused_mut)]
+        let mut block = match blocking(|| self.app.propose(height, r, slot, self.me.account())) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(height, round = r, error = %e, "could not build a block; not proposing");
                 return Ok(None);
             }
         };
+        #[cfg(debug_assertions)]
+        if let Some(fault) = self.fault {
+            fault.corrupt(&mut block);
+            tracing::warn!(
+                height,
+                round = r,
+                ?fault,
+                "proposing a corrupted block (test fault)"
+            );
+        }
         let mut part = ProposalPart {
             height: Height(height),
             round,

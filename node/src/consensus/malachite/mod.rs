@@ -7,7 +7,8 @@
 //! votes, proposals, the validator set and the proposer rotation), [`signing`] (ed25519 with
 //! our keys; a precommit signature is a ledger commit signature), [`codec`] (wire and WAL
 //! encoding), [`store`] (the blocks of undecided heights, kept across a crash), [`config`]
-//! (network, sync and timeouts) and [`app`] (the loop that answers the engine).
+//! (network, sync and timeouts) and [`app`] (the loop that answers the engine); in debug builds
+//! only, `fault` (a proposer's test fault, turned on by `CIVITAS_FAULT_PROPOSER`).
 //!
 //! State on disk, under the node's data directory: `consensus/wal/` (the engine's write-ahead
 //! log: a restarted validator replays its own votes and so never signs two different blocks
@@ -18,6 +19,8 @@
 pub mod app;
 pub mod codec;
 pub mod config;
+#[cfg(debug_assertions)]
+pub mod fault;
 pub mod signing;
 pub mod store;
 pub mod types;
@@ -72,6 +75,10 @@ pub enum EngineError {
     /// The engine refused to start.
     #[error("starting the consensus engine: {0}")]
     Start(String),
+    /// A test fault (debug builds only) is misconfigured.
+    #[cfg(debug_assertions)]
+    #[error(transparent)]
+    Fault(#[from] fault::UnknownFault),
 }
 
 /// A running engine and its application loop.
@@ -110,6 +117,9 @@ pub async fn start<A: Application + SoloWork + 'static>(
     data_dir: &Path,
     on_peers: impl Fn(Vec<(String, Option<String>)>) + Send + 'static,
 ) -> Result<RunningEngine, EngineError> {
+    // A test fault is read first: a misspelt one stops the node before it joins the network.
+    #[cfg(debug_assertions)]
+    let fault = fault::ProposerFault::from_env()?;
     let dir = data_dir.join("consensus");
     let decided = app.start_height()?.saturating_sub(1);
     let store = ProposalStore::open(&dir.join("proposals"), decided)?;
@@ -146,7 +156,13 @@ pub async fn start<A: Application + SoloWork + 'static>(
     .map_err(|e| EngineError::Start(e.to_string()))?;
     tracing::info!(listen = %network.listen, peers = network.peers.len(), validator = %address, "Malachite engine started");
     tokio::spawn(watch_peers(channels.net_requests.clone(), on_peers));
-    let app_loop = AppLoop::new(app, ctx, signer, store);
+    #[allow(unused_mut)]
+    let mut app_loop = AppLoop::new(app, ctx, signer, store);
+    #[cfg(debug_assertions)]
+    if let Some(f) = fault {
+        tracing::warn!(fault = ?f, "test fault on: this validator's proposals are invalid");
+        app_loop = app_loop.with_fault(f);
+    }
     let app = tokio::spawn(async move {
         if let Err(e) = app_loop.run(&mut channels).await {
             tracing::error!(error = %e, "the consensus application loop stopped");
