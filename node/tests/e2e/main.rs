@@ -2,6 +2,7 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
+mod net;
 mod proxy;
 
 mod access_control;
@@ -13,8 +14,10 @@ mod commit_record;
 mod config;
 mod data;
 mod devnet;
+mod faulty_proposer;
 mod flood;
 mod keystore;
+mod membership;
 mod private_metadata;
 mod rejections;
 mod restart;
@@ -22,6 +25,7 @@ mod rpc_codes;
 mod rpc_limits;
 mod sealed_recipients;
 mod signed_requests;
+mod stall;
 mod subscriptions;
 mod token;
 mod trace_logs;
