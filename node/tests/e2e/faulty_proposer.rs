@@ -107,6 +107,19 @@ async fn honest_validators_refuse_a_wrong_state_root_and_decide_another_proposer
             "honest node {i} logs no refusal of a wrong state root"
         );
     }
+    // The engine never decided a faulty block (which the ledger would then refuse to commit,
+    // restarting the height), and no validator signed two votes for one round.
+    for i in 0..VALIDATORS.len() {
+        let log = net.log(i);
+        assert!(
+            !log.contains("the decided block was not committed"),
+            "node {i}: the engine decided a block that does not execute to its roots"
+        );
+        assert!(
+            !log.contains("Equivocation evidence"),
+            "node {i}: a validator voted twice in one round"
+        );
+    }
     // The committed state roots are the state the nodes hold: on every node (the faulty one
     // too) bob's account, credited by every transfer, proves against the root of the block
     // the proof names.
