@@ -163,6 +163,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
                     let chain = chain.clone();
                     move |peers| chain.network.update(|n| n.peers = peers)
                 },
+                {
+                    let chain = chain.clone();
+                    move |voting| {
+                        let role = if voting { "validator" } else { "observer" };
+                        chain.network.update(|n| n.role = role)
+                    }
+                },
             ))?;
             println!("p2p      {listen} ({} peers)", network.peers.len());
             Engine::Network(running)

@@ -1,6 +1,6 @@
 //! The validator set changes by governance on a running department network. A fifth
 //! department (`labour`, a custodian in the genesis, no validator) runs a node with its own
-//! key from the start: it follows the chain without voting. Three departments grant it the
+//! key from the start: it follows the chain without voting (`system_health` says `observer`). Three departments grant it the
 //! validator role (the governance threshold); from two blocks after the change on, headers
 //! commit to the five-validator set, certificates verify against it and the fifth department
 //! signs and proposes (with one old validator down, four of five are a quorum only with its
@@ -121,6 +121,10 @@ async fn a_fifth_department_joins_by_governance_and_a_removed_one_stops_signing(
         "success",
         "the fifth node holds the transfer"
     );
+    assert_eq!(
+        clients[LABOUR].health().await.expect("health").role,
+        "observer"
+    );
 
     // Granted the validator role at `added`, it is one of five from `added + 2` on.
     let added = govern(
@@ -162,6 +166,10 @@ async fn a_fifth_department_joins_by_governance_and_a_removed_one_stops_signing(
             );
         }
     }
+    assert_eq!(
+        clients[LABOUR].health().await.expect("health").role,
+        "validator"
+    );
     let with_five = check_heights(&up, joined, checked, &five).await;
     let mut labour_signed = 0;
     for (k, per_node) in with_five.iter().enumerate() {
@@ -239,6 +247,11 @@ async fn a_fifth_department_joins_by_governance_and_a_removed_one_stops_signing(
     let last = left + 6;
     all_reach(&clients, last, "the four remaining validators decide").await;
     let after = check_heights(&clients, left, last, &four).await;
+    assert_eq!(
+        clients[REAL_ESTATE].health().await.expect("health").role,
+        "observer",
+        "the removed validator's node follows without voting"
+    );
     for (k, per_node) in after.iter().enumerate() {
         for (i, s) in per_node.iter().enumerate() {
             assert!(

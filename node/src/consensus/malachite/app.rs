@@ -73,6 +73,8 @@ pub struct AppLoop<A> {
     streams: u64,
     /// The height last committed through `Decided` (checked at `Finalized`).
     committed: Option<u64>,
+    /// Hears, at each height this node starts, whether it is one of the height's validators.
+    on_voting: Box<dyn Fn(bool) + Send + Sync>,
     /// A test fault this node's proposals carry (debug builds only, see [`super::fault`]).
     #[cfg(debug_assertions)]
     fault: Option<super::fault::ProposerFault>,
@@ -111,12 +113,15 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl<A: Application + SoloWork + 'static> AppLoop<A> {
-    /// A loop over `app`, signing with `signer`, keeping undecided blocks in `store`.
+    /// A loop over `app`, signing with `signer`, keeping undecided blocks in `store`;
+    /// `on_voting` hears at each height it starts whether this node votes in it (a node
+    /// outside the height's validator set follows the chain without voting).
     pub fn new(
         app: Arc<A>,
         ctx: CivitasContext,
         signer: Arc<Ed25519Signer>,
         store: ProposalStore,
+        on_voting: impl Fn(bool) + Send + Sync + 'static,
     ) -> Self {
         let verifier = Ed25519Verifier::new(ctx.chain_id());
         let me = signer.address();
@@ -129,6 +134,7 @@ impl<A: Application + SoloWork + 'static> AppLoop<A> {
             current: 0,
             streams: 0,
             committed: None,
+            on_voting: Box::new(on_voting),
             #[cfg(debug_assertions)]
             fault: None,
         }
@@ -142,10 +148,12 @@ impl<A: Application + SoloWork + 'static> AppLoop<A> {
     }
 
     fn params(&self, height: u64) -> Result<HeightParams<CivitasContext>, AppError> {
-        let set = super::types::ValidatorSet::new(&blocking(|| self.app.validator_set(height))?);
+        let accounts = blocking(|| self.app.validator_set(height))?;
+        let set = super::types::ValidatorSet::new(&accounts);
         if set.is_empty() {
             return Err(AppError::Node(format!("no validators at height {height}")));
         }
+        (self.on_voting)(accounts.contains(&self.me.account()));
         Ok(HeightParams::new(set, timeouts(), None))
     }
 

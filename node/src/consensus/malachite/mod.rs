@@ -107,8 +107,9 @@ fn network_keypair(key: &Keypair) -> Result<NetworkKeypair, EngineError> {
 
 /// Starts the engine for the validator `key` of chain `chain_id` on `network`, its state
 /// under `data_dir/consensus`, driving `app`; `on_peers` hears the connected peers (id,
-/// address) every [`PEER_POLL`]. Must run inside a multi-threaded tokio runtime
-/// (the loop executes blocks in place).
+/// address) every [`PEER_POLL`], `on_voting` whether `key` is a validator of each height the
+/// engine starts (outside the set, the node follows the chain without voting). Must run
+/// inside a multi-threaded tokio runtime (the loop executes blocks in place).
 pub async fn start<A: Application + SoloWork + 'static>(
     app: Arc<A>,
     key: Keypair,
@@ -116,6 +117,7 @@ pub async fn start<A: Application + SoloWork + 'static>(
     network: &Network,
     data_dir: &Path,
     on_peers: impl Fn(Vec<(String, Option<String>)>) + Send + 'static,
+    on_voting: impl Fn(bool) + Send + Sync + 'static,
 ) -> Result<RunningEngine, EngineError> {
     // A test fault is read first: a misspelt one stops the node before it joins the network.
     #[cfg(debug_assertions)]
@@ -157,7 +159,7 @@ pub async fn start<A: Application + SoloWork + 'static>(
     tracing::info!(listen = %network.listen, peers = network.peers.len(), validator = %address, "Malachite engine started");
     tokio::spawn(watch_peers(channels.net_requests.clone(), on_peers));
     #[allow(unused_mut)]
-    let mut app_loop = AppLoop::new(app, ctx, signer, store);
+    let mut app_loop = AppLoop::new(app, ctx, signer, store, on_voting);
     #[cfg(debug_assertions)]
     if let Some(f) = fault {
         tracing::warn!(fault = ?f, "test fault on: this validator's proposals are invalid");
