@@ -182,6 +182,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
                         chain.metrics.observe(&event);
                     }
                 },
+                {
+                    let chain = chain.clone();
+                    move |voting| {
+                        let role = if voting { "validator" } else { "standby" };
+                        chain.network.update(|n| n.role = role)
+                    }
+                },
             ))?;
             println!("p2p      {listen} ({} peers)", network.peers.len());
             Engine::Network(running)

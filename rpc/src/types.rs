@@ -346,7 +346,9 @@ pub struct Health {
     /// Chain id.
     pub chain_id: String,
     /// What this node is: `dev` (one process holding every validator key), `validator` (one
-    /// department's node in a network), or `observer` (follows without voting).
+    /// department's node in a network, voting at this height), `standby` (a department's node
+    /// whose key is not in this height's validator set: it executes and follows without
+    /// voting), or `observer` (no key: follows by certificates, neither votes nor executes).
     #[serde(default)]
     pub role: String,
     /// Connected peers of the consensus network.

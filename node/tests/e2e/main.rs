@@ -2,6 +2,7 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
+mod net;
 mod proxy;
 
 mod access_control;
@@ -14,8 +15,10 @@ mod committee;
 mod config;
 mod data;
 mod devnet;
+mod faulty_proposer;
 mod flood;
 mod keystore;
+mod membership;
 mod observer;
 mod private_metadata;
 mod rejections;
@@ -24,6 +27,7 @@ mod rpc_codes;
 mod rpc_limits;
 mod sealed_recipients;
 mod signed_requests;
+mod stall;
 mod subscriptions;
 mod token;
 mod trace_logs;

@@ -73,6 +73,11 @@ pub struct AppLoop<A> {
     streams: u64,
     /// The height last committed through `Decided` (checked at `Finalized`).
     committed: Option<u64>,
+    /// Hears, at each height this node starts, whether it is one of the height's validators.
+    on_voting: Box<dyn Fn(bool) + Send + Sync>,
+    /// A test fault this node's proposals carry (debug builds only, see [`super::fault`]).
+    #[cfg(debug_assertions)]
+    fault: Option<super::fault::ProposerFault>,
 }
 
 /// The engine certificate as ours: the same height, round, block and signatures.
@@ -108,12 +113,15 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl<A: Application + SoloWork + 'static> AppLoop<A> {
-    /// A loop over `app`, signing with `signer`, keeping undecided blocks in `store`.
+    /// A loop over `app`, signing with `signer`, keeping undecided blocks in `store`;
+    /// `on_voting` hears at each height it starts whether this node votes in it (a node
+    /// outside the height's validator set follows the chain without voting).
     pub fn new(
         app: Arc<A>,
         ctx: CivitasContext,
         signer: Arc<Ed25519Signer>,
         store: ProposalStore,
+        on_voting: impl Fn(bool) + Send + Sync + 'static,
     ) -> Self {
         let verifier = Ed25519Verifier::new(ctx.chain_id());
         let me = signer.address();
@@ -126,14 +134,26 @@ impl<A: Application + SoloWork + 'static> AppLoop<A> {
             current: 0,
             streams: 0,
             committed: None,
+            on_voting: Box::new(on_voting),
+            #[cfg(debug_assertions)]
+            fault: None,
         }
     }
 
+    /// The same loop, its proposals corrupted by `fault` (debug builds only).
+    #[cfg(debug_assertions)]
+    pub fn with_fault(mut self, fault: super::fault::ProposerFault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+
     fn params(&self, height: u64) -> Result<HeightParams<CivitasContext>, AppError> {
-        let set = super::types::ValidatorSet::new(&blocking(|| self.app.validator_set(height))?);
+        let accounts = blocking(|| self.app.validator_set(height))?;
+        let set = super::types::ValidatorSet::new(&accounts);
         if set.is_empty() {
             return Err(AppError::Node(format!("no validators at height {height}")));
         }
+        (self.on_voting)(accounts.contains(&self.me.account()));
         Ok(HeightParams::new(set, timeouts(), None))
     }
 
@@ -318,13 +338,24 @@ impl<A: Application + SoloWork + 'static> AppLoop<A> {
         let wait = slot.saturating_sub(now_ms());
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let r = round.as_u32().unwrap_or(0);
-        let block = match blocking(|| self.app.propose(height, r, slot, self.me.account())) {
+        #[allow(unused_mut)]
+        let mut block = match blocking(|| self.app.propose(height, r, slot, self.me.account())) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(height, round = r, error = %e, "could not build a block; not proposing");
                 return Ok(None);
             }
         };
+        #[cfg(debug_assertions)]
+        if let Some(fault) = self.fault {
+            fault.corrupt(&mut block);
+            tracing::warn!(
+                height,
+                round = r,
+                ?fault,
+                "proposing a corrupted block (test fault)"
+            );
+        }
         let mut part = ProposalPart {
             height: Height(height),
             round,

@@ -8,7 +8,8 @@
 //! our keys; a precommit signature is a ledger commit signature), [`codec`] (wire and WAL
 //! encoding), [`store`] (the blocks of undecided heights, kept across a crash), [`config`]
 //! (network, sync and timeouts), [`app`] (the loop that answers the engine) and [`events`]
-//! (the engine's events as the boundary's [`ConsensusEvent`]s, for status and metrics).
+//! (the engine's events as the boundary's [`ConsensusEvent`]s, for status and metrics); in
+//! debug builds only, `fault` (a proposer's test fault, turned on by `CIVITAS_FAULT_PROPOSER`).
 //!
 //! State on disk, under the node's data directory: `consensus/wal/` (the engine's write-ahead
 //! log: a restarted validator replays its own votes and so never signs two different blocks
@@ -20,6 +21,8 @@ pub mod app;
 pub mod codec;
 pub mod config;
 pub mod events;
+#[cfg(debug_assertions)]
+pub mod fault;
 pub mod signing;
 pub mod store;
 pub mod types;
@@ -75,6 +78,10 @@ pub enum EngineError {
     /// The engine refused to start.
     #[error("starting the consensus engine: {0}")]
     Start(String),
+    /// A test fault (debug builds only) is misconfigured.
+    #[cfg(debug_assertions)]
+    #[error(transparent)]
+    Fault(#[from] fault::UnknownFault),
 }
 
 /// A running engine and its application loop.
@@ -104,7 +111,9 @@ fn network_keypair(key: &Keypair) -> Result<NetworkKeypair, EngineError> {
 /// Starts the engine for the validator `key` of chain `chain_id` on `network`, its state
 /// under `data_dir/consensus`, driving `app`; `on_peers` hears the connected peers (id,
 /// address) every [`PEER_POLL`], `on_event` every [`ConsensusEvent`] the engine's events
-/// tell. Must run inside a multi-threaded tokio runtime (the loop executes blocks in place).
+/// tell, `on_voting` whether `key` is a validator of each height the engine starts (outside
+/// the set, the node follows the chain without voting). Must run inside a multi-threaded tokio
+/// runtime (the loop executes blocks in place).
 pub async fn start<A: Application + SoloWork + 'static>(
     app: Arc<A>,
     key: Keypair,
@@ -113,7 +122,11 @@ pub async fn start<A: Application + SoloWork + 'static>(
     data_dir: &Path,
     on_peers: impl Fn(Vec<(String, Option<String>)>) + Send + 'static,
     on_event: impl Fn(ConsensusEvent) + Send + 'static,
+    on_voting: impl Fn(bool) + Send + Sync + 'static,
 ) -> Result<RunningEngine, EngineError> {
+    // A test fault is read first: a misspelt one stops the node before it joins the network.
+    #[cfg(debug_assertions)]
+    let fault = fault::ProposerFault::from_env()?;
     let dir = data_dir.join("consensus");
     let decided = app.start_height()?.saturating_sub(1);
     let store = ProposalStore::open(&dir.join("proposals"), decided)?;
@@ -156,7 +169,13 @@ pub async fn start<A: Application + SoloWork + 'static>(
         EventTally::new(chain_id, address),
         on_event,
     ));
-    let app_loop = AppLoop::new(app, ctx, signer, store);
+    #[allow(unused_mut)]
+    let mut app_loop = AppLoop::new(app, ctx, signer, store, on_voting);
+    #[cfg(debug_assertions)]
+    if let Some(f) = fault {
+        tracing::warn!(fault = ?f, "test fault on: this validator's proposals are invalid");
+        app_loop = app_loop.with_fault(f);
+    }
     let app = tokio::spawn(async move {
         if let Err(e) = app_loop.run(&mut channels).await {
             tracing::error!(error = %e, "the consensus application loop stopped");
