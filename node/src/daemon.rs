@@ -171,23 +171,25 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 &genesis.chain_id,
                 &network,
                 &config.data_dir,
-                {
-                    let chain = chain.clone();
-                    move |peers| chain.network.update(|n| n.peers = peers)
-                },
-                {
-                    let chain = chain.clone();
-                    move |event| {
-                        chain.network.observe(&event);
-                        chain.metrics.observe(&event);
-                    }
-                },
-                {
-                    let chain = chain.clone();
-                    move |voting| {
-                        let role = if voting { "validator" } else { "standby" };
-                        chain.network.update(|n| n.role = role)
-                    }
+                crate::consensus::malachite::EngineReports {
+                    peers: {
+                        let chain = chain.clone();
+                        move |peers| chain.network.update(|n| n.peers = peers)
+                    },
+                    events: {
+                        let chain = chain.clone();
+                        move |event| {
+                            chain.network.observe(&event);
+                            chain.metrics.observe(&event);
+                        }
+                    },
+                    voting: {
+                        let chain = chain.clone();
+                        move |voting| {
+                            let role = if voting { "validator" } else { "standby" };
+                            chain.network.update(|n| n.role = role)
+                        }
+                    },
                 },
             ))?;
             println!("p2p      {listen} ({} peers)", network.peers.len());

@@ -108,22 +108,41 @@ fn network_keypair(key: &Keypair) -> Result<NetworkKeypair, EngineError> {
     NetworkKeypair::ed25519_from_bytes(&mut seed).map_err(|e| EngineError::Start(e.to_string()))
 }
 
+/// What the running engine reports to the node: `peers` hears the connected peers (id,
+/// address) every [`PEER_POLL`], `events` every [`ConsensusEvent`] the engine's events tell,
+/// `voting` whether this node's key is a validator of each height the engine starts (outside
+/// the set, the node follows the chain without voting).
+pub struct EngineReports<P, E, V> {
+    /// Connected peers.
+    pub peers: P,
+    /// Consensus events.
+    pub events: E,
+    /// Whether this node votes at the height started.
+    pub voting: V,
+}
+
 /// Starts the engine for the validator `key` of chain `chain_id` on `network`, its state
-/// under `data_dir/consensus`, driving `app`; `on_peers` hears the connected peers (id,
-/// address) every [`PEER_POLL`], `on_event` every [`ConsensusEvent`] the engine's events
-/// tell, `on_voting` whether `key` is a validator of each height the engine starts (outside
-/// the set, the node follows the chain without voting). Must run inside a multi-threaded tokio
-/// runtime (the loop executes blocks in place).
-pub async fn start<A: Application + SoloWork + 'static>(
+/// under `data_dir/consensus`, driving `app` and telling `reports`. Must run inside a
+/// multi-threaded tokio runtime (the loop executes blocks in place).
+pub async fn start<A, P, E, V>(
     app: Arc<A>,
     key: Keypair,
     chain_id: &str,
     network: &Network,
     data_dir: &Path,
-    on_peers: impl Fn(Vec<(String, Option<String>)>) + Send + 'static,
-    on_event: impl Fn(ConsensusEvent) + Send + 'static,
-    on_voting: impl Fn(bool) + Send + Sync + 'static,
-) -> Result<RunningEngine, EngineError> {
+    reports: EngineReports<P, E, V>,
+) -> Result<RunningEngine, EngineError>
+where
+    A: Application + SoloWork + 'static,
+    P: Fn(Vec<(String, Option<String>)>) + Send + 'static,
+    E: Fn(ConsensusEvent) + Send + 'static,
+    V: Fn(bool) + Send + Sync + 'static,
+{
+    let EngineReports {
+        peers: on_peers,
+        events: on_event,
+        voting: on_voting,
+    } = reports;
     // A test fault is read first: a misspelt one stops the node before it joins the network.
     #[cfg(debug_assertions)]
     let fault = fault::ProposerFault::from_env()?;
