@@ -10,8 +10,12 @@
 //! A member that lacks a granted record's payload (it was down when the record was forwarded)
 //! asks the committee's other nodes for it with a request signed by its validator key, checks
 //! it against the committed record hash and keeps it; a call it still cannot run is skipped
-//! (logged), and the other members' attestations carry it.
+//! (logged), and the other members' attestations carry it. A department named to the
+//! committee by governance whose node lacks the chain sealing key obtains it the same way
+//! (`vault_committeeSealingKey`, checked against the genesis `committee_key`) and keeps it in
+//! `data_dir/sealing.key`.
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use civitas_ledger::state::StateView;
@@ -23,21 +27,31 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::service::Chain;
 
-/// Starts the committee worker on its own thread if this node can be a member (it holds the
-/// chain sealing key and a vault); it acts for each of `keys` the committee names.
+/// Where a node that joins the committee keeps the sealing key it was handed.
+pub fn adopted_key_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("sealing.key")
+}
+
+/// Starts the committee worker on its own thread if this node can be a member (a department
+/// node with a vault); it acts for each of `keys` the committee names. `committee_key` is the
+/// genesis committee transport key, which a sealing key handed over must match.
 pub fn start(
     chain: Arc<Chain>,
     keys: Vec<Keypair>,
     runtime: tokio::runtime::Handle,
+    data_dir: &Path,
+    committee_key: Option<[u8; 32]>,
 ) -> anyhow::Result<()> {
-    if !chain.block_exec.has_sealing_key() || chain.block_exec.vault().is_none() || keys.is_empty()
-    {
+    if chain.block_exec.vault().is_none() || keys.is_empty() {
         return Ok(());
     }
     let heads = chain.subscribe_heads();
+    let mut worker = Worker::new(chain, keys, runtime);
+    worker.key_file = adopted_key_file(data_dir);
+    worker.committee_key = committee_key;
     std::thread::Builder::new()
         .name("sealed-committee".into())
-        .spawn(move || Worker::new(chain, keys, runtime).run(heads))?;
+        .spawn(move || worker.run(heads))?;
     Ok(())
 }
 
@@ -50,6 +64,10 @@ struct Worker {
     computed: BTreeMap<u64, Vec<SealedAttestation>>,
     /// The last height worked on.
     done: u64,
+    /// Where a sealing key handed over is kept.
+    key_file: PathBuf,
+    /// The genesis committee transport key.
+    committee_key: Option<[u8; 32]>,
 }
 
 impl Worker {
@@ -61,6 +79,8 @@ impl Worker {
             runtime,
             computed: BTreeMap::new(),
             done,
+            key_file: PathBuf::new(),
+            committee_key: None,
         }
     }
 
@@ -102,6 +122,10 @@ impl Worker {
             self.computed.clear();
             return Ok(());
         }
+        if !exec.has_sealing_key() && !self.obtain_sealing_key(members[0]) {
+            tracing::warn!(height, "this node is a committee member without the sealing key; its sealed calls wait for the key");
+            return Ok(());
+        }
         let block = exec.store().block(height)?;
         let mut outputs = Vec::new();
         for stx in block.iter().flat_map(|b| &b.txs) {
@@ -141,6 +165,55 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Obtains the chain sealing key from the committee's other nodes, checks it against the
+    /// genesis committee key, keeps it in the key file and starts using it.
+    fn obtain_sealing_key(&self, key: &Keypair) -> bool {
+        use civitas_primitives::committee::SealingKeyFetch;
+        use civitas_primitives::crypto::{committee_transport_secret, x25519_public, ReplyKey};
+        use civitas_primitives::vault::Envelope;
+        use parity_scale_codec::{DecodeAll, Encode};
+        let Some(relay) = self.chain.relay() else {
+            return false;
+        };
+        let reply = ReplyKey::generate();
+        let request = key.sign_request(
+            "vault_committeeSealingKey",
+            SealingKeyFetch {
+                reply_key: reply.public(),
+            }
+            .encode(),
+            civitas_primitives::clock::now_ms(),
+        );
+        let request = civitas_rpc::to_hex(&request.encode());
+        let Some(answer) = self.runtime.block_on(relay.committee_sealing_key(&request)) else {
+            return false;
+        };
+        let Some(sealing) = civitas_rpc::from_hex(&answer)
+            .ok()
+            .and_then(|b| Envelope::decode_all(&mut &b[..]).ok())
+            .and_then(|env| reply.open(&env))
+            .and_then(|plain| <[u8; 32]>::try_from(plain.as_slice()).ok())
+        else {
+            tracing::error!("a committee node's answer with the sealing key does not open");
+            return false;
+        };
+        if let Some(public) = self.committee_key {
+            if x25519_public(&committee_transport_secret(&sealing)) != public {
+                tracing::error!("a committee node handed over a sealing key that does not match the genesis committee_key; refused");
+                return false;
+            }
+        }
+        if let Err(e) = write_key_file(&self.key_file, &sealing) {
+            tracing::error!(error = %e, file = %self.key_file.display(), "keeping the sealing key failed");
+            return false;
+        }
+        self.chain.block_exec.adopt_sealing_key(sealing);
+        tracing::info!(
+            "joined the sealed-compute committee: the chain sealing key was handed over"
+        );
+        true
     }
 
     /// Copies the payloads of `job`'s granted records that this node lacks from the
@@ -239,4 +312,18 @@ impl Worker {
             }
         }
     }
+}
+
+/// Writes a 32-byte key as hex, readable by its owner only, durably.
+fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(hex::encode(key).as_bytes())?;
+    f.sync_all()
 }

@@ -159,7 +159,7 @@ pub struct Resolved {
 }
 
 /// Reads a 32-byte key written as hex in `file`.
-fn read_key_file(file: &std::path::Path, what: &str) -> Result<[u8; 32]> {
+pub(crate) fn read_key_file(file: &std::path::Path, what: &str) -> Result<[u8; 32]> {
     let hex =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     civitas_rpc::hex32(hex.trim())

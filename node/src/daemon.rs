@@ -51,6 +51,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
     let mut block_exec =
         Executor::new(store.clone(), Vm::new(VmConfig::default())?, params.clone())
             .with_vault(vault.clone());
+    // A sealing key handed over when this node joined the committee.
+    let adopted = crate::committee::adopted_key_file(&config.data_dir);
+    let sealing_key = match sealing_key {
+        Some(k) => Some(k),
+        None if adopted.exists() => Some(crate::config::read_key_file(&adopted, "sealing key")?),
+        None => None,
+    };
     if let Some(key) = sealing_key {
         block_exec = block_exec.with_sealing_key(key);
     }
@@ -148,7 +155,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    crate::committee::start(chain.clone(), keys.clone(), runtime.handle().clone())?;
+    crate::committee::start(
+        chain.clone(),
+        keys.clone(),
+        runtime.handle().clone(),
+        &config.data_dir,
+        genesis.committee_key_bytes()?,
+    )?;
     let stop = Arc::new(AtomicBool::new(false));
     let engine = match config.p2p_addr {
         Some(listen) => {

@@ -118,6 +118,15 @@ fn clients(urls: &[String]) -> anyhow::Result<Vec<(String, HttpClient)>> {
         .collect()
 }
 
+/// How many rounds a forwarded read is retried while the committee's nodes say pending.
+const PENDING_RETRIES: usize = 40;
+
+/// Whether a member's refusal says the result is not attested yet (on its head).
+fn is_pending(e: &jsonrpsee::types::ErrorObjectOwned) -> bool {
+    e.data()
+        .is_some_and(|d| d.get().contains("sealed_output_pending"))
+}
+
 /// Which committee-held reply a node forwards.
 #[derive(Clone, Copy, Debug)]
 pub enum CommitteeRead {
@@ -142,6 +151,20 @@ impl Relay {
         None
     }
 
+    /// Asks the committee's other nodes in turn for the chain sealing key with a signed
+    /// `vault_committeeSealingKey` request; the first answer (hex of an envelope) wins.
+    pub async fn committee_sealing_key(&self, request: &str) -> Option<String> {
+        for (url, client) in &self.committee {
+            match client.committee_sealing_key(request.to_string()).await {
+                Ok(reply) => return Some(reply),
+                Err(e) => {
+                    tracing::warn!(peer = %url, error = %peer_error(&e), "a committee node did not hand over the sealing key")
+                }
+            }
+        }
+        None
+    }
+
     /// Whether this node knows committee nodes to forward reads to.
     pub fn has_committee(&self) -> bool {
         !self.committee.is_empty()
@@ -157,20 +180,32 @@ impl Relay {
         request: &str,
     ) -> Option<Result<String, jsonrpsee::types::ErrorObjectOwned>> {
         use jsonrpsee::core::ClientError;
-        for (url, client) in &self.committee {
-            let answer = match read {
-                CommitteeRead::SealedOutput => client.get_sealed_output(request.to_string()).await,
-                CommitteeRead::Disclosed => client.fetch_disclosed(request.to_string()).await,
-            };
-            match answer {
-                Ok(reply) => return Some(Ok(reply)),
-                Err(ClientError::Call(e)) => return Some(Err(e)),
-                Err(e) => {
-                    tracing::warn!(peer = %url, error = %peer_error(&e), "a committee node did not answer a forwarded read")
+        // A member whose head is a block behind this node's may not see the attestation yet:
+        // such an answer is retried for a moment.
+        let mut pending = None;
+        for _ in 0..PENDING_RETRIES {
+            for (url, client) in &self.committee {
+                let answer = match read {
+                    CommitteeRead::SealedOutput => {
+                        client.get_sealed_output(request.to_string()).await
+                    }
+                    CommitteeRead::Disclosed => client.fetch_disclosed(request.to_string()).await,
+                };
+                match answer {
+                    Ok(reply) => return Some(Ok(reply)),
+                    Err(ClientError::Call(e)) if is_pending(&e) => pending = Some(e),
+                    Err(ClientError::Call(e)) => return Some(Err(e)),
+                    Err(e) => {
+                        tracing::warn!(peer = %url, error = %peer_error(&e), "a committee node did not answer a forwarded read")
+                    }
                 }
             }
+            if pending.is_none() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        None
+        pending.map(Err)
     }
 }
 

@@ -78,6 +78,15 @@ pub struct RecordsFetch {
     pub reply_key: [u8; 32],
 }
 
+/// A new committee member's request for the chain sealing key, the body of a signed
+/// `vault_committeeSealingKey` request from its validator key.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct SealingKeyFetch {
+    /// The requester's one-time x25519 public key: the reply (the 32-byte key) is encrypted
+    /// to it.
+    pub reply_key: [u8; 32],
+}
+
 /// Where a sealed call's result stands on chain.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct SealedOutcome {

@@ -150,6 +150,12 @@ pub trait VaultApi {
     /// of an `Envelope` holding SCALE `Vec<Record>` (the held ones among those asked).
     #[method(name = "committeeRecords")]
     async fn committee_records(&self, request: String) -> RpcResult<String>;
+
+    /// The chain sealing key, for a member of the sealed-compute committee whose node lacks it
+    /// (it joined by governance): a signed `SealingKeyFetch` body from the member's validator
+    /// key; returns hex of an `Envelope` holding the 32-byte key.
+    #[method(name = "committeeSealingKey")]
+    async fn committee_sealing_key(&self, request: String) -> RpcResult<String>;
 }
 
 /// Consent artefacts, shown only to the citizen they are about and the institution they name.

@@ -59,6 +59,12 @@ pub const METHODS: &[Method] = &[
         "string",
     ),
     (
+        "vault_committeeSealingKey",
+        "The chain sealing key for a new sealed-compute committee member (signed request by the member; reply encrypted).",
+        &[("request", "string", true)],
+        "string",
+    ),
+    (
         "vault_getSealedOutcome",
         "Where a sealed call's result stands: pending, or the output hash the sealed-compute committee attested.",
         &[("tx_hash", "string", true)],

@@ -206,7 +206,8 @@ pub struct Executor {
     vm: Vm,
     params: ChainParams,
     vault: Option<Vault>,
-    sealing_key: Option<[u8; 32]>,
+    /// Set at start, or once when this node joins the sealed-compute committee.
+    sealing_key: Arc<std::sync::OnceLock<[u8; 32]>>,
     access_key: Option<[u8; 32]>,
     #[cfg(feature = "test-hooks")]
     hooks: hooks::TestHooks,
@@ -220,7 +221,7 @@ impl Executor {
             vm,
             params,
             vault: None,
-            sealing_key: None,
+            sealing_key: Arc::new(std::sync::OnceLock::new()),
             access_key: None,
             #[cfg(feature = "test-hooks")]
             hooks: hooks::TestHooks::default(),
@@ -235,19 +236,25 @@ impl Executor {
 
     /// The executor with the chain sealing key, which salts sealed calls' output hashes: only
     /// the nodes that execute sealed calls hold it.
-    pub fn with_sealing_key(mut self, key: [u8; 32]) -> Self {
-        self.sealing_key = Some(key);
+    pub fn with_sealing_key(self, key: [u8; 32]) -> Self {
+        self.adopt_sealing_key(key);
         self
+    }
+
+    /// Takes the chain sealing key on a running node (it joined the committee); `false` if it
+    /// already held one.
+    pub fn adopt_sealing_key(&self, key: [u8; 32]) -> bool {
+        self.sealing_key.set(key).is_ok()
     }
 
     /// Whether this executor holds the chain sealing key (it can run sealed calls).
     pub fn has_sealing_key(&self) -> bool {
-        self.sealing_key.is_some()
+        self.sealing_key.get().is_some()
     }
 
     /// The chain sealing key, on a node of the sealed-compute committee.
     pub fn sealing_key(&self) -> Option<[u8; 32]> {
-        self.sealing_key
+        self.sealing_key.get().copied()
     }
 
     /// The executor with the chain access key (x25519 secret), which opens the bodies of

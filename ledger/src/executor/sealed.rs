@@ -117,7 +117,7 @@ impl Executor {
         let Some(job) = view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))? else {
             return Ok(None);
         };
-        let sealing_key = self.sealing_key.ok_or_else(|| {
+        let sealing_key = self.sealing_key().ok_or_else(|| {
             ExecError::State(StateError::Backend(
                 "this node holds no chain sealing key: it cannot run sealed calls".into(),
             ))

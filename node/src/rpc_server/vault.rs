@@ -40,6 +40,30 @@ impl PrivateApi {
 
 #[async_trait]
 impl VaultApiServer for PrivateApi {
+    async fn committee_sealing_key(&self, request: String) -> RpcResult<String> {
+        let req = self
+            .guard
+            .check(&request, "vault_committeeSealingKey", now_ms())?;
+        let body: civitas_primitives::committee::SealingKeyFetch = Self::body(&req)?;
+        let (_, view) = self.view()?;
+        let committee = civitas_ledger::Executor::committee(&view).map_err(internal)?;
+        if !committee.contains(&req.signer) {
+            return Err(unauthorized(
+                "only a member of the sealed-compute committee may receive the sealing key",
+                "not_committee_member",
+            ));
+        }
+        let key = self.chain.block_exec.sealing_key().ok_or_else(|| {
+            not_found(
+                "this node holds no sealing key: ask another committee node".into(),
+                "not_held",
+            )
+        })?;
+        tracing::info!(member = %req.signer, "handing the chain sealing key to a committee member");
+        let env = seal_to(&body.reply_key, &key).ok_or_else(|| internal("encryption failed"))?;
+        Ok(to_hex(&env.encode()))
+    }
+
     async fn committee_records(&self, request: String) -> RpcResult<String> {
         let req = self
             .guard

@@ -150,6 +150,19 @@ async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests
             (1006, Some("not_committee_member")),
             "{who}"
         );
+        let body = civitas_primitives::committee::SealingKeyFetch {
+            reply_key: civitas_primitives::crypto::ReplyKey::generate().public(),
+        };
+        let req = key(who).sign_request("vault_committeeSealingKey", body.encode(), now_ms());
+        let err = VaultApiClient::committee_sealing_key(&c0, to_hex(&req.encode()))
+            .await
+            .expect_err("not a committee member");
+        let (code, _, reason) = rejection(err);
+        assert_eq!(
+            (code, reason.as_deref()),
+            (1006, Some("not_committee_member")),
+            "{who} asks for the sealing key"
+        );
     }
     for n in nodes.into_iter().flatten() {
         n.terminate();
@@ -168,5 +181,170 @@ async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests
     assert!(
         vault.sealed_output(&call).expect("read").is_some(),
         "node 2 kept its result"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_named_to_the_committee_receives_the_sealing_key_and_attests() {
+    use civitas_primitives::committee::SealedCommittee;
+    use civitas_primitives::tx::GovernanceAction;
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = dir.path().join("net");
+    let base = free_base_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["devnet", "init", net.to_str().expect("utf-8")])
+        .args(["--validators", &VALIDATORS.to_string()])
+        .args(["--base-port", &base.to_string(), "--chain-id", CHAIN])
+        .output()
+        .expect("devnet init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nodes: Vec<DevNode> = (0..usize::from(VALIDATORS))
+        .map(|k| {
+            let config = net.join(format!("node-{k}/node.toml"));
+            DevNode::spawn(&["node", "--config", config.to_str().expect("utf-8")])
+        })
+        .collect();
+    let clients: Vec<HttpClient> = nodes.iter().map(|n| n.client()).collect();
+    let adopted = net.join("node-3/data/sealing.key");
+    assert!(
+        !adopted.exists(),
+        "real-estate starts outside the committee"
+    );
+
+    // Three departments name real-estate to the committee (four members, threshold three).
+    let mut members: Vec<AccountId> = ["tax", "social-security", "civil-affairs", "real-estate"]
+        .iter()
+        .map(|n| key(n).account())
+        .collect();
+    members.sort();
+    let r = send(
+        &clients[0],
+        &key("tax"),
+        ADMIN_FUEL,
+        Call::Propose {
+            action: GovernanceAction::SetSealedCommittee {
+                committee: SealedCommittee {
+                    members,
+                    threshold: 3,
+                },
+            },
+        },
+    )
+    .await;
+    assert_eq!(r.status, "success", "propose: {r:?}");
+    let id = u64::decode(&mut &from_hex(&r.output).expect("hex")[..]).expect("proposal id");
+    for (node, who) in [(1, "social-security"), (2, "civil-affairs")] {
+        let r = send(
+            &clients[node],
+            &key(who),
+            ADMIN_FUEL,
+            Call::Approve { proposal: id },
+        )
+        .await;
+        assert_eq!(r.status, "success", "{who} approves: {r:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !adopted.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the new member never received the sealing key"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Records uploaded through node 0 go to its configured committee peers (nodes 1 and 2);
+    // the new member copies them when a call needs them.
+    cli_ok(
+        &nodes[1].url,
+        &[
+            "identity",
+            "bind",
+            "--subject",
+            "alice",
+            "--account",
+            "alice",
+        ],
+    );
+    for (dataset, from, sets) in [
+        (
+            "tax.annual_income",
+            "tax",
+            vec!["year=2025", "gross_income=61234", "tax_paid=9000"],
+        ),
+        (
+            "social_security.employment",
+            "social-security",
+            vec![
+                "employer=x",
+                "employed=true",
+                "months_employed=40",
+                "monthly_salary=6100",
+            ],
+        ),
+        (
+            "real_estate.holdings",
+            "real-estate",
+            vec!["properties=0", "total_value=0", "mortgaged=false"],
+        ),
+    ] {
+        let mut args = vec![
+            "vault",
+            "upload",
+            "--dataset",
+            dataset,
+            "--from",
+            from,
+            "--subject",
+            "alice",
+        ];
+        for s in &sets {
+            args.extend(["--set", s]);
+        }
+        cli_ok(&nodes[0].url, &args);
+    }
+    let scorer = approved_loan_scorer(&nodes[0].url, dir.path());
+    let offer = alice_scored_by_bank_a(&nodes[0].url, &scorer);
+    assert_eq!(
+        offer["result"]["approved"],
+        serde_json::json!(true),
+        "{offer}"
+    );
+    let call = Hash(hex32(offer["tx_hash"].as_str().expect("tx hash")).expect("hex"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = clients[0]
+            .get_sealed_outcome(call.to_hex())
+            .await
+            .expect("outcome");
+        assert!(!o.disputed, "{o:?}");
+        if o.attestations == 4 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new member did not attest: {o:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for n in nodes {
+        n.terminate();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&adopted).expect("key file").trim(),
+        hex::encode(civitas_primitives::dev::dev_sealing_key(CHAIN)),
+        "the chain sealing key, handed over"
+    );
+    let data = net.join("node-3/data");
+    let vault = civitas_ledger::vault::Vault::new(
+        civitas_ledger::Store::open(&data).expect("store"),
+        civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
+    );
+    assert!(
+        vault.sealed_output(&call).expect("read").is_some(),
+        "the new member kept its result"
     );
 }

@@ -11,14 +11,20 @@ use civitas_primitives::certificate::verify_certificate;
 pub(crate) const VALIDATORS: u16 = 4;
 const CHAIN_ID: &str = "civitas-devnet";
 
-/// A base port whose 10 ports per node are all free on 127.0.0.1 now.
+/// A base port whose 10 ports per node (validators and one observer) are all free on
+/// 127.0.0.1 now; each call in this process starts its search past the ranges handed out
+/// before, so tests running side by side never pick the same range.
 pub(crate) fn free_base_port() -> u16 {
-    let start = 20_000 + (std::process::id() % 2_000) as u16 * 10;
-    (0..400u16)
-        .map(|i| 20_000 + (start - 20_000 + i * 50) % 40_000)
+    static HANDED_OUT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let nodes = VALIDATORS + 1;
+    // Below the kernel's ephemeral range (32768 up), so no client socket of another test
+    // takes a port between the check and the nodes' binds.
+    let start = (std::process::id() % 240) as u16 * 50;
+    let skip = HANDED_OUT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (skip..skip + 240u16)
+        .map(|i| 20_000 + (start + i * 50) % 12_000)
         .find(|base| {
-            (0..10 * VALIDATORS)
-                .all(|p| std::net::TcpListener::bind(("127.0.0.1", base + p)).is_ok())
+            (0..10 * nodes).all(|p| std::net::TcpListener::bind(("127.0.0.1", base + p)).is_ok())
         })
         .expect("a free port range")
 }
