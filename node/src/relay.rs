@@ -200,9 +200,8 @@ impl Relay {
                     }
                 }
             }
-            if pending.is_none() {
-                return None;
-            }
+            // No member says pending: none could be reached.
+            pending.as_ref()?;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         pending.map(Err)
