@@ -137,6 +137,11 @@ pub fn run(config: NodeConfig, genesis: Genesis) -> Result<()> {
         println!("RPC      http://{addr}  ws://{addr}");
         use std::io::Write;
         let _ = std::io::stdout().flush();
+        tracing::info!(
+            validators = observer.sources.len(),
+            height = observer.chain.height(),
+            "observer started: following by certificates"
+        );
         let follower = tokio::spawn(follow(observer.clone()));
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
@@ -205,6 +210,7 @@ async fn follow_once(o: &Observer, source: &Source) -> Result<bool> {
             }
         };
         o.chain.append(block, cert, set)?;
+        tracing::debug!(height = next, validator = %source.url, "believed a block by its certificate");
         next += 1;
     }
     Ok(o.chain.height() >= head)

@@ -3,7 +3,7 @@
 //! certificate, serves the same blocks and checked state proofs, forwards transactions (a
 //! sealed score submitted through it commits, is attested by the committee and its result
 //! reaches the bank), and after a restart re-checks what it keeps; nothing of a citizen's
-//! records is ever in its directory.
+//! records is ever in its directory or its log.
 use crate::common::*;
 use crate::devnet::{free_base_port, VALIDATORS};
 
@@ -36,7 +36,13 @@ async fn an_observer_follows_by_certificates_forwards_and_holds_no_data() {
         })
         .collect();
     let obs_args = ["node", "--config", obs_config.to_str().expect("utf-8")];
-    let observer = DevNode::spawn(&obs_args);
+    // Its log at the most verbose level goes to a file the canary check reads.
+    let log_file = dir.path().join("observer.log");
+    let observer = DevNode::spawn_with(
+        &obs_args,
+        "trace",
+        Stdio::from(std::fs::File::create(&log_file).expect("log file")),
+    );
     let oc = observer.client();
     let v0 = nodes[0].client();
 
@@ -161,6 +167,12 @@ async fn an_observer_follows_by_certificates_forwards_and_holds_no_data() {
     for n in nodes {
         n.terminate();
     }
+    let log = std::fs::read(&log_file).expect("log");
+    assert!(!log.is_empty(), "the observer logged");
+    assert!(
+        !contains(&log, b"canary-observer-7777"),
+        "the observer's log holds the canary"
+    );
     let mut dirs = vec![net.join("observer-0")];
     let mut files = 0;
     while let Some(d) = dirs.pop() {
