@@ -40,6 +40,15 @@ const SERVED_HERE: &[&str] = &[
     "rpc.discover",
 ];
 
+/// Methods an observer refuses rather than forwards: record payloads and committee keys
+/// never pass through a node that holds none.
+const REFUSED_HERE: &[&str] = &[
+    "vault_putRecords",
+    "vault_putSealedRecords",
+    "vault_committeeRecords",
+    "vault_committeeSealingKey",
+];
+
 /// Most blocks fetched from one validator before the observer asks for its head again.
 const FETCH_RUN: u64 = 500;
 

@@ -19,7 +19,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::RpcModule;
 use serde_json::value::RawValue;
 
-use super::{Observer, SERVED_HERE};
+use super::{Observer, REFUSED_HERE, SERVED_HERE};
 
 /// Parameters passed on verbatim.
 struct RawParams(Option<String>);
@@ -147,8 +147,17 @@ pub fn module(observer: Arc<Observer>) -> anyhow::Result<RpcModule<()>> {
             Err(last)
         }
     })?;
+    for name in REFUSED_HERE {
+        module.register_method(name, |_, _, _| -> Result<(), ErrorObjectOwned> {
+            Err(error(
+                errors::UNAUTHORIZED,
+                "an observer holds no records and no keys: send this to a department's node",
+                Some("observer"),
+            ))
+        })?;
+    }
     for (name, ..) in civitas_rpc::openrpc::METHODS {
-        if SERVED_HERE.contains(name) || name.contains("subscribe") {
+        if SERVED_HERE.contains(name) || REFUSED_HERE.contains(name) || name.contains("subscribe") {
             continue;
         }
         let o = observer.clone();

@@ -66,6 +66,13 @@ async fn an_observer_follows_by_certificates_forwards_and_holds_no_data() {
         assert_eq!(wait(&v0, h).await.status, "success");
     }
 
+    // Record payloads never pass through an observer.
+    let err = VaultApiClient::put_records(&oc, vec!["00".into()])
+        .await
+        .expect_err("an observer takes no records");
+    let (code, _, reason) = rejection(err);
+    assert_eq!((code, reason.as_deref()), (1006, Some("observer")));
+
     // A sealed score through the observer.
     let url = observer.url.clone();
     cli_ok(
