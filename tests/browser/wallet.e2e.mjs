@@ -149,6 +149,22 @@ async function main() {
   const rootHash = await page.textContent('#root-hash');
   if (!/^0x[0-9a-f]{64}$/.test(rootHash)) fail(`no trust root hash shown: ${rootHash}`);
 
+  // 0. bob's key, which no identity department has bound: the page says so, with his subject id.
+  const bobKey = path.join(work, 'bob.json');
+  must('key', 'dev', 'bob', '--out', bobKey);
+  const bobSubject = must('identity', 'subject', 'bob');
+  await page.setInputFiles('#keyfile', bobKey);
+  await page.fill('#passphrase', PASS);
+  await page.fill('#national-id', 'bob-national-id');
+  await page.click('#open-key');
+  const unbound = await (await page.waitForSelector('#binding[data-bound="unbound"]')).textContent();
+  if (!unbound.includes('an identity department must bind your key first') || !unbound.includes(bobSubject.replace(/^0x/, ''))) {
+    fail(`bob's binding reads: ${unbound}`);
+  }
+  await page.screenshot({ path: path.join(shots, '0-unbound.png'), fullPage: true });
+  await page.click('#lock');
+  await page.waitForSelector('body[data-ready="true"]');
+
   // 1. Import the key file the CLI wrote; see bank-a's pending request; approve it.
   await page.setInputFiles('#keyfile', keyFile);
   await page.fill('#passphrase', PASS);
@@ -156,6 +172,8 @@ async function main() {
   await page.click('#open-key');
   const subjectShown = await (await page.waitForSelector('#subject')).textContent();
   if (subjectShown.replace(/^0x/, '') !== alice.replace(/^0x/, '')) fail(`subject id ${subjectShown}, the CLI says ${alice}`);
+  const bound = await (await page.waitForSelector('#binding[data-bound="mine"]')).textContent();
+  if (!bound.includes(subjectShown)) fail(`alice's binding reads: ${bound}`);
   const pending = await page.waitForSelector(`#pending-list li[data-consent-id="${id}"]`);
   const text = await pending.textContent();
   if (!text.includes('bank-a') || !text.includes('mortgage pre-approval')) fail(`pending request reads: ${text}`);

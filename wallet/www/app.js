@@ -1,7 +1,7 @@
 // The citizen wallet page. Everything that decides what she can trust runs in the WebAssembly
 // core (civitas_wallet.js): key decryption, signing, header and proof verification. This file
 // only talks JSON-RPC to the node that served the page and draws the results.
-import init, { Wallet, Light, subjectId, devNames } from './civitas_wallet.js';
+import init, { Wallet, Light, subjectId, identityKey, devNames } from './civitas_wallet.js';
 
 const RPC = new URL('/', location.href).href;
 const $ = (id) => document.getElementById(id);
@@ -250,7 +250,16 @@ function trailRow(served, checked) {
 
 async function loadTrail() {
   if (!subject) return;
-  const page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
+  let page;
+  try {
+    page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
+  } catch (e) {
+    if (!(e instanceof RpcError) || !JSON.stringify(e.data ?? '').includes('not_subject')) throw e;
+    $('trail-body').replaceChildren();
+    $('trail-summary').textContent = 'Your trail is shown once an identity department has bound your key to your subject.';
+    $('trail-summary').className = 'refused';
+    return;
+  }
   let checked;
   try {
     if (page.height > 0) await verifyHeight(page.height);
@@ -271,6 +280,41 @@ async function loadTrail() {
   }
 }
 
+// --- identity: is her key bound to her subject? (proven against a verified header) ----------
+
+function showBinding(state, text) {
+  const p = $('binding');
+  p.dataset.bound = state;
+  p.className = state === 'mine' ? '' : 'refused';
+  p.textContent = text;
+  p.hidden = false;
+}
+
+async function loadBinding() {
+  if (!subject) {
+    showBinding('unknown', 'Enter your national id to see whether your key is bound to your subject.');
+    return;
+  }
+  const proof = await rpc('state_getProof', [identityKey(subject)]);
+  let b;
+  try {
+    await verifyHeight(proof.height);
+    b = JSON.parse(light.checkBinding(JSON.stringify(proof), subject, wallet.account));
+  } catch (e) {
+    showBinding('failed', `Binding not shown: ${e.message}`);
+    return;
+  }
+  if (b.mine) {
+    showBinding('mine', `Bound: an identity department bound this key to subject ${b.subject} (verified at block ${b.height}).`);
+  } else if (b.bound_account) {
+    showBinding('other', `Not your key: subject ${b.subject} is bound to another key (${who(b.bound_account)}). ` +
+      'An identity department must bind this key before it can read your trail.');
+  } else {
+    showBinding('unbound', `Not bound: no key is bound to subject ${b.subject} yet; ` +
+      'an identity department must bind your key first.');
+  }
+}
+
 async function loadCredits() {
   const b = await rpc('credits_getBalance', [wallet.account]);
   $('balance').textContent = b.balance;
@@ -278,7 +322,7 @@ async function loadCredits() {
 
 async function refresh() {
   status('Loading your data…');
-  await Promise.all([loadConsents(), loadCredits(), loadTrail()]);
+  await Promise.all([loadConsents(), loadCredits(), loadBinding(), loadTrail()]);
   status(`Up to date (${new Date().toLocaleTimeString()}).`);
 }
 
