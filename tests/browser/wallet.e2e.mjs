@@ -92,6 +92,19 @@ async function startProxy() {
       res.writeHead(502); res.end(String(err));
     }
   });
+  // WebSocket upgrades (the page's head subscription) are piped to the node untouched.
+  proxy.on('upgrade', (req, sock, head) => {
+    const up = net.connect(nodePort, '127.0.0.1', () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) up.write(head);
+      sock.pipe(up);
+      up.pipe(sock);
+    });
+    up.on('error', () => sock.destroy());
+    sock.on('error', () => up.destroy());
+  });
   await new Promise((r) => proxy.listen(port, '127.0.0.1', r));
   return `http://127.0.0.1:${port}`;
 }
@@ -181,16 +194,20 @@ async function main() {
   await page.click(`button[aria-label="Approve consent ${id}"]`);
   await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="active"]`);
 
-  // 2. bank-a scores; the trail shows the entries, each verified.
+  // 2. bank-a scores from the CLI; without a reload or a click, the new head arriving over the
+  // page's WebSocket subscription brings the entries onto her trail, each verified.
+  await page.waitForSelector('body[data-live="connected"][data-refreshing="false"]');
+  if (await page.$('#trail-body tr')) fail('the trail has entries before the first sealed call');
+  await page.evaluate(() => { window.civitasSameDocument = true; });
   const first = score();
   if (!first.ok || first.out.includes('sealed call failed')) fail(`the first sealed call failed:\n${first.out}`);
-  await page.click('#refresh');
   await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
   const rows = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => ({
     verified: t.dataset.verified, outcome: t.querySelector('.outcome').textContent, badge: t.lastChild.textContent })));
   if (!rows.every((r) => r.verified === 'true' && r.badge === 'verified' && r.outcome === 'granted')) {
     fail(`trail after the score: ${JSON.stringify(rows)}`);
   }
+  if (!(await page.evaluate(() => window.civitasSameDocument === true))) fail('the page was reloaded');
   await page.screenshot({ path: path.join(shots, '2-verified-trail.png'), fullPage: true });
 
   // Verification cost at 1,000 entries, in the page's engine (a measurement, not an assertion):

@@ -320,10 +320,68 @@ async function loadCredits() {
   $('balance').textContent = b.balance;
 }
 
-async function refresh() {
+async function refreshOnce() {
   status('Loading your data…');
   await Promise.all([loadConsents(), loadCredits(), loadBinding(), loadTrail()]);
   status(`Up to date (${new Date().toLocaleTimeString()}).`);
+}
+
+// One refresh at a time: a request for another while one runs is served by one more pass.
+let refreshing = null;
+let refreshAgain = false;
+function refresh() {
+  if (refreshing) { refreshAgain = true; return refreshing; }
+  document.body.dataset.refreshing = 'true';
+  refreshing = (async () => {
+    try {
+      do { refreshAgain = false; await refreshOnce(); } while (refreshAgain);
+    } finally {
+      refreshing = null;
+      document.body.dataset.refreshing = 'false';
+    }
+  })();
+  return refreshing;
+}
+
+// --- live updates: new heads over WebSocket (chain_subscribeNewHeads on the same address) -----
+
+const HEAD_DEBOUNCE_MS = 400;
+let socket = null;
+let headTimer = null;
+let reconnectMs = 500;
+
+function onHead(head) {
+  document.body.dataset.headsSeen = String(Number(document.body.dataset.headsSeen || 0) + 1);
+  document.body.dataset.lastHead = String(head.height);
+  if (!wallet) return;
+  clearTimeout(headTimer);
+  headTimer = setTimeout(() => refresh().catch((e) => showError(e.message)), HEAD_DEBOUNCE_MS);
+}
+
+function subscribeHeads() {
+  const url = new URL('/', location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(url.href);
+  socket = ws;
+  ws.addEventListener('open', () => {
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'chain_subscribeNewHeads', params: [] }));
+  });
+  ws.addEventListener('message', (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    if (msg.id === 1 && msg.result !== undefined) {
+      reconnectMs = 500;
+      document.body.dataset.live = 'connected';
+    } else if (msg.params && msg.params.result && typeof msg.params.result.height === 'number') {
+      onHead(msg.params.result);
+    }
+  });
+  ws.addEventListener('close', () => {
+    if (socket !== ws) return;
+    document.body.dataset.live = 'disconnected';
+    setTimeout(subscribeHeads, reconnectMs);
+    reconnectMs = Math.min(reconnectMs * 2, 30_000);
+  });
 }
 
 // --- start ----------------------------------------------------------------------------------
@@ -337,6 +395,7 @@ try {
   status(localStorage.getItem('civitas.keyfile')
     ? 'Enter your passphrase to open your stored key.'
     : 'Import your key file to begin.');
+  subscribeHeads();
   document.body.dataset.ready = 'true';
 } catch (e) {
   showError(e.message);
