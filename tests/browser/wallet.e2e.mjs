@@ -238,6 +238,39 @@ async function main() {
   await page.click('#open-key');
   await page.waitForFunction(() => window.civitasTimings.firstVerifiedTrailMs !== undefined);
   const timings = await page.evaluate(() => window.civitasTimings);
+  // The headers verified before the reload came from the page's IndexedDB cache, proven again
+  // against the pinned root, and the trail's header was one of them (no block since).
+  await page.waitForSelector('body[data-refreshing="false"]');
+  const cache = await page.evaluate(() => ({ ...document.body.dataset }));
+  if (!(Number(cache.cachedUsed) >= 1 && Number(cache.cacheHits) >= 1 && cache.cacheDropped === '0')) {
+    fail(`header cache after the reload: ${JSON.stringify(cache)}`);
+  }
+
+  // A cached header whose certificate was altered in storage is dropped and shown as a failure;
+  // the trail is then verified from freshly fetched headers.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('civitas-wallet', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const store = open.result.transaction('headers', 'readwrite').objectStore('headers');
+      const all = store.getAll();
+      all.onsuccess = () => {
+        const r = all.result[all.result.length - 1];
+        const i = r.certificate.length - 10; // inside the last signature
+        r.certificate = r.certificate.slice(0, i) + (parseInt(r.certificate[i], 16) ^ 1).toString(16) + r.certificate.slice(i + 1);
+        store.put(r).onsuccess = () => resolve();
+      };
+    };
+  }));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  const cacheNote = await (await page.waitForSelector('#cache-note:not([hidden])')).textContent();
+  const dropped = await page.evaluate(() => document.body.dataset.cacheDropped);
+  if (!cacheNote.includes('FAILED verification') || dropped !== '1') fail(`altered cache: ${dropped} dropped, note: ${cacheNote}`);
+  await page.screenshot({ path: path.join(shots, '2b-altered-cache.png'), fullPage: true });
+  await page.fill('#passphrase', PASS);
+  await page.click('#open-key');
+  await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
 
   // 3. A flipped proof byte in transit: that entry is marked failed, loudly.
   tamper = true;

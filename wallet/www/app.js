@@ -71,11 +71,111 @@ async function pinTrustRoot() {
   $('chain-id').textContent = chainId;
   $('root-hash').textContent = light.rootHash();
   $('root-size').textContent = String(root.validators.length);
+  await loadCachedHeaders();
+}
+
+// --- verified headers, cached in IndexedDB by (chain id, height) ---------------------------
+// Each record keeps what proved the header (block, certificate, validators) and the trust root
+// it was proven from. On load the records of the pinned root are proven again, oldest first, by
+// the core (signatures only: nothing is fetched); a record that no longer proves is dropped and
+// shown as a failure; a record from another root, or whose set can no longer be placed (its
+// announcing header was pruned), is dropped quietly and fetched again when needed.
+
+const CACHE_DB = 'civitas-wallet';
+const CACHE_STORE = 'headers';
+const CACHE_MAX = 64; // records kept per chain, the newest
+const counters = { cachedUsed: 0, cacheHits: 0, cacheDropped: 0, headersFetched: 0 };
+const cachedHeights = new Set();
+let cacheFailures = [];
+
+function countersToDom() {
+  for (const [k, v] of Object.entries(counters)) document.body.dataset[k] = String(v);
+  const note = $('cache-note');
+  note.hidden = cacheFailures.length === 0;
+  note.textContent = cacheFailures.length
+    ? `${cacheFailures.length} cached header(s) FAILED verification and were dropped: ${cacheFailures.join('; ')}`
+    : '';
+}
+
+function idbRequest(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+let dbPromise = null;
+function cacheDb() {
+  if (!dbPromise) {
+    const open = indexedDB.open(CACHE_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(CACHE_STORE, { keyPath: ['chain_id', 'height'] });
+    dbPromise = idbRequest(open);
+  }
+  return dbPromise;
+}
+async function cacheStore(mode) {
+  return (await cacheDb()).transaction(CACHE_STORE, mode).objectStore(CACHE_STORE);
+}
+const chainRange = () => IDBKeyRange.bound([chainId, 0], [chainId, Number.MAX_SAFE_INTEGER]);
+
+async function cacheDrop(height) {
+  cachedHeights.delete(height);
+  await idbRequest((await cacheStore('readwrite')).delete([chainId, height]));
+}
+
+async function cachePut(steps, header) {
+  try {
+    const store = await cacheStore('readwrite');
+    for (const s of steps) {
+      const height = s.height;
+      if (height > header.height) continue;
+      store.put({ chain_id: chainId, height, root_hash: light.rootHash(), raw: s.raw, certificate: s.certificate, validators: s.validators });
+    }
+    const keys = await idbRequest(store.getAllKeys(chainRange()));
+    for (const k of keys.slice(0, Math.max(0, keys.length - CACHE_MAX))) store.delete(k);
+  } catch (e) {
+    console.warn(`header cache not written: ${e.message}`);
+  }
+}
+
+// Proves the cached headers of the pinned root again (oldest first) into the light client.
+async function loadCachedHeaders() {
+  let records;
+  try {
+    records = await idbRequest((await cacheStore('readonly')).getAll(chainRange()));
+  } catch (e) {
+    console.warn(`header cache not read: ${e.message}`);
+    return;
+  }
+  for (const r of records) {
+    const step = { raw: r.raw, certificate: r.certificate, validators: r.validators };
+    let fails = null;
+    if (r.root_hash !== light.rootHash() || !light.trustsSet(JSON.stringify(r.validators))) {
+      await cacheDrop(r.height);
+      continue;
+    }
+    try {
+      light.verify(JSON.stringify([step]));
+    } catch (e) { fails = e.message; }
+    if (fails) {
+      counters.cacheDropped += 1;
+      cacheFailures.push(`block ${r.height}: ${fails}`);
+      await cacheDrop(r.height);
+    } else {
+      counters.cachedUsed += 1;
+      cachedHeights.add(r.height);
+    }
+  }
+  countersToDom();
 }
 
 // Verifies the header at `height`: walks back through validator-set changes to a set the
-// light client trusts, then lets the core check forward.
+// light client trusts, then lets the core check forward. A header already verified (freshly or
+// from the cache) is not fetched again.
 async function verifyHeight(height) {
+  if (light.hasHeader(height)) {
+    if (cachedHeights.has(height)) { counters.cacheHits += 1; countersToDom(); }
+    return;
+  }
   const steps = [];
   let h = height;
   for (let i = 0; i < 10000; i++) {
@@ -83,14 +183,32 @@ async function verifyHeight(height) {
       rpc('chain_getBlock', [h]),
       rpc('chain_getValidators', [h]),
     ]);
-    steps.unshift({ raw: block.raw, certificate: block.certificate, validators: vals.validators });
+    counters.headersFetched += 1;
+    steps.unshift({ height: h, raw: block.raw, certificate: block.certificate, validators: vals.validators });
     if (light.trustsSet(JSON.stringify(vals.validators))) break;
     if (vals.since < 2 || vals.since > h) {
       throw new Error(`verification failed: the validators of height ${h} follow from no set the trust root vouches for`);
     }
     h = vals.since - 1;
   }
-  return JSON.parse(light.verify(JSON.stringify(steps)));
+  countersToDom();
+  let header;
+  try {
+    header = JSON.parse(light.verify(JSON.stringify(steps.map(({ raw, certificate, validators }) => ({ raw, certificate, validators })))));
+  } catch (e) {
+    // A freshly verified header contradicting a cached one: the cached record is dropped and
+    // the failure shown (the error itself fails what was being verified).
+    const m = /height (\d+) contradicts/.exec(e.message);
+    if (m && cachedHeights.has(Number(m[1]))) {
+      counters.cacheDropped += 1;
+      cacheFailures.push(`block ${m[1]}: ${e.message}`);
+      await cacheDrop(Number(m[1]));
+      countersToDom();
+    }
+    throw e;
+  }
+  await cachePut(steps, header);
+  return header;
 }
 
 // --- key ------------------------------------------------------------------------------------
