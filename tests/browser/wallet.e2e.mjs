@@ -293,6 +293,27 @@ async function main() {
   await page.waitForFunction(() => [...document.querySelectorAll('#trail-body tr[data-verified="true"] .outcome')]
     .some((td) => td.textContent.startsWith('refused: consent_revoked')));
   await page.screenshot({ path: path.join(shots, '4-refusal.png'), fullPage: true });
+
+  // 5. Filters, their choices taken from the entries: bank-a is the one institution, the three
+  // datasets it read are the dataset choices; a dataset shows only its entries.
+  await page.waitForSelector('body[data-refreshing="false"]');
+  const all = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => t.cells[4].textContent));
+  const instOpts = await page.$$eval('#filter-institution option', (os) => os.map((o) => o.textContent));
+  if (instOpts.length !== 2 || !instOpts[1].startsWith('bank-a')) fail(`institution choices: ${JSON.stringify(instOpts)}`);
+  const dsOpts = await page.$$eval('#filter-dataset option', (os) => os.map((o) => o.value).filter(Boolean));
+  const expected = [...new Set(all)].sort();
+  if (JSON.stringify(dsOpts) !== JSON.stringify(expected)) fail(`dataset choices ${JSON.stringify(dsOpts)}, entries ${JSON.stringify(expected)}`);
+  await page.selectOption('#filter-dataset', 'tax.annual_income');
+  const visible = await page.$$eval('#trail-body tr:not([hidden])', (trs) => trs.map((t) => t.cells[4].textContent));
+  const nTax = all.filter((d) => d === 'tax.annual_income').length;
+  if (visible.length !== nTax || nTax === 0 || nTax === all.length || !visible.every((d) => d === 'tax.annual_income')) {
+    fail(`dataset filter shows ${JSON.stringify(visible)} of ${JSON.stringify(all)}`);
+  }
+  await page.selectOption('#filter-dataset', '');
+  await page.selectOption('#filter-institution', { index: 1 });
+  const byBank = await page.$$eval('#trail-body tr:not([hidden])', (trs) => trs.length);
+  if (byBank !== all.length) fail(`bank-a's filter shows ${byBank} of ${all.length} entries`);
+  await page.screenshot({ path: path.join(shots, '5-filtered.png'), fullPage: true });
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
 
   const wasmBytes = statSync(path.join(walletDir, 'civitas_wallet_bg.wasm')).size;

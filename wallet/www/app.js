@@ -171,7 +171,15 @@ async function loadCachedHeaders() {
 // Verifies the header at `height`: walks back through validator-set changes to a set the
 // light client trusts, then lets the core check forward. A header already verified (freshly or
 // from the cache) is not fetched again.
-async function verifyHeight(height) {
+const verifying = new Map(); // height -> the verification in flight
+function verifyHeight(height) {
+  if (!verifying.has(height)) {
+    verifying.set(height, verifyHeightOnce(height).finally(() => verifying.delete(height)));
+  }
+  return verifying.get(height);
+}
+
+async function verifyHeightOnce(height) {
   if (light.hasHeader(height)) {
     if (cachedHeights.has(height)) { counters.cacheHits += 1; countersToDom(); }
     return;
@@ -345,7 +353,10 @@ async function answer(id, action, button) {
 
 function trailRow(served, checked) {
   const e = checked.entry;
-  const tr = el('tr', { 'data-seq': String(checked.seq), 'data-verified': String(checked.verified) });
+  const tr = el('tr', {
+    'data-seq': String(checked.seq), 'data-verified': String(checked.verified),
+    'data-institution': (e ? e.accessor : served.accessor) || '', 'data-dataset': (e ? e.dataset : served.dataset) || '',
+  });
   if (!checked.verified) tr.className = 'failed';
   const cells = e
     ? [String(e.seq ?? checked.seq), `${new Date(e.time_ms).toLocaleString()} (block ${e.height})`,
@@ -388,6 +399,7 @@ async function loadTrail() {
   }
   const bySeq = new Map(page.entries.map((s) => [s.seq, s]));
   $('trail-body').replaceChildren(...checked.map((c) => trailRow(bySeq.get(c.seq), c)));
+  buildFilters();
   const bad = checked.filter((c) => !c.verified).length;
   $('trail-summary').textContent = bad
     ? `${bad} of ${checked.length} entries FAILED verification: do not trust them.`
@@ -432,6 +444,41 @@ async function loadBinding() {
       'an identity department must bind your key first.');
   }
 }
+
+// --- trail filters: by institution and by dataset, the choices taken from the entries --------
+
+function fillSelect(select, values, label, allText) {
+  const keep = select.value;
+  const opts = [el('option', { value: '', text: allText })];
+  for (const v of [...values].sort((a, b) => label(a).localeCompare(label(b)))) {
+    opts.push(el('option', { value: v, text: label(v) }));
+  }
+  select.replaceChildren(...opts);
+  select.value = values.has(keep) ? keep : '';
+}
+
+function buildFilters() {
+  const rows = [...$('trail-body').rows];
+  fillSelect($('filter-institution'), new Set(rows.map((r) => r.dataset.institution).filter(Boolean)),
+    (v) => who(v), 'All institutions');
+  fillSelect($('filter-dataset'), new Set(rows.map((r) => r.dataset.dataset).filter(Boolean)),
+    (v) => v, 'All datasets');
+  applyFilters();
+}
+
+function applyFilters() {
+  const inst = $('filter-institution').value;
+  const ds = $('filter-dataset').value;
+  const rows = [...$('trail-body').rows];
+  let shown = 0;
+  for (const r of rows) {
+    r.hidden = (inst && r.dataset.institution !== inst) || (ds && r.dataset.dataset !== ds);
+    if (!r.hidden) shown += 1;
+  }
+  $('trail-shown').textContent = inst || ds ? `Showing ${shown} of ${rows.length} entries.` : '';
+}
+$('filter-institution').addEventListener('change', applyFilters);
+$('filter-dataset').addEventListener('change', applyFilters);
 
 async function loadCredits() {
   const b = await rpc('credits_getBalance', [wallet.account]);
