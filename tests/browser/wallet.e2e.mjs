@@ -162,6 +162,11 @@ async function main() {
   const rootHash = await page.textContent('#root-hash');
   if (!/^0x[0-9a-f]{64}$/.test(rootHash)) fail(`no trust root hash shown: ${rootHash}`);
 
+  // Every form control has a label (its <label for>, or an aria-label).
+  const unlabelled = await page.$$eval('input, select, textarea', (cs) => cs
+    .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).map((c) => c.id || c.outerHTML));
+  if (unlabelled.length) fail(`controls without a label: ${unlabelled.join(', ')}`);
+
   // 0. bob's key, which no identity department has bound: the page says so, with his subject id.
   const bobKey = path.join(work, 'bob.json');
   must('key', 'dev', 'bob', '--out', bobKey);
@@ -191,7 +196,15 @@ async function main() {
   const text = await pending.textContent();
   if (!text.includes('bank-a') || !text.includes('mortgage pre-approval')) fail(`pending request reads: ${text}`);
   await page.screenshot({ path: path.join(shots, '1-pending.png'), fullPage: true });
-  await page.click(`button[aria-label="Approve consent ${id}"]`);
+  // By keyboard: Approve takes focus, Tab reaches Reject beside it, Shift+Tab returns, Enter
+  // approves.
+  await page.focus(`button[aria-label="Approve consent ${id}"]`);
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+  await page.keyboard.press('Tab');
+  if ((await focused()) !== `Reject consent ${id}`) fail(`Tab from Approve reaches ${await focused()}`);
+  await page.keyboard.press('Shift+Tab');
+  if ((await focused()) !== `Approve consent ${id}`) fail(`Shift+Tab from Reject reaches ${await focused()}`);
+  await page.keyboard.press('Enter');
   await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="active"]`);
 
   // 2. bank-a scores from the CLI; without a reload or a click, the new head arriving over the
@@ -280,11 +293,19 @@ async function main() {
   if (!badText.startsWith('verification failed')) fail(`failure badge reads: ${badText}`);
   const nBad = await page.$$eval('#trail-body tr[data-verified="false"]', (t) => t.length);
   if (nBad !== 1) fail(`${nBad} entries failed; the proxy changed one`);
+  // At the phone-sized viewport the failed row stays about as tall as a verified one (it once
+  // grew to the height of a screen): at most twice the tallest verified row.
+  const heights = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => ({
+    verified: t.dataset.verified, h: t.getBoundingClientRect().height })));
+  const okMax = Math.max(...heights.filter((r) => r.verified === 'true').map((r) => r.h));
+  const badH = heights.find((r) => r.verified === 'false').h;
+  if (!(badH <= 2 * okMax)) fail(`the failed row is ${badH}px tall, verified rows at most ${okMax}px`);
   await page.screenshot({ path: path.join(shots, '3-tampered-proof.png'), fullPage: true });
   tamper = false;
 
   // 4. She revokes; bank-a's next call is refused, and the refusal is on her trail, verified.
-  await page.click(`button[aria-label="Revoke consent ${id}"]`);
+  await page.focus(`button[aria-label="Revoke consent ${id}"]`); // by keyboard: Space revokes
+  await page.keyboard.press('Space');
   await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="revoked"]`);
   const second = score();
   // The chain refuses the read: the contract sees no data and reverts (the CLI reports it).

@@ -372,7 +372,10 @@ function trailRow(served, checked) {
   });
   const badge = checked.verified
     ? el('span', { class: 'badge ok', text: 'verified' })
-    : el('span', { class: 'badge fail', role: 'alert', text: `verification failed: ${checked.error}` });
+    // Clamped to three lines so a long reason does not make the row tall on a phone; the whole
+    // reason is its text (read by screen readers), its title, and shown when it has focus.
+    : el('span', { class: 'badge fail', role: 'alert', tabindex: '0', title: checked.error,
+      text: `verification failed: ${checked.error}` });
   tr.append(el('td', {}, badge));
   return tr;
 }
