@@ -340,7 +340,8 @@ async function main() {
   const wasmBytes = statSync(path.join(walletDir, 'civitas_wallet_bg.wasm')).size;
   console.log(`wallet e2e passed: wasm ${wasmBytes} bytes, wasm init ${timings.wasmInitMs.toFixed(0)} ms, ` +
     `first verified trail ${timings.firstVerifiedTrailMs.toFixed(0)} ms after unlock (${rows.length} entries, Argon2id key opening included), ` +
-    `${bench.n} entries (the real proofs repeated) verified in ${bench.ms.toFixed(0)} ms with their header; screenshots in ${shots}`);
+    `${bench.n} entries (the real proofs repeated) verified in ${bench.ms.toFixed(0)} ms with their header, ` +
+    `${cache.cachedUsed} cached headers reused after a reload (${cache.headersFetched} fetched); screenshots in ${shots}`);
 }
 
 try {

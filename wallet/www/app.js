@@ -154,7 +154,8 @@ async function loadCachedHeaders() {
       continue;
     }
     try {
-      light.verify(JSON.stringify([step]));
+      const header = JSON.parse(light.verify(JSON.stringify([step])));
+      if (header.height !== r.height) fails = `the record of height ${r.height} holds block ${header.height}`;
     } catch (e) { fails = e.message; }
     if (fails) {
       counters.cacheDropped += 1;
