@@ -92,6 +92,19 @@ async function startProxy() {
       res.writeHead(502); res.end(String(err));
     }
   });
+  // WebSocket upgrades (the page's head subscription) are piped to the node untouched.
+  proxy.on('upgrade', (req, sock, head) => {
+    const up = net.connect(nodePort, '127.0.0.1', () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) up.write(head);
+      sock.pipe(up);
+      up.pipe(sock);
+    });
+    up.on('error', () => sock.destroy());
+    sock.on('error', () => up.destroy());
+  });
   await new Promise((r) => proxy.listen(port, '127.0.0.1', r));
   return `http://127.0.0.1:${port}`;
 }
@@ -149,6 +162,27 @@ async function main() {
   const rootHash = await page.textContent('#root-hash');
   if (!/^0x[0-9a-f]{64}$/.test(rootHash)) fail(`no trust root hash shown: ${rootHash}`);
 
+  // Every form control has a label (its <label for>, or an aria-label).
+  const unlabelled = await page.$$eval('input, select, textarea', (cs) => cs
+    .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).map((c) => c.id || c.outerHTML));
+  if (unlabelled.length) fail(`controls without a label: ${unlabelled.join(', ')}`);
+
+  // 0. bob's key, which no identity department has bound: the page says so, with his subject id.
+  const bobKey = path.join(work, 'bob.json');
+  must('key', 'dev', 'bob', '--out', bobKey);
+  const bobSubject = must('identity', 'subject', 'bob');
+  await page.setInputFiles('#keyfile', bobKey);
+  await page.fill('#passphrase', PASS);
+  await page.fill('#national-id', 'bob-national-id');
+  await page.click('#open-key');
+  const unbound = await (await page.waitForSelector('#binding[data-bound="unbound"]')).textContent();
+  if (!unbound.includes('an identity department must bind your key first') || !unbound.includes(bobSubject.replace(/^0x/, ''))) {
+    fail(`bob's binding reads: ${unbound}`);
+  }
+  await page.screenshot({ path: path.join(shots, '0-unbound.png'), fullPage: true });
+  await page.click('#lock');
+  await page.waitForSelector('body[data-ready="true"]');
+
   // 1. Import the key file the CLI wrote; see bank-a's pending request; approve it.
   await page.setInputFiles('#keyfile', keyFile);
   await page.fill('#passphrase', PASS);
@@ -156,23 +190,37 @@ async function main() {
   await page.click('#open-key');
   const subjectShown = await (await page.waitForSelector('#subject')).textContent();
   if (subjectShown.replace(/^0x/, '') !== alice.replace(/^0x/, '')) fail(`subject id ${subjectShown}, the CLI says ${alice}`);
+  const bound = await (await page.waitForSelector('#binding[data-bound="mine"]')).textContent();
+  if (!bound.includes(subjectShown)) fail(`alice's binding reads: ${bound}`);
   const pending = await page.waitForSelector(`#pending-list li[data-consent-id="${id}"]`);
   const text = await pending.textContent();
   if (!text.includes('bank-a') || !text.includes('mortgage pre-approval')) fail(`pending request reads: ${text}`);
   await page.screenshot({ path: path.join(shots, '1-pending.png'), fullPage: true });
-  await page.click(`button[aria-label="Approve consent ${id}"]`);
+  // By keyboard: Approve takes focus, Tab reaches Reject beside it, Shift+Tab returns, Enter
+  // approves.
+  await page.focus(`button[aria-label="Approve consent ${id}"]`);
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+  await page.keyboard.press('Tab');
+  if ((await focused()) !== `Reject consent ${id}`) fail(`Tab from Approve reaches ${await focused()}`);
+  await page.keyboard.press('Shift+Tab');
+  if ((await focused()) !== `Approve consent ${id}`) fail(`Shift+Tab from Reject reaches ${await focused()}`);
+  await page.keyboard.press('Enter');
   await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="active"]`);
 
-  // 2. bank-a scores; the trail shows the entries, each verified.
+  // 2. bank-a scores from the CLI; without a reload or a click, the new head arriving over the
+  // page's WebSocket subscription brings the entries onto her trail, each verified.
+  await page.waitForSelector('body[data-live="connected"][data-refreshing="false"]');
+  if (await page.$('#trail-body tr')) fail('the trail has entries before the first sealed call');
+  await page.evaluate(() => { window.civitasSameDocument = true; });
   const first = score();
   if (!first.ok || first.out.includes('sealed call failed')) fail(`the first sealed call failed:\n${first.out}`);
-  await page.click('#refresh');
   await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
   const rows = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => ({
     verified: t.dataset.verified, outcome: t.querySelector('.outcome').textContent, badge: t.lastChild.textContent })));
   if (!rows.every((r) => r.verified === 'true' && r.badge === 'verified' && r.outcome === 'granted')) {
     fail(`trail after the score: ${JSON.stringify(rows)}`);
   }
+  if (!(await page.evaluate(() => window.civitasSameDocument === true))) fail('the page was reloaded');
   await page.screenshot({ path: path.join(shots, '2-verified-trail.png'), fullPage: true });
 
   // Verification cost at 1,000 entries, in the page's engine (a measurement, not an assertion):
@@ -203,6 +251,39 @@ async function main() {
   await page.click('#open-key');
   await page.waitForFunction(() => window.civitasTimings.firstVerifiedTrailMs !== undefined);
   const timings = await page.evaluate(() => window.civitasTimings);
+  // The headers verified before the reload came from the page's IndexedDB cache, proven again
+  // against the pinned root, and the trail's header was one of them (no block since).
+  await page.waitForSelector('body[data-refreshing="false"]');
+  const cache = await page.evaluate(() => ({ ...document.body.dataset }));
+  if (!(Number(cache.cachedUsed) >= 1 && Number(cache.cacheHits) >= 1 && cache.cacheDropped === '0')) {
+    fail(`header cache after the reload: ${JSON.stringify(cache)}`);
+  }
+
+  // A cached header whose certificate was altered in storage is dropped and shown as a failure;
+  // the trail is then verified from freshly fetched headers.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('civitas-wallet', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const store = open.result.transaction('headers', 'readwrite').objectStore('headers');
+      const all = store.getAll();
+      all.onsuccess = () => {
+        const r = all.result[all.result.length - 1];
+        const i = r.certificate.length - 10; // inside the last signature
+        r.certificate = r.certificate.slice(0, i) + (parseInt(r.certificate[i], 16) ^ 1).toString(16) + r.certificate.slice(i + 1);
+        store.put(r).onsuccess = () => resolve();
+      };
+    };
+  }));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  const cacheNote = await (await page.waitForSelector('#cache-note:not([hidden])')).textContent();
+  const dropped = await page.evaluate(() => document.body.dataset.cacheDropped);
+  if (!cacheNote.includes('FAILED verification') || dropped !== '1') fail(`altered cache: ${dropped} dropped, note: ${cacheNote}`);
+  await page.screenshot({ path: path.join(shots, '2b-altered-cache.png'), fullPage: true });
+  await page.fill('#passphrase', PASS);
+  await page.click('#open-key');
+  await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
 
   // 3. A flipped proof byte in transit: that entry is marked failed, loudly.
   tamper = true;
@@ -212,11 +293,19 @@ async function main() {
   if (!badText.startsWith('verification failed')) fail(`failure badge reads: ${badText}`);
   const nBad = await page.$$eval('#trail-body tr[data-verified="false"]', (t) => t.length);
   if (nBad !== 1) fail(`${nBad} entries failed; the proxy changed one`);
+  // At the phone-sized viewport the failed row stays about as tall as a verified one (it once
+  // grew to the height of a screen): at most twice the tallest verified row.
+  const heights = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => ({
+    verified: t.dataset.verified, h: t.getBoundingClientRect().height })));
+  const okMax = Math.max(...heights.filter((r) => r.verified === 'true').map((r) => r.h));
+  const badH = heights.find((r) => r.verified === 'false').h;
+  if (!(badH <= 2 * okMax)) fail(`the failed row is ${badH}px tall, verified rows at most ${okMax}px`);
   await page.screenshot({ path: path.join(shots, '3-tampered-proof.png'), fullPage: true });
   tamper = false;
 
   // 4. She revokes; bank-a's next call is refused, and the refusal is on her trail, verified.
-  await page.click(`button[aria-label="Revoke consent ${id}"]`);
+  await page.focus(`button[aria-label="Revoke consent ${id}"]`); // by keyboard: Space revokes
+  await page.keyboard.press('Space');
   await page.waitForSelector(`#consent-list li[data-consent-id="${id}"][data-status="revoked"]`);
   const second = score();
   // The chain refuses the read: the contract sees no data and reverts (the CLI reports it).
@@ -225,12 +314,34 @@ async function main() {
   await page.waitForFunction(() => [...document.querySelectorAll('#trail-body tr[data-verified="true"] .outcome')]
     .some((td) => td.textContent.startsWith('refused: consent_revoked')));
   await page.screenshot({ path: path.join(shots, '4-refusal.png'), fullPage: true });
+
+  // 5. Filters, their choices taken from the entries: bank-a is the one institution, the three
+  // datasets it read are the dataset choices; a dataset shows only its entries.
+  await page.waitForSelector('body[data-refreshing="false"]');
+  const all = await page.$$eval('#trail-body tr', (trs) => trs.map((t) => t.cells[4].textContent));
+  const instOpts = await page.$$eval('#filter-institution option', (os) => os.map((o) => o.textContent));
+  if (instOpts.length !== 2 || !instOpts[1].startsWith('bank-a')) fail(`institution choices: ${JSON.stringify(instOpts)}`);
+  const dsOpts = await page.$$eval('#filter-dataset option', (os) => os.map((o) => o.value).filter(Boolean));
+  const expected = [...new Set(all)].sort();
+  if (JSON.stringify(dsOpts) !== JSON.stringify(expected)) fail(`dataset choices ${JSON.stringify(dsOpts)}, entries ${JSON.stringify(expected)}`);
+  await page.selectOption('#filter-dataset', 'tax.annual_income');
+  const visible = await page.$$eval('#trail-body tr:not([hidden])', (trs) => trs.map((t) => t.cells[4].textContent));
+  const nTax = all.filter((d) => d === 'tax.annual_income').length;
+  if (visible.length !== nTax || nTax === 0 || nTax === all.length || !visible.every((d) => d === 'tax.annual_income')) {
+    fail(`dataset filter shows ${JSON.stringify(visible)} of ${JSON.stringify(all)}`);
+  }
+  await page.selectOption('#filter-dataset', '');
+  await page.selectOption('#filter-institution', { index: 1 });
+  const byBank = await page.$$eval('#trail-body tr:not([hidden])', (trs) => trs.length);
+  if (byBank !== all.length) fail(`bank-a's filter shows ${byBank} of ${all.length} entries`);
+  await page.screenshot({ path: path.join(shots, '5-filtered.png'), fullPage: true });
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
 
   const wasmBytes = statSync(path.join(walletDir, 'civitas_wallet_bg.wasm')).size;
   console.log(`wallet e2e passed: wasm ${wasmBytes} bytes, wasm init ${timings.wasmInitMs.toFixed(0)} ms, ` +
     `first verified trail ${timings.firstVerifiedTrailMs.toFixed(0)} ms after unlock (${rows.length} entries, Argon2id key opening included), ` +
-    `${bench.n} entries (the real proofs repeated) verified in ${bench.ms.toFixed(0)} ms with their header; screenshots in ${shots}`);
+    `${bench.n} entries (the real proofs repeated) verified in ${bench.ms.toFixed(0)} ms with their header, ` +
+    `${cache.cachedUsed} cached headers reused after a reload (${cache.headersFetched} fetched); screenshots in ${shots}`);
 }
 
 try {

@@ -3,12 +3,12 @@
 use civitas_primitives::block::Header;
 use civitas_primitives::crypto::Keypair;
 use civitas_primitives::vault::subject_id as derive_subject;
-use civitas_primitives::Hash;
+use civitas_primitives::{AccountId, Hash};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::keystore::{self, KeyFile};
-use crate::light::{parse_set, step_of, LightClient, ServedPage, StepJson};
+use crate::light::{parse_set, step_of, LightClient, ServedPage, ServedProof, StepJson};
 use crate::requests;
 use crate::{hex32, malformed, to_hex, WalletError};
 
@@ -134,6 +134,13 @@ pub fn subject_id(network_salt: &str, national_id: &str) -> String {
     to_hex(&derive_subject(network_salt, national_id).0)
 }
 
+/// The state key `state_getProof` proves the identity binding of `subject` under, hex.
+#[wasm_bindgen(js_name = identityKey)]
+pub fn identity_key(subject: &str) -> Result<String, JsError> {
+    let subject = Hash(hex32("subject id", subject).map_err(js)?);
+    Ok(to_hex(&crate::light::identity_key(&subject)))
+}
+
 /// A verified header as the page reads it.
 #[derive(Serialize)]
 struct HeaderView {
@@ -209,6 +216,32 @@ impl Light {
             .map_err(js)?;
         let header = self.inner.verify(&steps).map_err(js)?;
         serde_json::to_string(&HeaderView::of(&header)).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Whether the header at `height` is verified (freshly or from the page's cache).
+    #[wasm_bindgen(js_name = hasHeader)]
+    pub fn has_header(&self, height: f64) -> Result<bool, JsError> {
+        Ok(self.inner.header(whole("height", height)?).is_some())
+    }
+
+    /// Checks a `state_getProof` answer (JSON) for the identity binding of `subject` against
+    /// the verified header of its height; returns `{subject, bound_account, mine, height}`.
+    #[wasm_bindgen(js_name = checkBinding)]
+    pub fn check_binding(
+        &self,
+        proof: &str,
+        subject: &str,
+        account: &str,
+    ) -> Result<String, JsError> {
+        let served: ServedProof =
+            serde_json::from_str(proof).map_err(|e| js(malformed("state proof", e)))?;
+        let subject = Hash(hex32("subject id", subject).map_err(js)?);
+        let account = AccountId(hex32("account", account).map_err(js)?);
+        let binding = self
+            .inner
+            .check_binding(&subject, &account, &served)
+            .map_err(js)?;
+        serde_json::to_string(&binding).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Checks an `audit_listBySubject` page (JSON) against the verified header of its height;

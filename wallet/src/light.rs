@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use civitas_primitives::block::{validators_hash, Block, CommitCertificate, Header};
 use civitas_primitives::light::{verify_steps, LightStep};
-use civitas_primitives::proof::verify_audit_entry;
+use civitas_primitives::proof::{verify_audit_entry, verify_state_proof, StateProof};
 use civitas_primitives::vault::AuditEntry;
 use civitas_primitives::{AccountId, Hash};
 use parity_scale_codec::DecodeAll;
@@ -49,6 +49,40 @@ pub struct ServedPage {
     pub state_root: String,
     /// The entries.
     pub entries: Vec<ServedEntry>,
+}
+
+/// A value with its proof as `state_getProof` serves it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServedProof {
+    /// The raw state key, hex.
+    pub key: String,
+    /// The SCALE value, hex, or `None` when the key is absent.
+    pub value: Option<String>,
+    /// The height the proof is against.
+    pub height: u64,
+    /// Merkle proof, hex.
+    pub proof: String,
+}
+
+/// Whether her key is bound to her subject, as proven against a verified header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Binding {
+    /// The subject id asked about.
+    pub subject: String,
+    /// The wallet account an identity department bound to the subject, if any.
+    pub bound_account: Option<String>,
+    /// Whether that account is hers.
+    pub mine: bool,
+    /// The verified height the answer is proven at.
+    pub height: u64,
+}
+
+/// The state key of the wallet account bound to `subject` (`ledger::state::keys::identity`:
+/// `i/s/` and the subject id). Public: `state_getProof` serves it with a proof.
+pub fn identity_key(subject: &Hash) -> Vec<u8> {
+    let mut key = b"i/s/".to_vec();
+    key.extend_from_slice(&subject.0);
+    key
 }
 
 /// One entry as the page shows it: the proven entry's fields, or why it is not proven.
@@ -162,6 +196,49 @@ impl LightClient {
     /// The verified header at `height`, if any.
     pub fn header(&self, height: u64) -> Option<&Header> {
         self.verified.get(&height)
+    }
+
+    /// Checks a served proof of the identity binding of `subject` against the verified header
+    /// of its height, and whether the bound account is `account`. A proof of absence proves she
+    /// is not bound; a proof for another key, or one that fails, is refused.
+    pub fn check_binding(
+        &self,
+        subject: &Hash,
+        account: &AccountId,
+        served: &ServedProof,
+    ) -> Result<Binding, WalletError> {
+        let header = self.verified.get(&served.height).ok_or_else(|| {
+            WalletError::NotVerified(format!("block {} is not verified", served.height))
+        })?;
+        let key = identity_key(subject);
+        if from_hex("state key", &served.key)? != key {
+            return Err(WalletError::NotVerified(
+                "the node proved another key than her identity binding".into(),
+            ));
+        }
+        let value = served
+            .value
+            .as_deref()
+            .map(|v| from_hex("binding value", v))
+            .transpose()?;
+        let proof = StateProof {
+            key,
+            value: value.clone(),
+            version: served.height,
+            proof: from_hex("binding proof", &served.proof)?,
+        };
+        verify_state_proof(&header.state_root, &proof).map_err(|e| {
+            WalletError::NotVerified(format!("the identity binding fails its proof: {e}"))
+        })?;
+        let bound = value
+            .map(|v| AccountId::decode_all(&mut &v[..]).map_err(|e| malformed("binding", e)))
+            .transpose()?;
+        Ok(Binding {
+            subject: to_hex(&subject.0),
+            bound_account: bound.map(|a| to_hex(&a.0)),
+            mine: bound == Some(*account),
+            height: served.height,
+        })
     }
 
     /// Verifies `steps` (oldest first) and remembers the headers proven; returns the last.

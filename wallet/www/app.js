@@ -1,7 +1,7 @@
 // The citizen wallet page. Everything that decides what she can trust runs in the WebAssembly
 // core (civitas_wallet.js): key decryption, signing, header and proof verification. This file
 // only talks JSON-RPC to the node that served the page and draws the results.
-import init, { Wallet, Light, subjectId, devNames } from './civitas_wallet.js';
+import init, { Wallet, Light, subjectId, identityKey, devNames } from './civitas_wallet.js';
 
 const RPC = new URL('/', location.href).href;
 const $ = (id) => document.getElementById(id);
@@ -71,11 +71,120 @@ async function pinTrustRoot() {
   $('chain-id').textContent = chainId;
   $('root-hash').textContent = light.rootHash();
   $('root-size').textContent = String(root.validators.length);
+  await loadCachedHeaders();
+}
+
+// --- verified headers, cached in IndexedDB by (chain id, height) ---------------------------
+// Each record keeps what proved the header (block, certificate, validators) and the trust root
+// it was proven from. On load the records of the pinned root are proven again, oldest first, by
+// the core (signatures only: nothing is fetched); a record that no longer proves is dropped and
+// shown as a failure; a record from another root, or whose set can no longer be placed (its
+// announcing header was pruned), is dropped quietly and fetched again when needed.
+
+const CACHE_DB = 'civitas-wallet';
+const CACHE_STORE = 'headers';
+const CACHE_MAX = 64; // records kept per chain, the newest
+const counters = { cachedUsed: 0, cacheHits: 0, cacheDropped: 0, headersFetched: 0 };
+const cachedHeights = new Set();
+let cacheFailures = [];
+
+function countersToDom() {
+  for (const [k, v] of Object.entries(counters)) document.body.dataset[k] = String(v);
+  const note = $('cache-note');
+  note.hidden = cacheFailures.length === 0;
+  note.textContent = cacheFailures.length
+    ? `${cacheFailures.length} cached header(s) FAILED verification and were dropped: ${cacheFailures.join('; ')}`
+    : '';
+}
+
+function idbRequest(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+let dbPromise = null;
+function cacheDb() {
+  if (!dbPromise) {
+    const open = indexedDB.open(CACHE_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(CACHE_STORE, { keyPath: ['chain_id', 'height'] });
+    dbPromise = idbRequest(open);
+  }
+  return dbPromise;
+}
+async function cacheStore(mode) {
+  return (await cacheDb()).transaction(CACHE_STORE, mode).objectStore(CACHE_STORE);
+}
+const chainRange = () => IDBKeyRange.bound([chainId, 0], [chainId, Number.MAX_SAFE_INTEGER]);
+
+async function cacheDrop(height) {
+  cachedHeights.delete(height);
+  await idbRequest((await cacheStore('readwrite')).delete([chainId, height]));
+}
+
+async function cachePut(steps, header) {
+  try {
+    const store = await cacheStore('readwrite');
+    for (const s of steps) {
+      const height = s.height;
+      if (height > header.height) continue;
+      store.put({ chain_id: chainId, height, root_hash: light.rootHash(), raw: s.raw, certificate: s.certificate, validators: s.validators });
+    }
+    const keys = await idbRequest(store.getAllKeys(chainRange()));
+    for (const k of keys.slice(0, Math.max(0, keys.length - CACHE_MAX))) store.delete(k);
+  } catch (e) {
+    console.warn(`header cache not written: ${e.message}`);
+  }
+}
+
+// Proves the cached headers of the pinned root again (oldest first) into the light client.
+async function loadCachedHeaders() {
+  let records;
+  try {
+    records = await idbRequest((await cacheStore('readonly')).getAll(chainRange()));
+  } catch (e) {
+    console.warn(`header cache not read: ${e.message}`);
+    return;
+  }
+  for (const r of records) {
+    const step = { raw: r.raw, certificate: r.certificate, validators: r.validators };
+    let fails = null;
+    if (r.root_hash !== light.rootHash() || !light.trustsSet(JSON.stringify(r.validators))) {
+      await cacheDrop(r.height);
+      continue;
+    }
+    try {
+      const header = JSON.parse(light.verify(JSON.stringify([step])));
+      if (header.height !== r.height) fails = `the record of height ${r.height} holds block ${header.height}`;
+    } catch (e) { fails = e.message; }
+    if (fails) {
+      counters.cacheDropped += 1;
+      cacheFailures.push(`block ${r.height}: ${fails}`);
+      await cacheDrop(r.height);
+    } else {
+      counters.cachedUsed += 1;
+      cachedHeights.add(r.height);
+    }
+  }
+  countersToDom();
 }
 
 // Verifies the header at `height`: walks back through validator-set changes to a set the
-// light client trusts, then lets the core check forward.
-async function verifyHeight(height) {
+// light client trusts, then lets the core check forward. A header already verified (freshly or
+// from the cache) is not fetched again.
+const verifying = new Map(); // height -> the verification in flight
+function verifyHeight(height) {
+  if (!verifying.has(height)) {
+    verifying.set(height, verifyHeightOnce(height).finally(() => verifying.delete(height)));
+  }
+  return verifying.get(height);
+}
+
+async function verifyHeightOnce(height) {
+  if (light.hasHeader(height)) {
+    if (cachedHeights.has(height)) { counters.cacheHits += 1; countersToDom(); }
+    return;
+  }
   const steps = [];
   let h = height;
   for (let i = 0; i < 10000; i++) {
@@ -83,14 +192,32 @@ async function verifyHeight(height) {
       rpc('chain_getBlock', [h]),
       rpc('chain_getValidators', [h]),
     ]);
-    steps.unshift({ raw: block.raw, certificate: block.certificate, validators: vals.validators });
+    counters.headersFetched += 1;
+    steps.unshift({ height: h, raw: block.raw, certificate: block.certificate, validators: vals.validators });
     if (light.trustsSet(JSON.stringify(vals.validators))) break;
     if (vals.since < 2 || vals.since > h) {
       throw new Error(`verification failed: the validators of height ${h} follow from no set the trust root vouches for`);
     }
     h = vals.since - 1;
   }
-  return JSON.parse(light.verify(JSON.stringify(steps)));
+  countersToDom();
+  let header;
+  try {
+    header = JSON.parse(light.verify(JSON.stringify(steps.map(({ raw, certificate, validators }) => ({ raw, certificate, validators })))));
+  } catch (e) {
+    // A freshly verified header contradicting a cached one: the cached record is dropped and
+    // the failure shown (the error itself fails what was being verified).
+    const m = /height (\d+) contradicts/.exec(e.message);
+    if (m && cachedHeights.has(Number(m[1]))) {
+      counters.cacheDropped += 1;
+      cacheFailures.push(`block ${m[1]}: ${e.message}`);
+      await cacheDrop(Number(m[1]));
+      countersToDom();
+    }
+    throw e;
+  }
+  await cachePut(steps, header);
+  return header;
 }
 
 // --- key ------------------------------------------------------------------------------------
@@ -227,7 +354,10 @@ async function answer(id, action, button) {
 
 function trailRow(served, checked) {
   const e = checked.entry;
-  const tr = el('tr', { 'data-seq': String(checked.seq), 'data-verified': String(checked.verified) });
+  const tr = el('tr', {
+    'data-seq': String(checked.seq), 'data-verified': String(checked.verified),
+    'data-institution': (e ? e.accessor : served.accessor) || '', 'data-dataset': (e ? e.dataset : served.dataset) || '',
+  });
   if (!checked.verified) tr.className = 'failed';
   const cells = e
     ? [String(e.seq ?? checked.seq), `${new Date(e.time_ms).toLocaleString()} (block ${e.height})`,
@@ -243,14 +373,26 @@ function trailRow(served, checked) {
   });
   const badge = checked.verified
     ? el('span', { class: 'badge ok', text: 'verified' })
-    : el('span', { class: 'badge fail', role: 'alert', text: `verification failed: ${checked.error}` });
+    // Clamped to three lines so a long reason does not make the row tall on a phone; the whole
+    // reason is its text (read by screen readers), its title, and shown when it has focus.
+    : el('span', { class: 'badge fail', role: 'alert', tabindex: '0', title: checked.error,
+      text: `verification failed: ${checked.error}` });
   tr.append(el('td', {}, badge));
   return tr;
 }
 
 async function loadTrail() {
   if (!subject) return;
-  const page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
+  let page;
+  try {
+    page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
+  } catch (e) {
+    if (!(e instanceof RpcError) || !JSON.stringify(e.data ?? '').includes('not_subject')) throw e;
+    $('trail-body').replaceChildren();
+    $('trail-summary').textContent = 'Your trail is shown once an identity department has bound your key to your subject.';
+    $('trail-summary').className = 'refused';
+    return;
+  }
   let checked;
   try {
     if (page.height > 0) await verifyHeight(page.height);
@@ -261,6 +403,7 @@ async function loadTrail() {
   }
   const bySeq = new Map(page.entries.map((s) => [s.seq, s]));
   $('trail-body').replaceChildren(...checked.map((c) => trailRow(bySeq.get(c.seq), c)));
+  buildFilters();
   const bad = checked.filter((c) => !c.verified).length;
   $('trail-summary').textContent = bad
     ? `${bad} of ${checked.length} entries FAILED verification: do not trust them.`
@@ -271,15 +414,143 @@ async function loadTrail() {
   }
 }
 
+// --- identity: is her key bound to her subject? (proven against a verified header) ----------
+
+function showBinding(state, text) {
+  const p = $('binding');
+  p.dataset.bound = state;
+  p.className = state === 'mine' ? '' : 'refused';
+  p.textContent = text;
+  p.hidden = false;
+}
+
+async function loadBinding() {
+  if (!subject) {
+    showBinding('unknown', 'Enter your national id to see whether your key is bound to your subject.');
+    return;
+  }
+  const proof = await rpc('state_getProof', [identityKey(subject)]);
+  let b;
+  try {
+    await verifyHeight(proof.height);
+    b = JSON.parse(light.checkBinding(JSON.stringify(proof), subject, wallet.account));
+  } catch (e) {
+    showBinding('failed', `Binding not shown: ${e.message}`);
+    return;
+  }
+  if (b.mine) {
+    showBinding('mine', `Bound: an identity department bound this key to subject ${b.subject} (verified at block ${b.height}).`);
+  } else if (b.bound_account) {
+    showBinding('other', `Not your key: subject ${b.subject} is bound to another key (${who(b.bound_account)}). ` +
+      'An identity department must bind this key before it can read your trail.');
+  } else {
+    showBinding('unbound', `Not bound: no key is bound to subject ${b.subject} yet; ` +
+      'an identity department must bind your key first.');
+  }
+}
+
+// --- trail filters: by institution and by dataset, the choices taken from the entries --------
+
+function fillSelect(select, values, label, allText) {
+  const keep = select.value;
+  const opts = [el('option', { value: '', text: allText })];
+  for (const v of [...values].sort((a, b) => label(a).localeCompare(label(b)))) {
+    opts.push(el('option', { value: v, text: label(v) }));
+  }
+  select.replaceChildren(...opts);
+  select.value = values.has(keep) ? keep : '';
+}
+
+function buildFilters() {
+  const rows = [...$('trail-body').rows];
+  fillSelect($('filter-institution'), new Set(rows.map((r) => r.dataset.institution).filter(Boolean)),
+    (v) => who(v), 'All institutions');
+  fillSelect($('filter-dataset'), new Set(rows.map((r) => r.dataset.dataset).filter(Boolean)),
+    (v) => v, 'All datasets');
+  applyFilters();
+}
+
+function applyFilters() {
+  const inst = $('filter-institution').value;
+  const ds = $('filter-dataset').value;
+  const rows = [...$('trail-body').rows];
+  let shown = 0;
+  for (const r of rows) {
+    r.hidden = (inst && r.dataset.institution !== inst) || (ds && r.dataset.dataset !== ds);
+    if (!r.hidden) shown += 1;
+  }
+  $('trail-shown').textContent = inst || ds ? `Showing ${shown} of ${rows.length} entries.` : '';
+}
+$('filter-institution').addEventListener('change', applyFilters);
+$('filter-dataset').addEventListener('change', applyFilters);
+
 async function loadCredits() {
   const b = await rpc('credits_getBalance', [wallet.account]);
   $('balance').textContent = b.balance;
 }
 
-async function refresh() {
+async function refreshOnce() {
   status('Loading your data…');
-  await Promise.all([loadConsents(), loadCredits(), loadTrail()]);
+  await Promise.all([loadConsents(), loadCredits(), loadBinding(), loadTrail()]);
   status(`Up to date (${new Date().toLocaleTimeString()}).`);
+}
+
+// One refresh at a time: a request for another while one runs is served by one more pass.
+let refreshing = null;
+let refreshAgain = false;
+function refresh() {
+  if (refreshing) { refreshAgain = true; return refreshing; }
+  document.body.dataset.refreshing = 'true';
+  refreshing = (async () => {
+    try {
+      do { refreshAgain = false; await refreshOnce(); } while (refreshAgain);
+    } finally {
+      refreshing = null;
+      document.body.dataset.refreshing = 'false';
+    }
+  })();
+  return refreshing;
+}
+
+// --- live updates: new heads over WebSocket (chain_subscribeNewHeads on the same address) -----
+
+const HEAD_DEBOUNCE_MS = 400;
+let socket = null;
+let headTimer = null;
+let reconnectMs = 500;
+
+function onHead(head) {
+  document.body.dataset.headsSeen = String(Number(document.body.dataset.headsSeen || 0) + 1);
+  document.body.dataset.lastHead = String(head.height);
+  if (!wallet) return;
+  clearTimeout(headTimer);
+  headTimer = setTimeout(() => refresh().catch((e) => showError(e.message)), HEAD_DEBOUNCE_MS);
+}
+
+function subscribeHeads() {
+  const url = new URL('/', location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(url.href);
+  socket = ws;
+  ws.addEventListener('open', () => {
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'chain_subscribeNewHeads', params: [] }));
+  });
+  ws.addEventListener('message', (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    if (msg.id === 1 && msg.result !== undefined) {
+      reconnectMs = 500;
+      document.body.dataset.live = 'connected';
+    } else if (msg.params && msg.params.result && typeof msg.params.result.height === 'number') {
+      onHead(msg.params.result);
+    }
+  });
+  ws.addEventListener('close', () => {
+    if (socket !== ws) return;
+    document.body.dataset.live = 'disconnected';
+    setTimeout(subscribeHeads, reconnectMs);
+    reconnectMs = Math.min(reconnectMs * 2, 30_000);
+  });
 }
 
 // --- start ----------------------------------------------------------------------------------
@@ -293,6 +564,7 @@ try {
   status(localStorage.getItem('civitas.keyfile')
     ? 'Enter your passphrase to open your stored key.'
     : 'Import your key file to begin.');
+  subscribeHeads();
   document.body.dataset.ready = 'true';
 } catch (e) {
   showError(e.message);
