@@ -61,8 +61,13 @@ let current; // the page, for the failure report
 const consoleLines = [];
 
 // A proxy in front of the node: passes everything through, and while `tamper` is set flips one
-// byte of the first audit entry's proof in audit_listBySubject answers.
+// byte of the first audit entry's proof in audit_listBySubject answers; while `tamperSealed` is
+// 'outcome' it flips a byte of the proven value of a sealed outcome (the attested output hash) in
+// state_getProof answers, and while it is 'result' a byte of the served sealed result's
+// ciphertext in vault_getSealedOutput answers.
 let tamper = false;
+let tamperSealed = null;
+const flipAt = (hex, i) => hex.slice(0, i) + (parseInt(hex[i], 16) ^ 1).toString(16) + hex.slice(i + 1);
 async function startProxy() {
   const port = await freePort();
   proxy = http.createServer(async (req, res) => {
@@ -83,6 +88,21 @@ async function startProxy() {
           const i = e.proof.length - 10; // inside the last sibling hash
           const flipped = (parseInt(e.proof[i], 16) ^ 1).toString(16);
           e.proof = e.proof.slice(0, i) + flipped + e.proof.slice(i + 1);
+          out = Buffer.from(JSON.stringify(msg));
+        }
+      }
+      const call = tamperSealed && JSON.parse(body.toString() || '{}');
+      if (tamperSealed === 'outcome' && call.method === 'state_getProof' && String(call.params[0]).startsWith('0x6f2f')) {
+        const msg = JSON.parse(out.toString());
+        if (msg.result && msg.result.value) {
+          msg.result.value = flipAt(msg.result.value, msg.result.value.length - 60); // inside the output hash
+          out = Buffer.from(JSON.stringify(msg));
+        }
+      }
+      if (tamperSealed === 'result' && call.method === 'vault_getSealedOutput') {
+        const msg = JSON.parse(out.toString());
+        if (typeof msg.result === 'string') {
+          msg.result = flipAt(msg.result, msg.result.length - 40); // inside the ciphertext
           out = Buffer.from(JSON.stringify(msg));
         }
       }
@@ -222,6 +242,33 @@ async function main() {
   }
   if (!(await page.evaluate(() => window.civitasSameDocument === true))) fail('the page was reloaded');
   await page.screenshot({ path: path.join(shots, '2-verified-trail.png'), fullPage: true });
+
+  // 2a. The sealed call declared her alone, so its result is addressed to her too: the page
+  // fetches it with a one-time reply key, decrypts it in the core and checks it against the
+  // committee's attested output hash. It equals what the CLI fetches as alice (`civitas sealed
+  // output`, the same check in the CLI).
+  const scoreTx = (/sealed call (0x[0-9a-f]{64}) in block/.exec(first.out) || fail(`no tx hash in:\n${first.out}`))[1];
+  const cliOut = json('sealed', 'output', scoreTx, '--from', 'alice');
+  if (!cliOut.ok || !cliOut.verified_against_attestation) fail(`the CLI's result: ${JSON.stringify(cliOut)}`);
+  const sealedSel = `#sealed-list li[data-tx="${scoreTx}"]`;
+  await page.waitForSelector(`${sealedSel}[data-state="verified"]`);
+  const shown = await page.$eval(sealedSel, (li) => ({ output: li.querySelector('.sealed-output').textContent,
+    badge: li.querySelector('.badge').textContent, text: li.textContent }));
+  if (shown.output !== cliOut.output || shown.badge !== "verified against the committee's attestation" || !shown.text.includes('ok')) {
+    fail(`the page shows ${JSON.stringify(shown)}, the CLI fetched ${cliOut.output}`);
+  }
+  await page.screenshot({ path: path.join(shots, '2a-sealed-result.png'), fullPage: true });
+  // A proxy altering the proven attested hash, then the served result: the entry fails, loudly.
+  for (const [what, says] of [['outcome', 'the attested output hash fails its proof'], ['result', 'does not decrypt']]) {
+    tamperSealed = what;
+    await page.click('#refresh');
+    const failed = await (await page.waitForSelector(`${sealedSel}[data-state="failed"] .badge.fail`)).textContent();
+    if (!failed.includes(says)) fail(`with the ${what} altered the entry reads: ${failed}`);
+    await page.screenshot({ path: path.join(shots, `2a-sealed-${what}-altered.png`), fullPage: true });
+    tamperSealed = null;
+    await page.click('#refresh');
+    await page.waitForSelector(`${sealedSel}[data-state="verified"]`);
+  }
 
   // Verification cost at 1,000 entries, in the page's engine (a measurement, not an assertion):
   // the real page of proofs, its entries repeated to 999, checked by a fresh light client.

@@ -101,6 +101,25 @@ impl Wallet {
         .map_err(js)
     }
 
+    /// A signed `vault_getSealedOutput` request for sealed call `tx_hash`, with a one-time reply
+    /// key made here; the returned object keeps the key to open the reply.
+    #[wasm_bindgen(js_name = sealedOutputRequest)]
+    pub fn sealed_output_request(
+        &self,
+        tx_hash: &str,
+        now_ms: f64,
+    ) -> Result<SealedOutputFetch, JsError> {
+        let tx_hash = Hash(hex32("transaction hash", tx_hash).map_err(js)?);
+        let (request, reply) =
+            crate::sealed::output_request(&self.key, tx_hash, whole("time", now_ms)?)
+                .map_err(js)?;
+        Ok(SealedOutputFetch {
+            tx_hash,
+            request,
+            reply,
+        })
+    }
+
     /// Her answer (`approve`, `reject`, `pause`, `resume`, `revoke`) to consent `id`, as
     /// transaction `nonce`, encrypted to the chain access key: hex for `tx_submit`.
     #[wasm_bindgen(js_name = consentAnswer)]
@@ -132,6 +151,31 @@ impl Wallet {
 #[wasm_bindgen(js_name = subjectId)]
 pub fn subject_id(network_salt: &str, national_id: &str) -> String {
     to_hex(&derive_subject(network_salt, national_id).0)
+}
+
+/// A pending `vault_getSealedOutput` request: the signed request and the one-time key that
+/// opens its reply (never leaves the core).
+#[wasm_bindgen]
+pub struct SealedOutputFetch {
+    tx_hash: Hash,
+    request: String,
+    reply: civitas_primitives::crypto::ReplyKey,
+}
+
+#[wasm_bindgen]
+impl SealedOutputFetch {
+    /// The signed request, hex for `vault_getSealedOutput`.
+    #[wasm_bindgen(getter)]
+    pub fn request(&self) -> String {
+        self.request.clone()
+    }
+}
+
+/// The state key `state_getProof` proves sealed call `tx_hash`'s public outcome under, hex.
+#[wasm_bindgen(js_name = sealedOutcomeKey)]
+pub fn sealed_outcome_key(tx_hash: &str) -> Result<String, JsError> {
+    let tx_hash = Hash(hex32("transaction hash", tx_hash).map_err(js)?);
+    Ok(to_hex(&crate::sealed::outcome_key(&tx_hash)))
 }
 
 /// The state key `state_getProof` proves the identity binding of `subject` under, hex.
@@ -242,6 +286,36 @@ impl Light {
             .check_binding(&subject, &account, &served)
             .map_err(js)?;
         serde_json::to_string(&binding).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Checks a sealed result: `outcome` (the `state_getProof` answer for its outcome key) is
+    /// proven against the verified header of its height and must carry the committee's output
+    /// hash; `envelope` (the `vault_getSealedOutput` answer) is opened with `fetch`'s key and
+    /// must match it. Returns `{ok, output, error_code, output_hash, height}` (JSON).
+    #[wasm_bindgen(js_name = checkSealed)]
+    pub fn check_sealed(
+        &self,
+        fetch: &SealedOutputFetch,
+        outcome: &str,
+        envelope: &str,
+    ) -> Result<String, JsError> {
+        let served: ServedProof =
+            serde_json::from_str(outcome).map_err(|e| js(malformed("state proof", e)))?;
+        let checked =
+            crate::sealed::check(&self.inner, &fetch.tx_hash, &served, &fetch.reply, envelope)
+                .map_err(js)?;
+        serde_json::to_string(&checked).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Whether sealed call `tx_hash`'s outcome, proven (`state_getProof` answer) against the
+    /// verified header of its height, carries the committee's output hash yet.
+    #[wasm_bindgen(js_name = sealedAttested)]
+    pub fn sealed_attested(&self, outcome: &str, tx_hash: &str) -> Result<bool, JsError> {
+        let served: ServedProof =
+            serde_json::from_str(outcome).map_err(|e| js(malformed("state proof", e)))?;
+        let tx_hash = Hash(hex32("transaction hash", tx_hash).map_err(js)?);
+        let proven = crate::sealed::proven_outcome(&self.inner, &tx_hash, &served).map_err(js)?;
+        Ok(proven.output_hash.is_some())
     }
 
     /// Checks an `audit_listBySubject` page (JSON) against the verified header of its height;

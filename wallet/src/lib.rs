@@ -8,11 +8,14 @@
 //! - [`light`]: a light client pinned to a trust root, checking headers with
 //!   `primitives::light::verify_steps` (the rule `civitas audit --verify` runs) and each audit
 //!   entry's Merkle proof with `primitives::proof::verify_audit_entry`;
+//! - [`sealed`]: a sealed result addressed to her, fetched with a one-time reply key, decrypted
+//!   here and checked against the output hash the committee attested (proven against a header);
 //! - [`api`]: the `wasm-bindgen` exports the page calls (JSON strings in and out).
 pub mod api;
 pub mod keystore;
 pub mod light;
 pub mod requests;
+pub mod sealed;
 
 /// Why a wallet operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +57,9 @@ pub enum WalletError {
     /// Something asked of the light client that it has not verified.
     #[error("verification failed: {0}")]
     NotVerified(String),
+    /// The sealed-compute committee has not attested the sealed call's output hash yet.
+    #[error("the committee has not attested yet")]
+    NotAttested,
 }
 
 pub(crate) fn malformed(what: &'static str, detail: impl ToString) -> WalletError {

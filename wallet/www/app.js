@@ -1,7 +1,7 @@
 // The citizen wallet page. Everything that decides what she can trust runs in the WebAssembly
 // core (civitas_wallet.js): key decryption, signing, header and proof verification. This file
 // only talks JSON-RPC to the node that served the page and draws the results.
-import init, { Wallet, Light, subjectId, identityKey, devNames } from './civitas_wallet.js';
+import init, { Wallet, Light, subjectId, identityKey, sealedOutcomeKey, devNames } from './civitas_wallet.js';
 
 const RPC = new URL('/', location.href).href;
 const $ = (id) => document.getElementById(id);
@@ -233,7 +233,7 @@ async function openKey(json, passphrase, nationalId) {
   $('subject').textContent = subject || '(enter your national id to see your trail)';
   $('identity').hidden = false;
   $('import-form').hidden = true;
-  for (const s of ['credits', 'inbox', 'consents', 'trail']) $(s).hidden = false;
+  for (const s of ['credits', 'inbox', 'consents', 'trail', 'sealed']) $(s).hidden = false;
   await refresh();
 }
 
@@ -412,6 +412,66 @@ async function loadTrail() {
   if (timings.unlockStart && timings.firstVerifiedTrailMs === undefined && checked.length && !bad) {
     timings.firstVerifiedTrailMs = performance.now() - timings.unlockStart;
   }
+  await loadSealed(checked);
+}
+
+// --- sealed results addressed to her: fetched with a one-time reply key made in the core,
+// decrypted there and checked against the committee's attested output hash, itself proven
+// against a verified header ------------------------------------------------------------------
+
+function sealedItem(tx, state, text, result) {
+  const li = el('li', { 'data-tx': tx, 'data-state': state });
+  li.append(el('div', { text: `Sealed call ${short(tx)}` }));
+  if (result) {
+    li.append(el('div', { text: result.ok ? 'ok' : `error: ${result.error_code}` }));
+    li.append(el('code', { class: 'sealed-output', text: result.output }));
+  }
+  const badge = state === 'verified'
+    ? el('span', { class: 'badge ok', text: 'verified against the committee\'s attestation' })
+    : el('span', { class: state === 'failed' ? 'badge fail' : 'badge', role: state === 'failed' ? 'alert' : 'status', text });
+  li.append(el('div', {}, badge));
+  return li;
+}
+
+async function sealedOne(tx) {
+  let outcome;
+  try {
+    outcome = await rpc('state_getProof', [sealedOutcomeKey(tx)]);
+    await verifyHeight(outcome.height);
+    if (!light.sealedAttested(JSON.stringify(outcome), tx)) {
+      return sealedItem(tx, 'pending', 'the committee has not attested yet');
+    }
+  } catch (e) {
+    return sealedItem(tx, 'failed', `verification failed: ${e.message.replace(/^verification failed: /, '')}`);
+  }
+  const req = wallet.sealedOutputRequest(tx, Date.now());
+  let envelope;
+  try {
+    envelope = await rpc('vault_getSealedOutput', [req.request]);
+  } catch (e) {
+    const code = JSON.stringify((e instanceof RpcError && e.data) || '');
+    req.free();
+    if (code.includes('not_party')) return sealedItem(tx, 'institution', 'sent to the institution only');
+    if (code.includes('sealed_output_pending')) return sealedItem(tx, 'pending', 'the committee has not attested yet');
+    return sealedItem(tx, 'failed', `not fetched: ${e.message}`);
+  }
+  try {
+    const r = JSON.parse(light.checkSealed(req, JSON.stringify(outcome), envelope));
+    return sealedItem(tx, 'verified', '', r);
+  } catch (e) {
+    const msg = e.message.replace(/^verification failed: /, '');
+    return sealedItem(tx, msg.includes('not attested') ? 'pending' : 'failed',
+      msg.includes('not attested') ? msg : `verification FAILED: ${msg}`);
+  } finally {
+    req.free();
+  }
+}
+
+async function loadSealed(checked) {
+  const txs = [...new Set(checked.filter((c) => c.verified && c.entry.kind === 'sealed_read').map((c) => c.entry.tx_hash))];
+  const items = await Promise.all(txs.map((tx) => sealedOne(tx)));
+  $('sealed-list').replaceChildren(...items);
+  $('sealed-empty').hidden = items.length > 0;
 }
 
 // --- identity: is her key bound to her subject? (proven against a verified header) ----------
