@@ -1,7 +1,10 @@
 // End-to-end test of the citizen wallet in Debian's headless Chromium, against a real dev node
 // (`civitas node --dev` on free ports) and the real CLI: alice imports her key file, sees
 // bank-a's pending consent request, approves it; bank-a runs a sealed score from the CLI; her
-// trail shows the entries with a verified badge; a proxy that flips one byte of a proof in
+// trail shows the entries with a verified badge; the sealed result addressed to her is shown
+// decrypted and verified against the committee's attestation, equal to what the CLI fetches, and
+// fails when a proxy alters the proven attested hash or the served result; a call that declared
+// bob too is shown as sent to the institution only; a proxy that flips one byte of a proof in
 // transit makes an entry show a verification failure; she revokes; bank-a's next sealed call is
 // refused and the refusal appears on her trail, verified. Assertions are on the page's DOM;
 // screenshots go to target/wallet-e2e/. Run by scripts/test-wallet (after scripts/build-wallet).
@@ -155,7 +158,7 @@ async function main() {
   must('code', 'approve', code, '--from', 'regulator');
   const req = json('consent', 'request', '--from', 'bank-a', '--subject', 'alice', '--mode', 'compute',
     '--contract', bank, '--dataset', 'tax.annual_income', '--dataset', 'social_security.employment',
-    '--dataset', 'real_estate.holdings', '--purpose', 'mortgage pre-approval', '--max-uses', '2');
+    '--dataset', 'real_estate.holdings', '--purpose', 'mortgage pre-approval', '--max-uses', '3');
   const id = Buffer.from(req.output.slice(2), 'hex').readUInt32LE(0);
   const keyFile = path.join(work, 'alice.json');
   must('key', 'dev', 'alice', '--out', keyFile);
@@ -269,6 +272,24 @@ async function main() {
     await page.click('#refresh');
     await page.waitForSelector(`${sealedSel}[data-state="verified"]`);
   }
+
+  // 2b. A sealed call that declared bob's record too: the node serves its result to the
+  // institution only (`not_party` to alice), and the page says so.
+  must('identity', 'bind', '--subject', 'bob', '--account', 'bob', '--from', 'civil-affairs');
+  must('vault', 'upload', '--dataset', 'tax.annual_income', '--subject', 'bob', '--set', 'year=2025',
+    '--set', 'gross_income=51000', '--set', 'tax_paid=9000', '--from', 'tax');
+  const bobReq = json('consent', 'request', '--from', 'bank-a', '--subject', 'bob', '--mode', 'compute',
+    '--contract', bank, '--dataset', 'tax.annual_income', '--purpose', 'joint mortgage', '--max-uses', '1');
+  must('consent', 'approve', String(Buffer.from(bobReq.output.slice(2), 'hex').readUInt32LE(0)), '--from', 'bob');
+  const joint = cli('sealed', 'call', bank, 'score', `["${alice}", 250000]`, '--from', 'bank-a',
+    '--read', 'alice:tax.annual_income,social_security.employment,real_estate.holdings', '--read', 'bob:tax.annual_income');
+  if (!joint.ok) fail(`the joint sealed call failed:\n${joint.out}`);
+  const jointTx = (/sealed call (0x[0-9a-f]{64}) in block/.exec(joint.out) || fail(`no tx hash in:\n${joint.out}`))[1];
+  await page.click('#refresh');
+  const jointText = await (await page.waitForSelector(`#sealed-list li[data-tx="${jointTx}"][data-state="institution"]`)).textContent();
+  if (!jointText.includes('sent to the institution only') || jointText.includes('0x0')) fail(`the joint call's entry reads: ${jointText}`);
+  await page.waitForSelector(`${sealedSel}[data-state="verified"]`);
+  await page.screenshot({ path: path.join(shots, '2b-institution-only.png'), fullPage: true });
 
   // Verification cost at 1,000 entries, in the page's engine (a measurement, not an assertion):
   // the real page of proofs, its entries repeated to 999, checked by a fresh light client.
