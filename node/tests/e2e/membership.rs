@@ -136,6 +136,8 @@ async fn a_fifth_department_joins_by_governance_and_a_removed_one_stops_signing(
     )
     .await;
     let joined = added + 2;
+    // The approval was seen committed on one node; node 0 may be a block behind.
+    all_reach(&clients, added, "every node holds the change").await;
     let info = clients[0]
         .get_validators(Some(joined))
         .await
