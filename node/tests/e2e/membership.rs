@@ -176,12 +176,10 @@ async fn a_fifth_department_joins_by_governance_and_a_removed_one_stops_signing(
     let mut labour_signed = 0;
     for (k, per_node) in with_five.iter().enumerate() {
         let h = joined + k as u64;
-        // Each node's certificate holds the precommits it had when it saw a quorum; the
-        // fifth department's own node has its own.
-        assert!(
-            per_node.iter().any(|s| s.contains(&account(LABOUR))),
-            "height {h}: no node's certificate carries the fifth department's signature"
-        );
+        // Each node's certificate holds the first quorum of precommits it saw (a node that
+        // took the block by sync holds its peer's), so while all five are up any of them may
+        // lack the fifth department's signature; with one of the old four down, every
+        // quorum needs it.
         if per_node[0].contains(&account(LABOUR)) {
             labour_signed += 1;
         }
