@@ -2,24 +2,14 @@
 //! records were uploaded copies the payloads it missed from the other members once a sealed
 //! call needs them, runs the call and attests the same output as the others.
 use crate::common::*;
-use crate::devnet::{free_base_port, VALIDATORS};
+use crate::devnet::{
+    init_devnet, loan_record_hashes, stopped_vault, upload_loan_records, VALIDATORS,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests() {
     let dir = tempfile::tempdir().expect("tmp");
-    let net = dir.path().join("net");
-    let base = free_base_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["devnet", "init", net.to_str().expect("utf-8")])
-        .args(["--validators", &VALIDATORS.to_string()])
-        .args(["--base-port", &base.to_string()])
-        .output()
-        .expect("devnet init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let net = init_devnet(dir.path(), &[]);
     let config = |k: usize| {
         net.join(format!("node-{k}/node.toml"))
             .to_str()
@@ -44,44 +34,7 @@ async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests
 
     // Node 2, a committee member, is down while the records are uploaded.
     nodes[2].take().expect("running").terminate();
-    let uploads: [(&str, &str, &[&str]); 3] = [
-        (
-            "tax.annual_income",
-            "tax",
-            &["year=2025", "gross_income=61234", "tax_paid=9000"],
-        ),
-        (
-            "social_security.employment",
-            "social-security",
-            &[
-                "employer=x",
-                "employed=true",
-                "months_employed=40",
-                "monthly_salary=6100",
-            ],
-        ),
-        (
-            "real_estate.holdings",
-            "real-estate",
-            &["properties=0", "total_value=0", "mortgaged=false"],
-        ),
-    ];
-    for (dataset, from, sets) in uploads {
-        let mut args = vec![
-            "vault",
-            "upload",
-            "--dataset",
-            dataset,
-            "--from",
-            from,
-            "--subject",
-            "alice",
-        ];
-        for s in sets {
-            args.extend(["--set", s]);
-        }
-        cli_ok(&url(&nodes, 0), &args);
-    }
+    upload_loan_records(&url(&nodes, 0), "x");
     nodes[2] = Some(DevNode::spawn(&["node", "--config", &config(2)]));
     let c0 = nodes[0].as_ref().expect("running").client();
     let c2 = nodes[2].as_ref().expect("running").client();
@@ -123,17 +76,7 @@ async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let subject = cli_ok(&url(&nodes, 0), &["identity", "subject", "alice"])
-        .trim()
-        .to_string();
-    let mut payloads = Vec::new();
-    for (dataset, _, _) in uploads {
-        let commitments = c0
-            .get_commitments(subject.clone(), dataset.into())
-            .await
-            .expect("commitments");
-        payloads.push(Hash(hex32(&commitments[0].record_hash).expect("hex")));
-    }
+    let payloads = loan_record_hashes(&c0, &url(&nodes, 0)).await;
     // Anyone else asking for the payloads is refused.
     for who in ["bank-a", "alice", "real-estate"] {
         let body = civitas_primitives::committee::RecordsFetch {
@@ -168,10 +111,7 @@ async fn a_member_that_missed_records_copies_them_from_the_committee_and_attests
         n.terminate();
     }
     let data = net.join("node-2/data");
-    let vault = civitas_ledger::vault::Vault::new(
-        civitas_ledger::Store::open(&data).expect("store"),
-        civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
-    );
+    let vault = stopped_vault(&data);
     for p in &payloads {
         assert!(
             vault.has_record(p).expect("read"),
@@ -189,19 +129,7 @@ async fn a_department_named_to_the_committee_receives_the_sealing_key_and_attest
     use civitas_primitives::committee::SealedCommittee;
     use civitas_primitives::tx::GovernanceAction;
     let dir = tempfile::tempdir().expect("tmp");
-    let net = dir.path().join("net");
-    let base = free_base_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["devnet", "init", net.to_str().expect("utf-8")])
-        .args(["--validators", &VALIDATORS.to_string()])
-        .args(["--base-port", &base.to_string(), "--chain-id", CHAIN])
-        .output()
-        .expect("devnet init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let net = init_devnet(dir.path(), &["--chain-id", CHAIN]);
     let nodes: Vec<DevNode> = (0..usize::from(VALIDATORS))
         .map(|k| {
             let config = net.join(format!("node-{k}/node.toml"));
@@ -269,43 +197,7 @@ async fn a_department_named_to_the_committee_receives_the_sealing_key_and_attest
             "alice",
         ],
     );
-    for (dataset, from, sets) in [
-        (
-            "tax.annual_income",
-            "tax",
-            vec!["year=2025", "gross_income=61234", "tax_paid=9000"],
-        ),
-        (
-            "social_security.employment",
-            "social-security",
-            vec![
-                "employer=x",
-                "employed=true",
-                "months_employed=40",
-                "monthly_salary=6100",
-            ],
-        ),
-        (
-            "real_estate.holdings",
-            "real-estate",
-            vec!["properties=0", "total_value=0", "mortgaged=false"],
-        ),
-    ] {
-        let mut args = vec![
-            "vault",
-            "upload",
-            "--dataset",
-            dataset,
-            "--from",
-            from,
-            "--subject",
-            "alice",
-        ];
-        for s in &sets {
-            args.extend(["--set", s]);
-        }
-        cli_ok(&nodes[0].url, &args);
-    }
+    upload_loan_records(&nodes[0].url, "x");
     let scorer = approved_loan_scorer(&nodes[0].url, dir.path());
     let offer = alice_scored_by_bank_a(&nodes[0].url, &scorer);
     assert_eq!(
@@ -339,10 +231,7 @@ async fn a_department_named_to_the_committee_receives_the_sealing_key_and_attest
         "the chain sealing key, handed over"
     );
     let data = net.join("node-3/data");
-    let vault = civitas_ledger::vault::Vault::new(
-        civitas_ledger::Store::open(&data).expect("store"),
-        civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
-    );
+    let vault = stopped_vault(&data);
     assert!(
         vault.sealed_output(&call).expect("read").is_some(),
         "the new member kept its result"

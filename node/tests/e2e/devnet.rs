@@ -29,6 +29,94 @@ pub(crate) fn free_base_port() -> u16 {
         .expect("a free port range")
 }
 
+/// Writes a devnet of [`VALIDATORS`] validators (and what `extra` flags add) with `civitas
+/// devnet init` into `dir/net`, on a free port range; returns that directory.
+pub(crate) fn init_devnet(dir: &Path, extra: &[&str]) -> PathBuf {
+    let net = dir.join("net");
+    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["devnet", "init", net.to_str().expect("utf-8")])
+        .args(["--validators", &VALIDATORS.to_string()])
+        .args(["--base-port", &free_base_port().to_string()])
+        .args(extra)
+        .output()
+        .expect("devnet init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    net
+}
+
+/// The datasets a loan score reads.
+pub(crate) const LOAN_DATASETS: [&str; 3] = [
+    "tax.annual_income",
+    "social_security.employment",
+    "real_estate.holdings",
+];
+
+/// Uploads alice's income, employment (with `employer`) and holdings through the node at
+/// `url`, each by its department.
+pub(crate) fn upload_loan_records(url: &str, employer: &str) {
+    let employer = format!("employer={employer}");
+    let records: [(&str, &[&str]); 3] = [
+        ("tax", &["year=2025", "gross_income=61234", "tax_paid=9000"]),
+        (
+            "social-security",
+            &[
+                &employer,
+                "employed=true",
+                "months_employed=40",
+                "monthly_salary=6100",
+            ],
+        ),
+        (
+            "real-estate",
+            &["properties=0", "total_value=0", "mortgaged=false"],
+        ),
+    ];
+    for (dataset, (from, sets)) in LOAN_DATASETS.iter().zip(records) {
+        let mut args = vec![
+            "vault",
+            "upload",
+            "--dataset",
+            dataset,
+            "--from",
+            from,
+            "--subject",
+            "alice",
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        cli_ok(url, &args);
+    }
+}
+
+/// The record hashes of alice's loan records, as the node at `url` (client `c`) commits them.
+pub(crate) async fn loan_record_hashes(c: &HttpClient, url: &str) -> Vec<Hash> {
+    let subject = cli_ok(url, &["identity", "subject", "alice"])
+        .trim()
+        .to_string();
+    let mut hashes = Vec::new();
+    for dataset in LOAN_DATASETS {
+        let commitments = c
+            .get_commitments(subject.clone(), dataset.into())
+            .await
+            .expect("commitments");
+        hashes.push(Hash(hex32(&commitments[0].record_hash).expect("hex")));
+    }
+    hashes
+}
+
+/// The vault of a stopped node whose data directory is `data`.
+pub(crate) fn stopped_vault(data: &Path) -> civitas_ledger::vault::Vault {
+    civitas_ledger::vault::Vault::new(
+        civitas_ledger::Store::open(data).expect("store"),
+        civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
+    )
+}
+
 fn transfer(k: &Keypair, nonce: u64) -> SignedTransaction {
     k.sign_tx(Transaction {
         chain_id: CHAIN_ID.into(),
@@ -45,19 +133,7 @@ fn transfer(k: &Keypair, nonce: u64) -> SignedTransaction {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certificates() {
     let dir = tempfile::tempdir().expect("tmp");
-    let net = dir.path().join("net");
-    let base = free_base_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["devnet", "init", net.to_str().expect("utf-8")])
-        .args(["--validators", &VALIDATORS.to_string()])
-        .args(["--base-port", &base.to_string()])
-        .output()
-        .expect("devnet init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let net = init_devnet(dir.path(), &[]);
     let nodes: Vec<DevNode> = (0..VALIDATORS)
         .map(|k| {
             let config = net.join(format!("node-{k}/node.toml"));
@@ -183,42 +259,7 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
             "alice",
         ],
     );
-    let upload = |dataset: &str, from: &str, sets: &[&str]| {
-        let mut args = vec![
-            "vault",
-            "upload",
-            "--dataset",
-            dataset,
-            "--from",
-            from,
-            "--subject",
-            "alice",
-        ];
-        for s in sets {
-            args.extend(["--set", s]);
-        }
-        cli_ok(&url(0), &args);
-    };
-    upload(
-        "tax.annual_income",
-        "tax",
-        &["year=2025", "gross_income=61234", "tax_paid=9000"],
-    );
-    upload(
-        "social_security.employment",
-        "social-security",
-        &[
-            "employer=canary-employer-5150",
-            "employed=true",
-            "months_employed=40",
-            "monthly_salary=6100",
-        ],
-    );
-    upload(
-        "real_estate.holdings",
-        "real-estate",
-        &["properties=0", "total_value=0", "mortgaged=false"],
-    );
+    upload_loan_records(&url(0), "canary-employer-5150");
 
     // Records travel between nodes encrypted to the genesis committee key; a node outside the
     // committee takes none.
@@ -287,21 +328,7 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
     );
     assert!(shown.contains("61234"), "{shown}");
 
-    let subject = cli_ok(&url(0), &["identity", "subject", "alice"])
-        .trim()
-        .to_string();
-    let mut payloads = Vec::new();
-    for dataset in [
-        "tax.annual_income",
-        "social_security.employment",
-        "real_estate.holdings",
-    ] {
-        let commitments = clients[0]
-            .get_commitments(subject.clone(), dataset.into())
-            .await
-            .expect("commitments");
-        payloads.push(Hash(hex32(&commitments[0].record_hash).expect("hex")));
-    }
+    let payloads = loan_record_hashes(&clients[0], &url(0)).await;
     for n in nodes {
         n.terminate();
     }
@@ -309,11 +336,7 @@ async fn transactions_sent_to_any_node_commit_on_every_node_with_quorum_certific
     // What each node's vault holds, read from its store after it stopped.
     for k in 0..4usize {
         let data = net.join(format!("node-{k}/data"));
-        let store = civitas_ledger::Store::open(&data).expect("store");
-        let vault = civitas_ledger::vault::Vault::new(
-            store,
-            civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key"),
-        );
+        let vault = stopped_vault(&data);
         let member = k < 3;
         for p in &payloads {
             assert_eq!(

@@ -5,24 +5,12 @@
 //! reaches the bank), and after a restart re-checks what it keeps; nothing of a citizen's
 //! records is ever in its directory or its log.
 use crate::common::*;
-use crate::devnet::{free_base_port, VALIDATORS};
+use crate::devnet::{init_devnet, upload_loan_records, VALIDATORS};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_observer_follows_by_certificates_forwards_and_holds_no_data() {
     let dir = tempfile::tempdir().expect("tmp");
-    let net = dir.path().join("net");
-    let base = free_base_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["devnet", "init", net.to_str().expect("utf-8")])
-        .args(["--validators", &VALIDATORS.to_string(), "--observers", "1"])
-        .args(["--base-port", &base.to_string()])
-        .output()
-        .expect("devnet init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let net = init_devnet(dir.path(), &["--observers", "1"]);
     let obs_config = net.join("observer-0/node.toml");
     let text = std::fs::read_to_string(&obs_config).expect("config");
     assert!(
@@ -86,44 +74,7 @@ async fn an_observer_follows_by_certificates_forwards_and_holds_no_data() {
             "alice",
         ],
     );
-    let canary = "employer=canary-observer-7777";
-    for (dataset, from, sets) in [
-        (
-            "tax.annual_income",
-            "tax",
-            vec!["year=2025", "gross_income=61234", "tax_paid=9000"],
-        ),
-        (
-            "social_security.employment",
-            "social-security",
-            vec![
-                canary,
-                "employed=true",
-                "months_employed=40",
-                "monthly_salary=6100",
-            ],
-        ),
-        (
-            "real_estate.holdings",
-            "real-estate",
-            vec!["properties=0", "total_value=0", "mortgaged=false"],
-        ),
-    ] {
-        let mut args = vec![
-            "vault",
-            "upload",
-            "--dataset",
-            dataset,
-            "--from",
-            from,
-            "--subject",
-            "alice",
-        ];
-        for s in &sets {
-            args.extend(["--set", s]);
-        }
-        cli_ok(&nodes[0].url, &args);
-    }
+    upload_loan_records(&nodes[0].url, "canary-observer-7777");
     let scorer = approved_loan_scorer(&url, dir.path());
     let offer = alice_scored_by_bank_a(&url, &scorer);
     assert_eq!(
