@@ -30,16 +30,7 @@ pub struct StoredRecord {
     pub height: u64,
 }
 
-/// A regulator's decision on a code hash.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct CodeApproval {
-    /// Approved (true) or withdrawn (false).
-    pub approved: bool,
-    /// The regulator.
-    pub regulator: AccountId,
-    /// Height of the decision.
-    pub height: u64,
-}
+pub use civitas_primitives::state::CodeApproval;
 
 /// A committed disclosure: what the grantee may download.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]

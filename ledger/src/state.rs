@@ -323,16 +323,7 @@ pub mod keys {
     }
 }
 
-/// An account.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
-pub struct AccountInfo {
-    /// Next expected nonce.
-    pub nonce: u64,
-    /// Credits.
-    pub balance: u128,
-    /// Roles held.
-    pub roles: RoleSet,
-}
+pub use civitas_primitives::state::AccountInfo;
 
 /// Stored code.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]

@@ -62,6 +62,21 @@ pub fn tx_root(txs: &[SignedTransaction]) -> Hash {
     merkle_root(&hashes)
 }
 
+/// An event topic as people read it: the text when it is printable UTF-8, else `0x` hex.
+pub fn topic_text(topic: &[u8]) -> String {
+    match core::str::from_utf8(topic) {
+        Ok(s) if s.chars().all(|c| !c.is_control()) => s.into(),
+        _ => {
+            let mut out = String::from("0x");
+            for b in topic {
+                out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                out.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+            }
+            out
+        }
+    }
+}
+
 /// The receipts root of `receipts`.
 pub fn receipts_root(receipts: &[Receipt]) -> Hash {
     let encoded: Vec<Vec<u8>> = receipts.iter().map(|r| r.encode()).collect();

@@ -26,6 +26,7 @@ pub mod light;
 pub mod merkle;
 #[cfg(feature = "std")]
 pub mod proof;
+pub mod state;
 pub mod tx;
 pub mod vault;
 

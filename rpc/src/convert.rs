@@ -53,5 +53,6 @@ pub fn consent_info(c: &ConsentArtefact, now_ms: u64) -> ConsentInfo {
             .iter()
             .map(|h| format!("{}@{}", h.status.name(), h.height))
             .collect(),
+        proof: None,
     }
 }

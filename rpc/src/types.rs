@@ -204,15 +204,16 @@ pub struct ReceiptInfo {
     pub error_code: Option<String>,
     /// Error explanation, when failed.
     pub error: Option<String>,
+    /// The SCALE-encoded receipt, hex, as the block's receipts root commits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    /// Its Merkle inclusion proof (SCALE `MerkleProof`) against the header's receipts root,
+    /// hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_proof: Option<String>,
 }
 
-/// Topic bytes as text when printable UTF-8, else hex.
-pub fn topic_text(topic: &[u8]) -> String {
-    match std::str::from_utf8(topic) {
-        Ok(s) if s.chars().all(|c| !c.is_control()) => s.to_string(),
-        _ => to_hex(topic),
-    }
-}
+pub use civitas_primitives::block::topic_text;
 
 impl ReceiptInfo {
     /// From a stored receipt and its location.
@@ -242,6 +243,8 @@ impl ReceiptInfo {
                 .error
                 .as_ref()
                 .map(|e| crate::errors::describe_failure(&e.code, &e.revert_data)),
+            raw: None,
+            receipt_proof: None,
         }
     }
 }
@@ -454,6 +457,10 @@ pub struct ConsentInfo {
     pub status: String,
     /// History: `status@height`.
     pub history: Vec<String>,
+    /// The consent artefact (`n/c/ID`) with its Merkle proof against the head's state root, so
+    /// a wallet need not take the fields above on the node's word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<ProofInfo>,
 }
 
 /// One audit entry with its proof.

@@ -6,10 +6,17 @@
 // fails when a proxy alters the proven attested hash or the served result; a call that declared
 // bob too is shown as sent to the institution only; a proxy that flips one byte of a proof in
 // transit makes an entry show a verification failure; she revokes; bank-a's next sealed call is
-// refused and the refusal appears on her trail, verified. Assertions are on the page's DOM;
+// refused and the refusal appears on her trail, verified. Her consents, her credits and the
+// regulator's approval of the contract are shown from values proven against verified headers
+// (a flipped byte of a consent's proof fails it); the public explorer shows recent blocks with
+// their certificate signers and a receipt proven against its block (a flipped receipt byte
+// fails it); a cached header that a quorum signed but that contradicts the chain (forged here
+// with the dev validators' keys) is caught when the node's proofs disagree with it, dropped,
+// and shown. Assertions are on the page's DOM;
 // screenshots go to target/wallet-e2e/. Run by scripts/test-wallet (after scripts/build-wallet).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, mkdirSync, readFileSync } from 'node:fs';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -70,6 +77,8 @@ const consoleLines = [];
 // ciphertext in vault_getSealedOutput answers.
 let tamper = false;
 let tamperSealed = null;
+let tamperConsent = false; // flips a byte of the first consent's proof in consent_list answers
+let tamperReceipt = false; // flips a byte of the served receipt in tx_getReceipt answers
 const flipAt = (hex, i) => hex.slice(0, i) + (parseInt(hex[i], 16) ^ 1).toString(16) + hex.slice(i + 1);
 async function startProxy() {
   const port = await freePort();
@@ -91,6 +100,21 @@ async function startProxy() {
           const i = e.proof.length - 10; // inside the last sibling hash
           const flipped = (parseInt(e.proof[i], 16) ^ 1).toString(16);
           e.proof = e.proof.slice(0, i) + flipped + e.proof.slice(i + 1);
+          out = Buffer.from(JSON.stringify(msg));
+        }
+      }
+      if (tamperConsent && body.toString().includes('"consent_list"')) {
+        const msg = JSON.parse(out.toString());
+        const c = msg.result && msg.result[0];
+        if (c && c.proof) {
+          c.proof.proof = flipAt(c.proof.proof, c.proof.proof.length - 10);
+          out = Buffer.from(JSON.stringify(msg));
+        }
+      }
+      if (tamperReceipt && body.toString().includes('"tx_getReceipt"')) {
+        const msg = JSON.parse(out.toString());
+        if (msg.result && msg.result.raw) {
+          msg.result.raw = flipAt(msg.result.raw, 20); // inside the receipt's tx hash
           out = Buffer.from(JSON.stringify(msg));
         }
       }
@@ -131,6 +155,43 @@ async function startProxy() {
   await new Promise((r) => proxy.listen(port, '127.0.0.1', r));
   return `http://127.0.0.1:${port}`;
 }
+
+// --- forging a header that a quorum of the dev validators signs (their keys are public on a
+// dev chain; on a real network this is what validators who equivocate could produce) ----------
+const sha3 = (...parts) => crypto.createHash('sha3-256').update(Buffer.concat(parts)).digest();
+const u64 = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+const compact = (n) => { if (n >= 64) fail('compact prefix over 63 not needed here'); return Buffer.from([n << 2]); };
+function devKey(name) {
+  const seed = sha3(Buffer.from(`civitas/dev-key/${name}`));
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const priv = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const pub = crypto.createPublicKey(priv).export({ format: 'der', type: 'spki' }).subarray(-32);
+  return { priv, account: `0x${pub.toString('hex')}` };
+}
+// The block `raw` (hex) with one byte of its header's state root flipped, and a certificate of
+// it signed by `keys`: SCALE header = chain id (compact length, bytes), height, parent hash,
+// time, proposer, tx root, state root, receipts root, validators hash, next validators hash.
+function forgeStep(raw, height, keys, validators) {
+  const bytes = Buffer.from(raw.slice(2), 'hex');
+  if ((bytes[0] & 3) !== 0) fail('a chain id of 64 bytes or more is not handled');
+  const idLen = bytes[0] >> 2;
+  const chainId = bytes.subarray(1, 1 + idLen);
+  const stateRoot = 1 + idLen + 8 + 32 + 8 + 32 + 32;
+  const headerLen = stateRoot + 32 * 4;
+  bytes[stateRoot] ^= 1;
+  const hash = sha3(bytes.subarray(0, headerLen));
+  const msg = sha3(Buffer.from('civitas/vote/v2'), compact(idLen), chainId, u64(height), u32(0), hash);
+  const sigs = keys.map((k) => Buffer.concat([Buffer.from(k.account.slice(2), 'hex'), crypto.sign(null, msg, k.priv)]));
+  const cert = Buffer.concat([u64(height), u32(0), hash, compact(sigs.length), ...sigs]);
+  return { raw: `0x${bytes.toString('hex')}`, certificate: `0x${cert.toString('hex')}`, validators };
+}
+const rpcCall = async (method, params = []) => {
+  const r = await (await fetch(nodeUrl, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json();
+  if (r.error) fail(`${method}: ${r.error.message}`);
+  return r.result;
+};
 
 async function main() {
   for (let i = 0; ; i++) {
@@ -180,10 +241,26 @@ async function main() {
   page.setDefaultTimeout(TIMEOUT);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  const head0 = (await rpcCall('chain_getHead')).height;
   await page.goto(`${base}/wallet/`);
   await page.waitForSelector('body[data-ready="true"]');
   const rootHash = await page.textContent('#root-hash');
   if (!/^0x[0-9a-f]{64}$/.test(rootHash)) fail(`no trust root hash shown: ${rootHash}`);
+
+  // The explorer, for anyone before any key is opened: recent blocks, each verified, with the
+  // departments whose precommits its certificate carries (named from the dev accounts).
+  const genesisSet = (await rpcCall('chain_getValidators', [1])).validators;
+  const devNamesMap = await page.evaluate(async () => JSON.parse((await import('./civitas_wallet.js')).devNames()));
+  await page.waitForSelector('#blocks-body tr');
+  const blocks = await page.$$eval('#blocks-body tr', (trs) => trs.map((t) => ({
+    height: Number(t.dataset.height), verified: t.dataset.verified, signers: t.querySelector('.signers')?.textContent || '' })));
+  const signerNames = genesisSet.map((v) => devNamesMap[v]);
+  if (blocks[0].height < head0 || blocks.length !== Math.min(8, blocks[0].height)
+    || !blocks.every((b, i) => b.height === blocks[0].height - i) || !blocks.every((b) => b.verified === 'true'
+    && b.signers.includes(`of ${genesisSet.length}:`) && signerNames.some((n) => b.signers.includes(n)))) {
+    fail(`explorer blocks (head ${head0}, set ${JSON.stringify(signerNames)}): ${JSON.stringify(blocks)}`);
+  }
+  await page.screenshot({ path: path.join(shots, '0-explorer.png'), fullPage: true });
 
   // Every form control has a label (its <label for>, or an aria-label).
   const unlabelled = await page.$$eval('input, select, textarea', (cs) => cs
@@ -218,6 +295,32 @@ async function main() {
   const pending = await page.waitForSelector(`#pending-list li[data-consent-id="${id}"]`);
   const text = await pending.textContent();
   if (!text.includes('bank-a') || !text.includes('mortgage pre-approval')) fail(`pending request reads: ${text}`);
+  // Shown from the consent artefact proven against a verified header, with the regulator's
+  // approval of its code proven too.
+  const pendingCheck = await pending.evaluate((li) => ({ verified: li.dataset.verified,
+    badge: li.querySelector('.consent-check')?.textContent, approval: li.querySelector('.approval')?.dataset.approved,
+    approvalText: li.querySelector('.approval')?.textContent }));
+  if (pendingCheck.verified !== 'true' || !/^verified at block \d+$/.test(pendingCheck.badge || '')
+    || pendingCheck.approval !== 'true' || !pendingCheck.approvalText.includes('regulator')) {
+    fail(`the pending request's checks: ${JSON.stringify(pendingCheck)}`);
+  }
+  // Her credits, from her account record proven against a verified header, equal the node's
+  // answer.
+  await page.waitForSelector('#balance-check[data-verified="true"]');
+  const balance = await page.textContent('#balance');
+  const nodeBalance = (await rpcCall('credits_getBalance', [await page.textContent('#account')])).balance;
+  if (balance !== nodeBalance) fail(`the page shows ${balance} credits, the node ${nodeBalance}`);
+  // A flipped byte in the consent's proof: the consent is shown as failed, and offers no
+  // answer buttons.
+  tamperConsent = true;
+  await page.click('#refresh');
+  const badConsent = await (await page.waitForSelector(`li[data-consent-id="${id}"][data-verified="false"] .consent-check`)).textContent();
+  if (!badConsent.includes(`consent ${id} fails its proof`)) fail(`the altered consent reads: ${badConsent}`);
+  if (await page.$(`button[aria-label="Approve consent ${id}"]`)) fail('an unverified consent offers Approve');
+  await page.screenshot({ path: path.join(shots, '1-consent-altered.png'), fullPage: true });
+  tamperConsent = false;
+  await page.click('#refresh');
+  await page.waitForSelector(`#pending-list li[data-consent-id="${id}"][data-verified="true"]`);
   await page.screenshot({ path: path.join(shots, '1-pending.png'), fullPage: true });
   // By keyboard: Approve takes focus, Tab reaches Reject beside it, Shift+Tab returns, Enter
   // approves.
@@ -244,6 +347,8 @@ async function main() {
     fail(`trail after the score: ${JSON.stringify(rows)}`);
   }
   if (!(await page.evaluate(() => window.civitasSameDocument === true))) fail('the page was reloaded');
+  const scoreHeight = Math.max(...(await page.$$eval('#trail-body tr td:nth-child(2)', (tds) => tds.map((t) => Number(/block (\d+)/.exec(t.textContent)[1])))));
+  await page.waitForFunction(({ id, h }) => document.querySelector(`#consent-list li[data-consent-id="${id}"] .last-use`)?.textContent.includes(`(block ${h})`), { id, h: scoreHeight });
   await page.screenshot({ path: path.join(shots, '2-verified-trail.png'), fullPage: true });
 
   // 2a. The sealed call declared her alone, so its result is addressed to her too: the page
@@ -261,6 +366,21 @@ async function main() {
     fail(`the page shows ${JSON.stringify(shown)}, the CLI fetched ${cliOut.output}`);
   }
   await page.screenshot({ path: path.join(shots, '2a-sealed-result.png'), fullPage: true });
+
+  // The explorer's receipt of the sealed call, proven against its block's receipts root; a
+  // flipped byte of the served receipt fails it.
+  await page.fill('#receipt-tx', scoreTx);
+  await page.click('#receipt-find');
+  const receipt = await (await page.waitForSelector('#receipt-out dl[data-verified="true"]')).textContent();
+  if (!receipt.includes(scoreTx) || !receipt.includes('success')) fail(`the receipt reads: ${receipt}`);
+  const receiptBadge = await page.textContent('#receipt-out .badge.ok');
+  if (!/^receipt verified against block \d+$/.test(receiptBadge)) fail(`the receipt's badge: ${receiptBadge}`);
+  tamperReceipt = true;
+  await page.click('#receipt-find');
+  const badReceipt = await (await page.waitForSelector('#receipt-out [data-verified="false"] .badge.fail')).textContent();
+  if (!badReceipt.includes('is not the one block')) fail(`the altered receipt reads: ${badReceipt}`);
+  tamperReceipt = false;
+  await page.screenshot({ path: path.join(shots, '2a-receipt-altered.png'), fullPage: true });
   // A proxy altering the proven attested hash, then the served result: the entry fails, loudly.
   for (const [what, says] of [['outcome', 'the attested output hash fails its proof'], ['result', 'does not decrypt']]) {
     tamperSealed = what;
@@ -349,6 +469,59 @@ async function main() {
   const dropped = await page.evaluate(() => document.body.dataset.cacheDropped);
   if (!cacheNote.includes('FAILED verification') || dropped !== '1') fail(`altered cache: ${dropped} dropped, note: ${cacheNote}`);
   await page.screenshot({ path: path.join(shots, '2b-altered-cache.png'), fullPage: true });
+  await page.fill('#passphrase', PASS);
+  await page.click('#open-key');
+  await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
+
+  // A cached header validly signed by the departments' keys but contradicting the chain (its
+  // state root altered, for the head and the next heights): the page believes it from the
+  // cache, the node's proofs then disagree with it, the block is fetched again, and the two
+  // signed headers of one height are shown as a contradiction; the record is dropped.
+  await page.waitForSelector('body[data-refreshing="false"]');
+  const keysByAccount = Object.fromEntries(Object.values(devNamesMap).map((n) => devKey(n)).map((k) => [k.account, k]));
+  const signers = genesisSet.map((v) => keysByAccount[v] || fail(`validator ${v} is not a dev key`));
+  const headNow = (await rpcCall('chain_getHead')).height;
+  const realBlock = await rpcCall('chain_getBlock', [headNow]);
+  const forged = [];
+  for (let h = headNow; h < headNow + 6; h++) {
+    // The head's block, re-numbered for the heights to come.
+    const bytes = Buffer.from(realBlock.raw.slice(2), 'hex');
+    const idLen = bytes[0] >> 2;
+    bytes.writeBigUInt64LE(BigInt(h), 1 + idLen);
+    forged.push({ height: h, ...forgeStep(`0x${bytes.toString('hex')}`, h, signers, genesisSet) });
+  }
+  await page.evaluate(({ forged, rootHash }) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('civitas-wallet', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('headers', 'readwrite');
+      const store = tx.objectStore('headers');
+      for (const f of forged) store.put({ chain_id: 'civitas-dev', root_hash: rootHash, ...f });
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    };
+  }), { forged, rootHash });
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.fill('#passphrase', PASS);
+  await page.click('#open-key');
+  const forkNote = await (await page.waitForSelector('#cache-note:not([hidden])')).textContent();
+  if (!forkNote.includes('contradicts the one already verified')) fail(`after a forged cached header the note reads: ${forkNote}`);
+  await page.waitForSelector('#trail-body tr[data-verified="false"]');
+  if (await page.$('#trail-body tr[data-verified="true"]')) fail('entries verified against a contradicted header');
+  await page.screenshot({ path: path.join(shots, '2c-contradicting-header.png'), fullPage: true });
+  // The forged records are removed; a fresh load verifies the trail again.
+  await page.evaluate((heights) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('civitas-wallet', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('headers', 'readwrite');
+      for (const h of heights) tx.objectStore('headers').delete(['civitas-dev', h]);
+      tx.oncomplete = () => resolve();
+    };
+  }), forged.map((f) => f.height));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
   await page.fill('#passphrase', PASS);
   await page.click('#open-key');
   await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);

@@ -7,13 +7,19 @@ use civitas_primitives::{AccountId, Hash};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::explorer::ServedReceipt;
 use crate::keystore::{self, KeyFile};
 use crate::light::{parse_set, step_of, LightClient, ServedPage, ServedProof, StepJson};
+use crate::proven::ServedConsent;
 use crate::requests;
 use crate::{hex32, malformed, to_hex, WalletError};
 
 fn js(e: WalletError) -> JsError {
     JsError::new(&e.to_string())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// A JavaScript number as a u64 (whole, non-negative, exact).
@@ -178,6 +184,20 @@ pub fn sealed_outcome_key(tx_hash: &str) -> Result<String, JsError> {
     Ok(to_hex(&crate::sealed::outcome_key(&tx_hash)))
 }
 
+/// The state key `state_getProof` proves `account`'s record (credits) under, hex.
+#[wasm_bindgen(js_name = accountKey)]
+pub fn account_key(account: &str) -> Result<String, JsError> {
+    let account = AccountId(hex32("account", account).map_err(js)?);
+    Ok(to_hex(&crate::proven::account_key(&account)))
+}
+
+/// The state key `state_getProof` proves a regulator's decision on `code_hash` under, hex.
+#[wasm_bindgen(js_name = approvalKey)]
+pub fn approval_key(code_hash: &str) -> Result<String, JsError> {
+    let code_hash = Hash(hex32("code hash", code_hash).map_err(js)?);
+    Ok(to_hex(&crate::proven::approval_key(&code_hash)))
+}
+
 /// The state key `state_getProof` proves the identity binding of `subject` under, hex.
 #[wasm_bindgen(js_name = identityKey)]
 pub fn identity_key(subject: &str) -> Result<String, JsError> {
@@ -316,6 +336,55 @@ impl Light {
         let tx_hash = Hash(hex32("transaction hash", tx_hash).map_err(js)?);
         let proven = crate::sealed::proven_outcome(&self.inner, &tx_hash, &served).map_err(js)?;
         Ok(proven.output_hash.is_some())
+    }
+
+    /// Checks one consent as `consent_list` serves it (JSON, with its proof) against the
+    /// verified header of the proof's height; returns the proven consent (JSON), its status
+    /// recomputed at that header's block time.
+    #[wasm_bindgen(js_name = checkConsent)]
+    pub fn check_consent(&self, consent: &str) -> Result<String, JsError> {
+        let served: ServedConsent =
+            serde_json::from_str(consent).map_err(|e| js(malformed("consent", e)))?;
+        let view = crate::proven::check_consent(&self.inner, &served).map_err(js)?;
+        to_json(&view)
+    }
+
+    /// Checks a `state_getProof` answer (JSON) for `account`'s record; returns
+    /// `{account, balance, height}` (JSON).
+    #[wasm_bindgen(js_name = checkCredits)]
+    pub fn check_credits(&self, proof: &str, account: &str) -> Result<String, JsError> {
+        let served: ServedProof =
+            serde_json::from_str(proof).map_err(|e| js(malformed("state proof", e)))?;
+        let account = AccountId(hex32("account", account).map_err(js)?);
+        to_json(&crate::proven::check_credits(&self.inner, &account, &served).map_err(js)?)
+    }
+
+    /// Checks a `state_getProof` answer (JSON) for the regulator's decision on `code_hash`;
+    /// returns `{code_hash, approved, regulator, decided_at, height}` (JSON).
+    #[wasm_bindgen(js_name = checkApproval)]
+    pub fn check_approval(&self, proof: &str, code_hash: &str) -> Result<String, JsError> {
+        let served: ServedProof =
+            serde_json::from_str(proof).map_err(|e| js(malformed("state proof", e)))?;
+        let code_hash = Hash(hex32("code hash", code_hash).map_err(js)?);
+        to_json(&crate::proven::check_approval(&self.inner, &code_hash, &served).map_err(js)?)
+    }
+
+    /// Explains a block (`{raw, certificate, validators}` JSON) whose header is verified:
+    /// returns `{height, hash, time_ms, proposer, txs, round, signers, set_size}` (JSON).
+    #[wasm_bindgen(js_name = blockView)]
+    pub fn block_view(&self, step: &str) -> Result<String, JsError> {
+        let step: StepJson = serde_json::from_str(step).map_err(|e| js(malformed("block", e)))?;
+        to_json(&crate::explorer::block_view(&self.inner, &step).map_err(js)?)
+    }
+
+    /// Checks a `tx_getReceipt` answer (JSON) for `tx_hash` against the verified header of its
+    /// height; returns the proven receipt (JSON).
+    #[wasm_bindgen(js_name = checkReceipt)]
+    pub fn check_receipt(&self, receipt: &str, tx_hash: &str) -> Result<String, JsError> {
+        let served: ServedReceipt =
+            serde_json::from_str(receipt).map_err(|e| js(malformed("receipt", e)))?;
+        let tx_hash = Hash(hex32("transaction hash", tx_hash).map_err(js)?);
+        to_json(&crate::explorer::check_receipt(&self.inner, &tx_hash, &served).map_err(js)?)
     }
 
     /// Checks an `audit_listBySubject` page (JSON) against the verified header of its height;

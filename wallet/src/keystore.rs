@@ -89,29 +89,3 @@ pub fn generate() -> Result<Keypair, WalletError> {
     random(&mut seed)?;
     Ok(Keypair::from_seed(seed))
 }
-
-#[cfg(test)]
-mod tests {
-    //! The keystore format round-trips and refuses a wrong passphrase or a swapped account.
-    use super::*;
-
-    #[test]
-    fn a_key_file_opens_with_its_passphrase_only() {
-        let key = Keypair::dev("alice");
-        let file = encrypt("alice", &key, "correct horse").expect("encrypt");
-        assert_eq!(file.kdf, "argon2id");
-        assert_eq!(file.account, key.account().to_hex());
-        let opened = decrypt(&file, "correct horse").expect("decrypt");
-        assert_eq!(opened.account(), key.account());
-        assert!(matches!(
-            decrypt(&file, "wrong horse"),
-            Err(WalletError::WrongPassphrase)
-        ));
-        let mut swapped = file.clone();
-        swapped.account = Keypair::dev("bob").account().to_hex();
-        assert!(matches!(
-            decrypt(&swapped, "correct horse"),
-            Err(WalletError::UnsupportedKeyFile(_))
-        ));
-    }
-}

@@ -8,12 +8,18 @@
 //! - [`light`]: a light client pinned to a trust root, checking headers with
 //!   `primitives::light::verify_steps` (the rule `civitas audit --verify` runs) and each audit
 //!   entry's Merkle proof with `primitives::proof::verify_audit_entry`;
+//! - [`proven`]: her consents (status recomputed from the proven artefact), credits and the
+//!   regulator's approval of a consent's code, each proven against a verified header;
+//! - [`explorer`]: recent blocks with their certificate signers, and a transaction's receipt
+//!   proven against a verified header's receipts root;
 //! - [`sealed`]: a sealed result addressed to her, fetched with a one-time reply key, decrypted
 //!   here and checked against the output hash the committee attested (proven against a header);
 //! - [`api`]: the `wasm-bindgen` exports the page calls (JSON strings in and out).
 pub mod api;
+pub mod explorer;
 pub mod keystore;
 pub mod light;
+pub mod proven;
 pub mod requests;
 pub mod sealed;
 

@@ -198,6 +198,39 @@ impl LightClient {
         self.verified.get(&height)
     }
 
+    /// The value a served proof shows under `key`, once the proof leads to the state root of
+    /// the verified header of its height: `None` is a proven absence. A proof for another key,
+    /// at a height not verified, or one that fails, is refused (`what` names the value).
+    pub fn proven_value(
+        &self,
+        served: &ServedProof,
+        key: &[u8],
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, WalletError> {
+        let header = self.verified.get(&served.height).ok_or_else(|| {
+            WalletError::NotVerified(format!("block {} is not verified", served.height))
+        })?;
+        if from_hex("state key", &served.key)? != key {
+            return Err(WalletError::NotVerified(format!(
+                "the node proved another key than {what}"
+            )));
+        }
+        let value = served
+            .value
+            .as_deref()
+            .map(|v| from_hex("proven value", v))
+            .transpose()?;
+        let proof = StateProof {
+            key: key.to_vec(),
+            value: value.clone(),
+            version: served.height,
+            proof: from_hex("state proof", &served.proof)?,
+        };
+        verify_state_proof(&header.state_root, &proof)
+            .map_err(|e| WalletError::NotVerified(format!("{what} fails its proof: {e}")))?;
+        Ok(value)
+    }
+
     /// Checks a served proof of the identity binding of `subject` against the verified header
     /// of its height, and whether the bound account is `account`. A proof of absence proves she
     /// is not bound; a proof for another key, or one that fails, is refused.
@@ -207,29 +240,7 @@ impl LightClient {
         account: &AccountId,
         served: &ServedProof,
     ) -> Result<Binding, WalletError> {
-        let header = self.verified.get(&served.height).ok_or_else(|| {
-            WalletError::NotVerified(format!("block {} is not verified", served.height))
-        })?;
-        let key = identity_key(subject);
-        if from_hex("state key", &served.key)? != key {
-            return Err(WalletError::NotVerified(
-                "the node proved another key than her identity binding".into(),
-            ));
-        }
-        let value = served
-            .value
-            .as_deref()
-            .map(|v| from_hex("binding value", v))
-            .transpose()?;
-        let proof = StateProof {
-            key,
-            value: value.clone(),
-            version: served.height,
-            proof: from_hex("binding proof", &served.proof)?,
-        };
-        verify_state_proof(&header.state_root, &proof).map_err(|e| {
-            WalletError::NotVerified(format!("the identity binding fails its proof: {e}"))
-        })?;
+        let value = self.proven_value(served, &identity_key(subject), "her identity binding")?;
         let bound = value
             .map(|v| AccountId::decode_all(&mut &v[..]).map_err(|e| malformed("binding", e)))
             .transpose()?;

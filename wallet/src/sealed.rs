@@ -5,7 +5,6 @@
 //! `primitives::committee::SealedOutcome`). The same check as the CLI's `civitas sealed output`.
 use civitas_primitives::committee::SealedOutcome;
 use civitas_primitives::crypto::{Keypair, ReplyKey};
-use civitas_primitives::proof::{verify_state_proof, StateProof};
 use civitas_primitives::vault::{sealed_output_hash, Envelope, SealedFetch, SealedOutputReply};
 use civitas_primitives::Hash;
 use parity_scale_codec::{DecodeAll, Encode};
@@ -47,36 +46,15 @@ pub fn proven_outcome(
     tx_hash: &Hash,
     served: &ServedProof,
 ) -> Result<SealedOutcome, WalletError> {
-    let header = light.header(served.height).ok_or_else(|| {
-        WalletError::NotVerified(format!("block {} is not verified", served.height))
-    })?;
-    let key = outcome_key(tx_hash);
-    if from_hex("state key", &served.key)? != key {
-        return Err(WalletError::NotVerified(
-            "the node proved another key than the sealed call's outcome".into(),
-        ));
-    }
-    let value = served
-        .value
-        .as_deref()
-        .map(|v| from_hex("outcome value", v))
-        .transpose()?;
-    let proof = StateProof {
-        key,
-        value: value.clone(),
-        version: served.height,
-        proof: from_hex("outcome proof", &served.proof)?,
-    };
-    verify_state_proof(&header.state_root, &proof).map_err(|e| {
-        WalletError::NotVerified(format!("the attested output hash fails its proof: {e}"))
-    })?;
-    let value = value.ok_or_else(|| {
-        WalletError::NotVerified(format!(
-            "no sealed call {} is on chain at block {}",
-            to_hex(&tx_hash.0),
-            served.height
-        ))
-    })?;
+    let value = light
+        .proven_value(served, &outcome_key(tx_hash), "the attested output hash")?
+        .ok_or_else(|| {
+            WalletError::NotVerified(format!(
+                "no sealed call {} is on chain at block {}",
+                to_hex(&tx_hash.0),
+                served.height
+            ))
+        })?;
     SealedOutcome::decode_all(&mut &value[..]).map_err(|e| malformed("sealed outcome", e))
 }
 

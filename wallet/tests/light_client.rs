@@ -85,7 +85,8 @@ impl Chain {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_quorum_of_the_genesis_set_is_believed_and_so_is_an_announced_set() {
     let c = Chain::new();
     let mut light = c.client();
@@ -107,7 +108,8 @@ fn a_quorum_of_the_genesis_set_is_believed_and_so_is_an_announced_set() {
     assert_eq!(light.verify(&[h21]).expect("h21").height, 21);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_certificate_one_signature_short_of_quorum_is_refused() {
     let c = Chain::new();
     let mut light = c.client();
@@ -132,7 +134,8 @@ fn a_certificate_one_signature_short_of_quorum_is_refused() {
     assert!(light.header(5).is_none(), "nothing is remembered");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_duplicate_signer_is_refused() {
     let c = Chain::new();
     let mut light = c.client();
@@ -154,7 +157,8 @@ fn a_duplicate_signer_is_refused() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_forged_validator_set_change_is_refused() {
     let c = Chain::new();
     let a = ids(&c.a);
@@ -220,7 +224,8 @@ fn a_forged_validator_set_change_is_refused() {
     assert!(!light.trusts_set(&f));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_header_contradicting_a_verified_one_is_refused() {
     let c = Chain::new();
     let mut light = c.client();

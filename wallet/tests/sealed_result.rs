@@ -3,76 +3,20 @@
 //! (`o/` + tx hash) against a verified header, and the decrypted result only when it hashes to
 //! it. The state here is a real one-leaf Jellyfish Merkle tree (root and proof built by the
 //! tree's own rule), so the proofs are the ones `verify_state_proof` checks for a node's tree.
-use civitas_primitives::block::{validators_hash, vote_message, CommitCertificate, Header};
+mod support;
+
 use civitas_primitives::committee::SealedOutcome;
-use civitas_primitives::crypto::{seal_to, Keypair, ReplyKey};
-use civitas_primitives::light::LightStep;
-use civitas_primitives::proof::key_hash;
+use civitas_primitives::crypto::{seal_to, ReplyKey};
 use civitas_primitives::vault::{sealed_output_hash, SealedOutputReply, SealedResult};
-use civitas_primitives::{sha3_256, AccountId, Hash};
+use civitas_primitives::Hash;
 use civitas_wallet::light::{LightClient, ServedProof};
 use civitas_wallet::sealed::{check, outcome_key};
 use civitas_wallet::WalletError;
 use parity_scale_codec::Encode;
 
-const CHAIN: &str = "sealed-test";
+use support::{hexed, one_leaf, verified};
+
 const TX: Hash = Hash([0x7c; 32]);
-
-fn hexed(b: &[u8]) -> String {
-    format!("0x{}", hex::encode(b))
-}
-
-/// A light client that has verified height 7, whose state root is `state_root`.
-fn verified(state_root: [u8; 32]) -> LightClient {
-    let keys: Vec<Keypair> = (0..4).map(|i| Keypair::dev(&format!("v-{i}"))).collect();
-    let set: Vec<AccountId> = keys.iter().map(Keypair::account).collect();
-    let header = Header {
-        chain_id: CHAIN.into(),
-        height: 7,
-        parent_hash: Hash([7; 32]),
-        time_ms: 7_000,
-        proposer: set[0],
-        tx_root: Hash([0; 32]),
-        state_root: Hash(state_root),
-        receipts_root: Hash([0; 32]),
-        validators_hash: validators_hash(&set),
-        next_validators_hash: validators_hash(&set),
-    };
-    let msg = vote_message(CHAIN, 7, 0, &header.hash());
-    let certificate = CommitCertificate {
-        height: 7,
-        round: 0,
-        block_hash: header.hash(),
-        signatures: keys[..3]
-            .iter()
-            .map(|k| (k.account(), k.sign_hash(&msg)))
-            .collect(),
-    };
-    let mut light = LightClient::new(CHAIN, &set);
-    light
-        .verify(&[LightStep {
-            header,
-            certificate,
-            validators: set,
-        }])
-        .expect("a quorum of the genesis set");
-    light
-}
-
-/// A state holding only `key = value`: its root (jmt's leaf hash, `JMT::LeafNode` || key hash
-/// || value hash) and the inclusion proof (borsh: `Some(leaf)`, no siblings).
-fn one_leaf(key: &[u8], value: &[u8]) -> ([u8; 32], String) {
-    let kh = key_hash(key).0;
-    let vh = sha3_256(value).0;
-    let mut leaf = b"JMT::LeafNode".to_vec();
-    leaf.extend_from_slice(&kh);
-    leaf.extend_from_slice(&vh);
-    let mut proof = vec![1u8];
-    proof.extend_from_slice(&kh);
-    proof.extend_from_slice(&vh);
-    proof.extend_from_slice(&[0; 4]);
-    (sha3_256(&leaf).0, hexed(&proof))
-}
 
 fn result() -> SealedOutputReply {
     SealedOutputReply {
@@ -116,7 +60,8 @@ fn sealed_to(reply: &ReplyKey, r: &SealedOutputReply) -> String {
     )
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_attested_result_proven_against_a_verified_header_is_shown() {
     let r = result();
     let (light, served) = chain_with(&attested(sealed_output_hash(&r.salt, &r.result.padded())));
@@ -127,7 +72,8 @@ fn the_attested_result_proven_against_a_verified_header_is_shown() {
     assert_eq!(shown.height, 7);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn another_result_than_the_attested_one_is_refused() {
     let r = result();
     let (light, served) = chain_with(&attested(sealed_output_hash(&r.salt, &r.result.padded())));
@@ -141,7 +87,8 @@ fn another_result_than_the_attested_one_is_refused() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_call_not_attested_yet_is_reported_as_such() {
     let pending = SealedOutcome {
         height: 5,
@@ -157,7 +104,8 @@ fn a_call_not_attested_yet_is_reported_as_such() {
     assert!(matches!(err, WalletError::NotAttested), "{err}");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn an_attested_hash_whose_proof_fails_is_refused() {
     let r = result();
     let (light, mut served) =
@@ -174,7 +122,8 @@ fn an_attested_hash_whose_proof_fails_is_refused() {
     assert!(err.to_string().contains("fails its proof"), "{err}");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_proof_of_another_key_or_at_an_unverified_height_is_refused() {
     let r = result();
     let (light, served) = chain_with(&attested(sealed_output_hash(&r.salt, &r.result.padded())));

@@ -1,7 +1,7 @@
 // The citizen wallet page. Everything that decides what she can trust runs in the WebAssembly
 // core (civitas_wallet.js): key decryption, signing, header and proof verification. This file
 // only talks JSON-RPC to the node that served the page and draws the results.
-import init, { Wallet, Light, subjectId, identityKey, sealedOutcomeKey, devNames } from './civitas_wallet.js';
+import init, { Wallet, Light, subjectId, identityKey, sealedOutcomeKey, accountKey, approvalKey, devNames } from './civitas_wallet.js';
 
 const RPC = new URL('/', location.href).href;
 const $ = (id) => document.getElementById(id);
@@ -87,6 +87,14 @@ const CACHE_MAX = 64; // records kept per chain, the newest
 const counters = { cachedUsed: 0, cacheHits: 0, cacheDropped: 0, headersFetched: 0 };
 const cachedHeights = new Set();
 let cacheFailures = [];
+// The last step (block, certificate, validators) seen per height, so the explorer can explain a
+// verified block without fetching it again.
+const stepsByHeight = new Map();
+const STEPS_KEPT = 256;
+function keepStep(height, step) {
+  stepsByHeight.set(height, step);
+  if (stepsByHeight.size > STEPS_KEPT) stepsByHeight.delete(stepsByHeight.keys().next().value);
+}
 
 function countersToDom() {
   for (const [k, v] of Object.entries(counters)) document.body.dataset[k] = String(v);
@@ -164,6 +172,7 @@ async function loadCachedHeaders() {
     } else {
       counters.cachedUsed += 1;
       cachedHeights.add(r.height);
+      keepStep(r.height, step);
     }
   }
   countersToDom();
@@ -194,6 +203,7 @@ async function verifyHeightOnce(height) {
     ]);
     counters.headersFetched += 1;
     steps.unshift({ height: h, raw: block.raw, certificate: block.certificate, validators: vals.validators });
+    keepStep(h, { raw: block.raw, certificate: block.certificate, validators: vals.validators });
     if (light.trustsSet(JSON.stringify(vals.validators))) break;
     if (vals.since < 2 || vals.since > h) {
       throw new Error(`verification failed: the validators of height ${h} follow from no set the trust root vouches for`);
@@ -205,19 +215,41 @@ async function verifyHeightOnce(height) {
   try {
     header = JSON.parse(light.verify(JSON.stringify(steps.map(({ raw, certificate, validators }) => ({ raw, certificate, validators })))));
   } catch (e) {
-    // A freshly verified header contradicting a cached one: the cached record is dropped and
-    // the failure shown (the error itself fails what was being verified).
-    const m = /height (\d+) contradicts/.exec(e.message);
-    if (m && cachedHeights.has(Number(m[1]))) {
-      counters.cacheDropped += 1;
-      cacheFailures.push(`block ${m[1]}: ${e.message}`);
-      await cacheDrop(Number(m[1]));
-      countersToDom();
-    }
+    await dropContradictedCache(e);
     throw e;
   }
   await cachePut(steps, header);
   return header;
+}
+
+// A freshly verified header contradicting a cached one: the cached record is dropped and the
+// failure shown (the error itself fails what was being verified).
+async function dropContradictedCache(e) {
+  const m = /height (\d+) contradicts/.exec(e.message);
+  if (m && cachedHeights.has(Number(m[1]))) {
+    counters.cacheDropped += 1;
+    cacheFailures.push(`block ${m[1]}: ${e.message}`);
+    await cacheDrop(Number(m[1]));
+    countersToDom();
+  }
+}
+
+// The node's proofs lead to another state root than the header verified at `height`: either
+// the node lies, or the header believed earlier (perhaps from the cache) is not the one the
+// departments committed. The block is fetched and verified again: a validly signed header that
+// contradicts the one believed is evidence of a fork and fails loudly.
+async function recheckHeight(height) {
+  const [block, vals] = await Promise.all([rpc('chain_getBlock', [height]), rpc('chain_getValidators', [height])]);
+  counters.headersFetched += 1;
+  countersToDom();
+  const step = { raw: block.raw, certificate: block.certificate, validators: vals.validators };
+  if (!light.trustsSet(JSON.stringify(vals.validators))) return;
+  try {
+    light.verify(JSON.stringify([step]));
+  } catch (e) {
+    await dropContradictedCache(e);
+    throw e;
+  }
 }
 
 // --- key ------------------------------------------------------------------------------------
@@ -283,18 +315,33 @@ const ANSWERS = {
   paused: [['resume', 'Resume'], ['revoke', 'Revoke']],
 };
 
-function consentItem(c) {
-  const li = el('li', { 'data-consent-id': String(c.id), 'data-status': c.status });
+// Each consent is shown from its artefact as proven against a verified header (its status
+// recomputed there at that block's time), never from the fields the node lists beside it.
+// `lastUse` maps a consent id to the latest verified granted entry of her trail.
+function consentItem(served, proven, approval, lastUse) {
+  const c = proven || served;
+  const li = el('li', { 'data-consent-id': String(c.id), 'data-status': c.status, 'data-verified': String(!!proven) });
+  if (!proven) li.className = 'failed';
+  const used = lastUse.get(c.id);
   li.append(
     el('strong', { text: `#${c.id} ${who(c.grantee)}` }), ' asks for ',
     el('em', { text: c.datasets.join(', ') }), ` (${c.mode}) — “${c.purpose}”`,
     el('br'),
     `Status: `, el('span', { class: 'consent-status', text: c.status }),
-    ` · uses ${c.uses}/${c.max_uses} · expires ${new Date(c.expires_ms).toLocaleString()}`,
-    c.code_hash ? ` · contract code ${short(c.code_hash)}` : '',
+    ` · uses ${c.uses}/${c.max_uses}`,
+    el('span', { class: 'last-use', text: used ? ` · last used ${new Date(used.time_ms).toLocaleString()} (block ${used.height})` : ' · never used' }),
+    ` · expires ${new Date(c.expires_ms).toLocaleString()}`,
   );
+  if (c.code_hash) {
+    li.append(el('br'), `Contract code ${short(c.code_hash)}: `, approvalBadge(approval));
+  }
+  const check = proven
+    ? el('span', { class: 'badge ok consent-check', text: `verified at block ${proven.height}` })
+    : el('span', { class: 'badge fail consent-check', role: 'alert', tabindex: '0', title: served.error,
+      text: `verification failed: ${served.error}` });
+  li.append(el('div', {}, check));
   const div = el('div');
-  for (const [action, label] of ANSWERS[c.status] || []) {
+  for (const [action, label] of (proven && ANSWERS[c.status]) || []) {
     const b = el('button', { type: 'button', 'data-action': action, 'aria-label': `${label} consent ${c.id}`, text: label });
     b.addEventListener('click', () => answer(c.id, action, b));
     div.append(b);
@@ -303,13 +350,48 @@ function consentItem(c) {
   return li;
 }
 
-async function loadConsents() {
+function approvalBadge(a) {
+  if (!a) return el('span', { class: 'approval', text: 'approval unknown' });
+  if (a.error) return el('span', { class: 'approval badge fail', role: 'alert', text: `approval not verified: ${a.error}` });
+  return a.approved
+    ? el('span', { class: 'approval badge ok', 'data-approved': 'true', text: `approved by regulator ${who(a.regulator)} at block ${a.decided_at} (verified)` })
+    : el('span', { class: 'approval refused', 'data-approved': 'false', text: 'NOT approved by a regulator (verified)' });
+}
+
+async function checkedApproval(codeHash) {
+  try {
+    const proof = await rpc('state_getProof', [approvalKey(codeHash)]);
+    await verifyHeight(proof.height);
+    return JSON.parse(light.checkApproval(JSON.stringify(proof), codeHash));
+  } catch (e) {
+    return { error: e.message.replace(/^verification failed: /, '') };
+  }
+}
+
+async function checkedConsent(served) {
+  try {
+    if (served.proof) await verifyHeight(served.proof.height);
+    return JSON.parse(light.checkConsent(JSON.stringify(served)));
+  } catch (e) {
+    served.error = e.message.replace(/^verification failed: /, '');
+    return null;
+  }
+}
+
+async function loadConsents(lastUse) {
   const list = await rpc('consent_list', [wallet.consentListRequest(Date.now())]);
-  const pending = list.filter((c) => c.status === 'pending');
-  const rest = list.filter((c) => c.status !== 'pending');
-  $('pending-list').replaceChildren(...pending.map(consentItem));
+  const proven = await Promise.all(list.map(checkedConsent));
+  const codes = [...new Set(proven.map((p, i) => (p || list[i]).code_hash).filter(Boolean))];
+  const approvals = new Map(await Promise.all(codes.map(async (h) => [h, await checkedApproval(h)])));
+  const items = list.map((served, i) => {
+    const c = proven[i] || served;
+    return { status: c.status, li: consentItem(served, proven[i], approvals.get(c.code_hash), lastUse) };
+  });
+  const pending = items.filter((x) => x.status === 'pending').map((x) => x.li);
+  const rest = items.filter((x) => x.status !== 'pending').map((x) => x.li);
+  $('pending-list').replaceChildren(...pending);
   $('pending-empty').hidden = pending.length > 0;
-  $('consent-list').replaceChildren(...rest.map(consentItem));
+  $('consent-list').replaceChildren(...rest);
   $('consents-empty').hidden = rest.length > 0;
 }
 
@@ -382,7 +464,7 @@ function trailRow(served, checked) {
 }
 
 async function loadTrail() {
-  if (!subject) return;
+  if (!subject) return [];
   let page;
   try {
     page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
@@ -391,12 +473,15 @@ async function loadTrail() {
     $('trail-body').replaceChildren();
     $('trail-summary').textContent = 'Your trail is shown once an identity department has bound your key to your subject.';
     $('trail-summary').className = 'refused';
-    return;
+    return [];
   }
   let checked;
   try {
     if (page.height > 0) await verifyHeight(page.height);
     checked = JSON.parse(light.checkPage(JSON.stringify(page)));
+    if (checked.length && checked.every((c) => !c.verified && /state root of verified block/.test(c.error || ''))) {
+      await recheckHeight(page.height);
+    }
   } catch (e) {
     const msg = e.message.replace(/^verification failed: /, '');
     checked = page.entries.map((s) => ({ seq: s.seq, verified: false, error: msg, entry: null }));
@@ -413,6 +498,19 @@ async function loadTrail() {
     timings.firstVerifiedTrailMs = performance.now() - timings.unlockStart;
   }
   await loadSealed(checked);
+  return checked;
+}
+
+// The latest granted use of each consent on her verified trail.
+function lastUses(checked) {
+  const uses = new Map();
+  for (const c of checked) {
+    const e = c.verified && c.entry;
+    if (!e || e.consent == null || !e.outcome.startsWith('granted')) continue;
+    const prev = uses.get(e.consent);
+    if (!prev || e.height > prev.height) uses.set(e.consent, e);
+  }
+  return uses;
 }
 
 // --- sealed results addressed to her: fetched with a one-time reply key made in the core,
@@ -544,14 +642,27 @@ function applyFilters() {
 $('filter-institution').addEventListener('change', applyFilters);
 $('filter-dataset').addEventListener('change', applyFilters);
 
+// Her balance from her account record, proven against a verified header.
 async function loadCredits() {
-  const b = await rpc('credits_getBalance', [wallet.account]);
-  $('balance').textContent = b.balance;
+  const out = $('balance-check');
+  try {
+    const proof = await rpc('state_getProof', [accountKey(wallet.account)]);
+    await verifyHeight(proof.height);
+    const b = JSON.parse(light.checkCredits(JSON.stringify(proof), wallet.account));
+    $('balance').textContent = b.balance;
+    out.replaceChildren(el('span', { class: 'badge ok', text: `verified at block ${b.height}` }));
+    out.dataset.verified = 'true';
+  } catch (e) {
+    $('balance').textContent = '?';
+    out.replaceChildren(el('span', { class: 'badge fail', role: 'alert', text: `verification failed: ${e.message.replace(/^verification failed: /, '')}` }));
+    out.dataset.verified = 'false';
+  }
 }
 
 async function refreshOnce() {
   status('Loading your data…');
-  await Promise.all([loadConsents(), loadCredits(), loadBinding(), loadTrail()]);
+  const [checked] = await Promise.all([loadTrail(), loadCredits(), loadBinding()]);
+  await loadConsents(lastUses(checked));
   status(`Up to date (${new Date().toLocaleTimeString()}).`);
 }
 
@@ -572,6 +683,98 @@ function refresh() {
   return refreshing;
 }
 
+// --- explorer: recent blocks and a transaction's receipt, for anyone (no key needed) --------
+
+const EXPLORER_BLOCKS = 8;
+
+function blockRow(height, view, error) {
+  const tr = el('tr', { 'data-height': String(height), 'data-verified': String(!!view) });
+  if (!view) {
+    tr.className = 'failed';
+    tr.append(el('td', { text: String(height) }), el('td', { text: '-' }), el('td', { text: '-' }),
+      el('td', { text: '-' }), el('td', { text: '-' }),
+      el('td', {}, el('span', { class: 'badge fail', role: 'alert', tabindex: '0', title: error, text: `verification failed: ${error}` })));
+    return tr;
+  }
+  const txs = el('td', { class: 'block-txs' });
+  txs.append(`${view.txs.length}`);
+  for (const tx of view.txs.slice(0, 3)) {
+    const b = el('button', { type: 'button', class: 'tx-link', 'data-tx': tx, 'aria-label': `Show the receipt of transaction ${tx}`, text: short(tx) });
+    b.addEventListener('click', () => { $('receipt-tx').value = tx; showReceipt(tx); });
+    txs.append(' ', b);
+  }
+  if (view.txs.length > 3) txs.append(` …`);
+  tr.append(
+    el('td', { text: String(view.height) }),
+    el('td', { text: new Date(view.time_ms).toLocaleString() }),
+    txs,
+    el('td', { text: who(view.proposer) }),
+    el('td', { class: 'signers', 'data-signers': String(view.signers.length), text: `${view.signers.length} of ${view.set_size}: ${view.signers.map((a) => names[a] || short(a)).join(', ')}` }),
+    el('td', {}, el('span', { class: 'badge ok', text: `verified (round ${view.round})` })),
+  );
+  return tr;
+}
+
+async function explainBlock(height) {
+  try {
+    await verifyHeight(height);
+    let step = stepsByHeight.get(height);
+    if (!step) {
+      const [block, vals] = await Promise.all([rpc('chain_getBlock', [height]), rpc('chain_getValidators', [height])]);
+      step = { raw: block.raw, certificate: block.certificate, validators: vals.validators };
+      keepStep(height, step);
+    }
+    return blockRow(height, JSON.parse(light.blockView(JSON.stringify(step))));
+  } catch (e) {
+    return blockRow(height, null, e.message.replace(/^verification failed: /, ''));
+  }
+}
+
+async function loadExplorer() {
+  const head = await rpc('chain_getHead');
+  const heights = [];
+  for (let h = head.height; h >= 1 && heights.length < EXPLORER_BLOCKS; h--) heights.push(h);
+  const rows = await Promise.all(heights.map(explainBlock));
+  $('blocks-body').replaceChildren(...rows);
+}
+
+async function showReceipt(tx) {
+  const out = $('receipt-out');
+  out.replaceChildren(el('p', { text: `Looking up ${short(tx)}…` }));
+  let served;
+  try {
+    served = await rpc('tx_getReceipt', [tx]);
+  } catch (e) {
+    out.replaceChildren(el('p', { class: 'refused', role: 'alert', text: e.message }));
+    return;
+  }
+  try {
+    await verifyHeight(served.height);
+    const r = JSON.parse(light.checkReceipt(JSON.stringify(served), tx));
+    const dl = el('dl', { 'data-verified': 'true' });
+    const row = (k, v) => dl.append(el('dt', { text: k }), el('dd', { text: v }));
+    row('Transaction', r.tx_hash);
+    row('Block', `${r.height} (position ${r.index}), ${new Date(r.time_ms).toLocaleString()}`);
+    row('Status', r.error_code ? `${r.status}: ${r.error_code}` : r.status);
+    row('Fuel used', String(r.fuel_used));
+    row('Events', r.events.length ? r.events.map(([c, t]) => `${t} (${who(c)})`).join(', ') : 'none');
+    out.replaceChildren(dl, el('span', { class: 'badge ok', text: `receipt verified against block ${r.height}` }));
+  } catch (e) {
+    out.replaceChildren(el('div', { class: 'failed', 'data-verified': 'false' },
+      el('span', { class: 'badge fail', role: 'alert', text: `verification failed: ${e.message.replace(/^verification failed: /, '')}` })));
+  }
+}
+
+$('receipt-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const tx = $('receipt-tx').value.trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(tx)) {
+    $('receipt-out').replaceChildren(el('p', { class: 'refused', role: 'alert', text: 'a transaction hash is 0x and 64 hex digits' }));
+    return;
+  }
+  showReceipt(tx.toLowerCase());
+});
+
 // --- live updates: new heads over WebSocket (chain_subscribeNewHeads on the same address) -----
 
 const HEAD_DEBOUNCE_MS = 400;
@@ -582,9 +785,11 @@ let reconnectMs = 500;
 function onHead(head) {
   document.body.dataset.headsSeen = String(Number(document.body.dataset.headsSeen || 0) + 1);
   document.body.dataset.lastHead = String(head.height);
-  if (!wallet) return;
   clearTimeout(headTimer);
-  headTimer = setTimeout(() => refresh().catch((e) => showError(e.message)), HEAD_DEBOUNCE_MS);
+  headTimer = setTimeout(() => {
+    loadExplorer().catch((e) => showError(e.message));
+    if (wallet) refresh().catch((e) => showError(e.message));
+  }, HEAD_DEBOUNCE_MS);
 }
 
 function subscribeHeads() {
@@ -625,6 +830,7 @@ try {
     ? 'Enter your passphrase to open your stored key.'
     : 'Import your key file to begin.');
   subscribeHeads();
+  await loadExplorer().catch((e) => showError(e.message));
   document.body.dataset.ready = 'true';
 } catch (e) {
   showError(e.message);

@@ -12,7 +12,7 @@ use super::private::{head_time, PrivateApi};
 impl ConsentApiServer for PrivateApi {
     async fn list(&self, request: String) -> RpcResult<Vec<ConsentInfo>> {
         let req = self.guard.check(&request, "consent_list", now_ms())?;
-        let (_, view) = self.view()?;
+        let (head, view) = self.view()?;
         let mut ids = view
             .id_list(&keys::consents_of_grantee(&req.signer))
             .map_err(internal)?;
@@ -28,7 +28,9 @@ impl ConsentApiServer for PrivateApi {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(c) = view.consent(id).map_err(internal)? {
-                out.push(consent_info(&c, now));
+                let mut info = consent_info(&c, now);
+                info.proof = Some(self.proven_value(keys::consent(id), head.height)?);
+                out.push(info);
             }
         }
         Ok(out)

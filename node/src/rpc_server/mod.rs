@@ -18,12 +18,14 @@ pub mod wallet_files;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use civitas_primitives::merkle::merkle_proof;
 use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::server::{PingConfig, RpcModule, Server, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
+use parity_scale_codec::Encode;
 
 use crate::service::Chain;
 
@@ -86,6 +88,10 @@ impl Api {
             .get(loc.index as usize)
             .ok_or_else(|| internal("receipt index out of range"))?;
         let mut info = ReceiptInfo::new(r, loc.height, loc.index);
+        let encoded: Vec<Vec<u8>> = receipts.iter().map(Encode::encode).collect();
+        info.raw = Some(to_hex(&r.encode()));
+        info.receipt_proof =
+            merkle_proof(&encoded, loc.index as usize).map(|p| to_hex(&p.encode()));
         if info.error.is_some() {
             if let Some(text) = self.chain.diagnostic(&hash) {
                 info.error = Some(text);

@@ -128,6 +128,18 @@ impl PrivateApi {
             .state_root)
     }
 
+    /// The value of `key` at `height` with its proof, as `state_getProof` serves a public one.
+    pub(crate) fn proven_value(&self, key: Vec<u8>, height: u64) -> RpcResult<ProofInfo> {
+        let proof = prove(self.chain.query_exec.store(), &key, height).map_err(internal)?;
+        Ok(ProofInfo {
+            key: to_hex(&key),
+            value: proof.value.as_ref().map(|v| to_hex(v)),
+            height,
+            state_root: to_hex(&self.state_root_at(height)?.0),
+            proof: to_hex(&proof.proof),
+        })
+    }
+
     pub(crate) fn proven_entry(&self, key: Vec<u8>, height: u64) -> RpcResult<AuditEntryInfo> {
         let proof = prove(self.chain.query_exec.store(), &key, height).map_err(internal)?;
         let value = proof
