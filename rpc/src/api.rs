@@ -53,6 +53,11 @@ pub trait TxApi {
     /// The receipt of a committed transaction.
     #[method(name = "getReceipt")]
     async fn get_receipt(&self, tx_hash: String) -> RpcResult<ReceiptInfo>;
+
+    /// The receipts of up to 1000 transactions, in order: `null` for one not committed (yet).
+    /// Without Merkle proofs (`tx_getReceipt` serves those); for tools following bulk uploads.
+    #[method(name = "getReceipts")]
+    async fn get_receipts(&self, tx_hashes: Vec<String>) -> RpcResult<Vec<Option<ReceiptInfo>>>;
 }
 
 /// Contracts.
@@ -121,6 +126,15 @@ pub trait VaultApi {
     /// Every registered dataset.
     #[method(name = "listDatasets")]
     async fn list_datasets(&self) -> RpcResult<Vec<DatasetInfo>>;
+
+    /// The latest committed version of each subject's record in `dataset` (0 for none), for up
+    /// to 1000 subjects, in order: what a custodian's bulk upload numbers its records from.
+    #[method(name = "getLatestVersions")]
+    async fn get_latest_versions(
+        &self,
+        dataset: String,
+        subjects: Vec<String>,
+    ) -> RpcResult<Vec<u32>>;
 
     /// The public commitments (hash + signature) of a subject's records in a dataset.
     #[method(name = "getCommitments")]

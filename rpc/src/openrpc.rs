@@ -35,6 +35,12 @@ pub const METHODS: &[Method] = &[
         "array",
     ),
     (
+        "vault_getLatestVersions",
+        "The latest committed version of each of up to 1000 subjects' records in a dataset (0 for none).",
+        &[("dataset", "string", true), ("subjects", "array", true)],
+        "array",
+    ),
+    (
         "vault_getCommitments",
         "Public commitments (salted hash + department signature) of a subject's records.",
         &[("subject", "string", true), ("dataset", "string", true)],
@@ -153,6 +159,12 @@ pub const METHODS: &[Method] = &[
         "Pending, committed or unknown.",
         &[("tx_hash", "string", true)],
         "object",
+    ),
+    (
+        "tx_getReceipts",
+        "The receipts (without proofs) of up to 1000 transactions; null for one not committed.",
+        &[("tx_hashes", "array", true)],
+        "array",
     ),
     (
         "tx_getReceipt",

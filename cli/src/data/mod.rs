@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod disclose;
 pub mod identity;
 pub mod sealed;
+pub mod upload;
 pub mod vault;
 
 use anyhow::{anyhow, bail, Result};

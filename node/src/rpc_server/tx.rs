@@ -1,5 +1,8 @@
 //! `tx_*`: submission (single and batch), status and receipts.
 
+use std::collections::BTreeMap;
+
+use civitas_primitives::block::Receipt;
 use civitas_primitives::tx::SignedTransaction;
 use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
@@ -111,6 +114,46 @@ impl TxApiServer for Api {
     async fn get_receipt(&self, tx_hash: String) -> RpcResult<ReceiptInfo> {
         let hash = parse_hash("tx_hash", &tx_hash)?;
         self.receipt(hash)
+    }
+
+    async fn get_receipts(&self, tx_hashes: Vec<String>) -> RpcResult<Vec<Option<ReceiptInfo>>> {
+        if tx_hashes.len() > MAX_SUBMIT_BATCH {
+            return Err(invalid_param(
+                "tx_hashes",
+                format!("at most {MAX_SUBMIT_BATCH} per call"),
+            ));
+        }
+        let hashes = tx_hashes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| parse_hash(&format!("tx_hashes[{i}]"), h))
+            .collect::<RpcResult<Vec<_>>>()?;
+        let store = self.chain.query_exec.store();
+        // Each block's receipts are read once, however many of the hashes it holds.
+        let mut blocks: BTreeMap<u64, Vec<Receipt>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            let Some(loc) = store.tx_location(&hash).map_err(internal)? else {
+                out.push(None);
+                continue;
+            };
+            if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(loc.height) {
+                e.insert(
+                    store
+                        .receipts(loc.height)
+                        .map_err(internal)?
+                        .ok_or_else(|| {
+                            internal(format!("receipts of block {} missing", loc.height))
+                        })?,
+                );
+            }
+            let r = blocks
+                .get(&loc.height)
+                .and_then(|rs| rs.get(loc.index as usize))
+                .ok_or_else(|| internal("receipt index out of range"))?;
+            out.push(Some(ReceiptInfo::new(r, loc.height, loc.index)));
+        }
+        Ok(out)
     }
 }
 fn refused(code: i32, reason: &str, message: String) -> SubmitOutcome {

@@ -224,6 +224,33 @@ impl VaultApiServer for PrivateApi {
         Ok(out)
     }
 
+    async fn get_latest_versions(
+        &self,
+        dataset: String,
+        subjects: Vec<String>,
+    ) -> RpcResult<Vec<u32>> {
+        if subjects.len() > MAX_PUT_RECORDS {
+            return Err(invalid_param(
+                "subjects",
+                format!("at most {MAX_PUT_RECORDS} per call"),
+            ));
+        }
+        let (_, view) = self.view()?;
+        subjects
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let subject =
+                    Hash(hex32(s).map_err(|e| invalid_param(&format!("subjects[{i}]"), e))?);
+                Ok(view
+                    .records(&subject, &dataset)
+                    .map_err(internal)?
+                    .last()
+                    .map_or(0, |r| r.version))
+            })
+            .collect()
+    }
+
     async fn get_commitments(
         &self,
         subject: String,

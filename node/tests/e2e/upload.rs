@@ -1,6 +1,8 @@
 //! `civitas vault upload --file`: CSV and JSON-lines records become on-chain commitments with
 //! the next versions, earn the custodian the genesis record reward, and a malformed row is
-//! refused by its number before anything is sent.
+//! refused by its line before anything is sent, even far into a file larger than the chunks in
+//! flight; a register of several chunks streams with each subject's versions continuing across
+//! chunks, whether the chunk before is confirmed yet or not.
 use crate::common::*;
 
 const DATASET: &str = "tax.annual_income";
@@ -62,20 +64,24 @@ fn commitments(url: &str, subject: &str) -> Vec<(u64, String)> {
 
 /// Uploads `file` as the tax department; returns the record hashes it reports.
 fn upload(url: &str, file: &Path) -> Vec<String> {
-    let out = cli_ok(
-        url,
-        &[
-            "vault",
-            "upload",
-            "--dataset",
-            DATASET,
-            "--from",
-            "tax",
-            "--file",
-            file.to_str().expect("utf-8"),
-            "--json",
-        ],
-    );
+    upload_with(url, file, &[])
+}
+
+/// [`upload`] with more options.
+fn upload_with(url: &str, file: &Path, options: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "vault",
+        "upload",
+        "--dataset",
+        DATASET,
+        "--from",
+        "tax",
+        "--file",
+        file.to_str().expect("utf-8"),
+        "--json",
+    ];
+    args.extend_from_slice(options);
+    let out = cli_ok(url, &args);
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
     assert_eq!(v["failed"], serde_json::json!([]), "{v}");
     let hashes: Vec<String> = v["record_hashes"]
@@ -163,9 +169,9 @@ async fn csv_and_json_lines_uploads_commit_versions_and_pay_the_record_reward() 
     for (file, expected) in [
         (
             &bad_type,
-            "record 2: field `gross_income`: `lots` is not an integer",
+            "record on line 3: field `gross_income`: `lots` is not an integer",
         ),
-        (&missing, "record 2: missing field `tax_paid` (u64)"),
+        (&missing, "record on line 2: missing field `tax_paid` (u64)"),
     ] {
         let (ok, _, err) = cli(
             &url,
@@ -188,5 +194,122 @@ async fn csv_and_json_lines_uploads_commit_versions_and_pay_the_record_reward() 
     assert_eq!(credits(&url, "tax"), paid);
     assert_eq!(nonce(&c, &key("tax")).await, tax_nonce, "nothing submitted");
     assert_eq!(c.get_head().await.expect("head"), head, "no block");
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_of_several_chunks_streams_and_continues_each_subjects_versions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(&dir.path().join("data"));
+    let (url, c) = (node.url.clone(), node.client());
+    let single = dir.path().join("first.csv");
+    std::fs::write(
+        &single,
+        "subject,year,gross_income,tax_paid\nalice,2023,70000,14000\n",
+    )
+    .expect("write");
+    let first = upload(&url, &single);
+
+    // 2,600 rows (three chunks of at most 1,000, one in flight at a time): alice in the first,
+    // second and third chunk, the rest distinct citizens.
+    let alice_rows = [0usize, 1_500, 2_550];
+    let mut text = String::from("subject,year,gross_income,tax_paid\n");
+    for i in 0..2_600usize {
+        let subject = if alice_rows.contains(&i) {
+            "alice".to_string()
+        } else {
+            to_hex(&sha3_256(format!("citizen {i}").as_bytes()).0)
+        };
+        text.push_str(&format!("{subject},2024,{},{}\n", 40_000 + i, 8_000 + i));
+    }
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, &text).expect("write");
+    let h = upload_with(&url, &register, &["--in-flight", "1"]);
+    assert_eq!(h.len(), 2_600, "every record's hash, in file order");
+    assert_eq!(
+        commitments(&url, "alice"),
+        vec![
+            (1, first[0].clone()),
+            (2, h[0].clone()),
+            (3, h[1_500].clone()),
+            (4, h[2_550].clone())
+        ]
+    );
+    for i in [1usize, 999, 1_000, 2_599] {
+        let subject = to_hex(&sha3_256(format!("citizen {i}").as_bytes()).0);
+        assert_eq!(
+            commitments(&url, &subject),
+            vec![(1, h[i].clone())],
+            "row {i}"
+        );
+    }
+
+    // A bad row in the third chunk: refused by its line, and nothing of the file is sent.
+    let tax_nonce = nonce(&c, &key("tax")).await;
+    let bad = dir.path().join("bad.csv");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[2_501] = "bob,2024,many,1";
+    std::fs::write(&bad, lines.join("\n")).expect("write");
+    let (ok, _, err) = cli(
+        &url,
+        &[
+            "vault",
+            "upload",
+            "--dataset",
+            DATASET,
+            "--from",
+            "tax",
+            "--file",
+            bad.to_str().expect("utf-8"),
+            "--in-flight",
+            "1",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("record on line 2502: field `gross_income`: `many` is not an integer"),
+        "{err}"
+    );
+    assert_eq!(nonce(&c, &key("tax")).await, tax_nonce, "nothing submitted");
+    assert_eq!(commitments(&url, "alice").len(), 4);
+
+    // The batch reads the upload follows its chunks with: in order, bounded, typed refusals.
+    let alice = cli_ok(&url, &["identity", "subject", "alice"]);
+    let versions = VaultApiClient::get_latest_versions(
+        &c,
+        DATASET.into(),
+        vec![alice.trim().into(), to_hex(&[7; 32])],
+    )
+    .await
+    .expect("versions");
+    assert_eq!(versions, vec![4, 0]);
+    let too_many =
+        VaultApiClient::get_latest_versions(&c, DATASET.into(), vec![to_hex(&[7; 32]); 1_001])
+            .await
+            .expect_err("over the limit");
+    assert_eq!(rejection(too_many).0, errors::INVALID_PARAMS);
+    let paid = send(
+        &c,
+        &key("bob"),
+        10_000,
+        Call::Transfer {
+            to: key("alice").account(),
+            amount: 1,
+        },
+    )
+    .await;
+    let receipts = TxApiClient::get_receipts(&c, vec![to_hex(&[9; 32]), paid.tx_hash.clone()])
+        .await
+        .expect("receipts");
+    assert!(receipts[0].is_none(), "no such transaction");
+    let got = receipts[1].as_ref().expect("committed");
+    assert_eq!(
+        (&got.tx_hash, got.height, got.status.as_str()),
+        (&paid.tx_hash, paid.height, "success")
+    );
+    let bad_hash = TxApiClient::get_receipts(&c, vec!["0x12".into()])
+        .await
+        .expect_err("not a hash");
+    assert_eq!(rejection(bad_hash).0, errors::INVALID_PARAMS);
     node.terminate();
 }
