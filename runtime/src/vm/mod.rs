@@ -751,3 +751,57 @@ fn classify(e: wasmtime::Error, instantiating: bool) -> VmError {
     }
     VmError::Trap(e.to_string())
 }
+
+/// The pool configuration in effect: what the allocator keeps of a slot after a call.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::MemoryState;
+
+    /// Writes one byte into each of pages 0, 1 and 3 of a 4-page memory.
+    const DIRTY_THREE_PAGES: &str = r#"(module
+        (memory (export "memory") 4)
+        (func (export "deploy"))
+        (func (export "call")
+            (i32.store8 (i32.const 100) (i32.const 1))
+            (i32.store8 (i32.const 70000) (i32.const 1))
+            (i32.store8 (i32.const 200000) (i32.const 1))))"#;
+
+    #[test]
+    fn a_released_slot_keeps_the_pages_its_call_dirtied_resident_and_warm() {
+        let vm = Vm::new(VmConfig::default()).expect("vm");
+        let code = wat::parse_str(DIRTY_THREE_PAGES).expect("wat");
+        let info = vm.prepare(&code).expect("prepare");
+        let mut state = MemoryState::new();
+        let contract = AccountId([1; 32]);
+        state.put_code(info.code_hash, Arc::from(code.as_slice()));
+        state.put_contract(contract, info.code_hash);
+        let backend: Arc<dyn StateBackend> = Arc::new(state);
+        let request = CallRequest {
+            code_hash: info.code_hash,
+            contract,
+            caller: AccountId([2; 32]),
+            input: Vec::new(),
+            fuel_limit: 1_000_000,
+            entry: Entry::Call,
+            read_only: false,
+        };
+        for _ in 0..2 {
+            vm.execute(backend.clone(), BlockContext::default(), request.clone())
+                .expect("call");
+        }
+        let metrics = vm
+            .inner
+            .engine
+            .pooling_allocator_metrics()
+            .expect("the default VM pools its instances");
+        assert_eq!(metrics.memories(), 0, "no memory is in use between calls");
+        assert!(metrics.unused_warm_memories() >= 1);
+        // Decommitting the slot (wasmtime's default) would leave nothing resident.
+        assert!(
+            metrics.unused_memory_bytes_resident() >= 3 * 4096,
+            "{} bytes resident",
+            metrics.unused_memory_bytes_resident()
+        );
+    }
+}
