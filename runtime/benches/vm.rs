@@ -1,11 +1,18 @@
-//! `scripts/bench vm`: module compile time, instantiate-from-cache + tiny call latency, and the
-//! same operations on bare wasmtime with the same module in the same run, reported as ratios.
+//! `scripts/bench vm`: module compile time, instantiate-from-cache + call latency (a tiny
+//! module, and an empty call on the token contract), and the same operations on bare wasmtime
+//! with the same module in the same run, reported as ratios.
 //!
-//! Bare wasmtime uses the same engine settings (fuel, pooling allocator, WebAssembly 1.0) but
-//! none of our layers: no validation, no host state, no overlay, no limiter.
+//! "Bare tuned" is wasmtime configured exactly as our VM configures it
+//! ([`civitas_runtime::vm_engine_config`]: fuel, WebAssembly 1.0, the pooling allocator with
+//! copy-on-write images reset in place) but with none of our layers: no validation, no host
+//! state, no overlay, no limiter, stub imports. "Bare default pooling" and "bare on-demand" are
+//! wasmtime's own defaults for reference.
 //!
 //! Last, the fuel rate: how much fuel a tight loop burns per second in our VM, the figure the
 //! chain's sealed fuel caps are calibrated against (README, "Block times").
+//!
+//! Every figure is printed twice: a line for people, then one JSON line per number
+//! (`{"bench":"vm","name":…,"value":…,"unit":…,"bound":…}`) for comparisons across commits.
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,8 +21,8 @@ use std::time::{Duration, Instant};
 use civitas_primitives::AccountId;
 use civitas_runtime::{BlockContext, CallRequest, Entry, MemoryState, Vm, VmConfig};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig, Store,
-    WasmFeatures,
+    Caller, Config, Engine, Extern, InstanceAllocationStrategy, Linker, Module,
+    PoolingAllocationConfig, Store, WasmFeatures,
 };
 
 const TINY: &str = r#"(module
@@ -24,6 +31,12 @@ const TINY: &str = r#"(module
     (memory (export "memory") 1)
     (func (export "deploy"))
     (func (export "call") (drop (call $input_len)) (call $ret (i32.const 0) (i32.const 1))))"#;
+
+/// Issue 13's bound on an empty call on the token contract (fresh store, instance from the
+/// module cache, call), in µs.
+const TOKEN_EMPTY_CALL_BOUND_US: f64 = 3.0;
+/// Issue 13's bound on that call against bare tuned wasmtime doing the same on the same module.
+const TOKEN_EMPTY_CALL_RATIO_BOUND: f64 = 1.5;
 
 /// Median time of `f` over `samples` samples of `iters` iterations each.
 fn measure(samples: usize, iters: u32, mut f: impl FnMut()) -> Duration {
@@ -43,21 +56,54 @@ fn measure(samples: usize, iters: u32, mut f: impl FnMut()) -> Duration {
     times[times.len() / 2]
 }
 
-fn bare_engine(pooling: bool) -> Engine {
-    let mut c = Config::new();
-    c.consume_fuel(true)
-        .wasm_features(WasmFeatures::all(), false)
-        .wasm_features(WasmFeatures::WASM1.difference(WasmFeatures::GC_TYPES), true)
-        .parallel_compilation(false);
-    if pooling {
-        let mut pool = PoolingAllocationConfig::new();
-        pool.total_core_instances(64)
-            .total_memories(64)
-            .total_tables(64)
-            .max_memory_size(16 << 20);
-        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+/// The bare wasmtime engines compared against.
+#[derive(Clone, Copy)]
+enum Bare {
+    /// Our VM's engine configuration.
+    Tuned,
+    /// Fuel and WebAssembly 1.0 as ours, wasmtime's default pooling allocator settings.
+    DefaultPooling,
+    /// Fuel and WebAssembly 1.0 as ours, on-demand allocation.
+    OnDemand,
+}
+
+impl Bare {
+    fn label(self) -> &'static str {
+        match self {
+            Bare::Tuned => "bare tuned",
+            Bare::DefaultPooling => "bare default pooling",
+            Bare::OnDemand => "bare on-demand",
+        }
     }
-    Engine::new(&c).expect("engine")
+
+    fn slug(self) -> &'static str {
+        match self {
+            Bare::Tuned => "bare_tuned",
+            Bare::DefaultPooling => "bare_default_pooling",
+            Bare::OnDemand => "bare_on_demand",
+        }
+    }
+
+    fn engine(self) -> Engine {
+        if let Bare::Tuned = self {
+            return Engine::new(&civitas_runtime::vm_engine_config(&VmConfig::default()))
+                .expect("engine");
+        }
+        let mut c = Config::new();
+        c.consume_fuel(true)
+            .wasm_features(WasmFeatures::all(), false)
+            .wasm_features(WasmFeatures::WASM1.difference(WasmFeatures::GC_TYPES), true)
+            .parallel_compilation(false);
+        if let Bare::DefaultPooling = self {
+            let mut pool = PoolingAllocationConfig::new();
+            pool.total_core_instances(64)
+                .total_memories(64)
+                .total_tables(64)
+                .max_memory_size(16 << 20);
+            c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        Engine::new(&c).expect("engine")
+    }
 }
 
 fn fmt(d: Duration) -> String {
@@ -71,13 +117,53 @@ fn fmt(d: Duration) -> String {
     }
 }
 
-fn row(name: &str, ours: Duration, bare: Duration) {
+/// One JSON line: `bound` is `None` where the figure has none.
+fn figure(name: &str, value: f64, unit: &str, bound: Option<f64>) {
+    let bound = bound.map_or_else(|| "null".to_string(), |b| b.to_string());
     println!(
-        "{name:<44} civitas {:>10}   bare wasmtime {:>10}   ratio {:.2}x",
-        fmt(ours),
-        fmt(bare),
-        ours.as_secs_f64() / bare.as_secs_f64()
+        r#"{{"bench":"vm","name":"{name}","value":{value:.3},"unit":"{unit}","bound":{bound}}}"#
     );
+}
+
+/// A comparison: the line for people, then `<slug>_<bare>_us` and `<slug>_vs_<bare>_ratio` as
+/// JSON (`ratio_bound` on the ratio). Our own figure, `<slug>_us`, is printed once per slug by
+/// [`ours`].
+fn row(
+    label: &str,
+    slug: &str,
+    ours: Duration,
+    bare: Bare,
+    theirs: Duration,
+    ratio_bound: Option<f64>,
+) {
+    let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+    println!(
+        "{label:<44} civitas {:>10}   {} {:>10}   ratio {ratio:.2}x",
+        fmt(ours),
+        bare.label(),
+        fmt(theirs),
+    );
+    figure(
+        &format!("{slug}_{}_us", bare.slug()),
+        micros(theirs),
+        "us",
+        None,
+    );
+    figure(
+        &format!("{slug}_vs_{}_ratio", bare.slug()),
+        ratio,
+        "x",
+        ratio_bound,
+    );
+}
+
+/// Our figure `<slug>_us`, with its bound if it has one.
+fn ours(slug: &str, ours: Duration, bound: Option<f64>) {
+    figure(&format!("{slug}_us"), micros(ours), "us", bound);
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
 }
 
 fn contract_module() -> (String, Vec<u8>) {
@@ -95,26 +181,110 @@ fn contract_module() -> (String, Vec<u8>) {
     }
 }
 
+/// Deploys `code` into a fresh in-memory state for `vm` and returns the state and a call
+/// request for it with `input`.
+fn deployed(
+    vm: &Vm,
+    code: &[u8],
+    input: Vec<u8>,
+) -> (Arc<dyn civitas_runtime::StateBackend>, CallRequest) {
+    let info = vm.prepare(code).expect("prepare");
+    let mut state = MemoryState::new();
+    let addr = AccountId([1; 32]);
+    state.put_code(info.code_hash, Arc::from(code));
+    state.put_contract(addr, info.code_hash);
+    let request = CallRequest {
+        code_hash: info.code_hash,
+        contract: addr,
+        caller: AccountId([2; 32]),
+        input,
+        fuel_limit: 1_000_000,
+        entry: Entry::Call,
+        read_only: false,
+    };
+    (Arc::new(state), request)
+}
+
+/// Bare wasmtime: `code` in a fresh store from an `InstancePre` per iteration, `call` run once,
+/// imports stubbed as an empty call needs them (the input is `input_len` zero bytes; `revert`
+/// traps; `set_return` does nothing; anything else traps).
+fn bare_call(bare: Bare, code: &[u8], input_len: i32) -> Duration {
+    let engine = bare.engine();
+    let module = Module::new(&engine, code).expect("compile");
+    let mut linker: Linker<()> = Linker::new(&engine);
+    linker
+        .func_wrap("civitas", "input_len", move || input_len)
+        .expect("link");
+    linker
+        .func_wrap(
+            "civitas",
+            "input_read",
+            move |mut caller: Caller<'_, ()>, dst: i32| -> wasmtime::Result<()> {
+                let Some(Extern::Memory(m)) = caller.get_export("memory") else {
+                    return Err(wasmtime::Error::msg("no memory"));
+                };
+                let zeros = vec![0; input_len as usize];
+                m.write(&mut caller, dst as u32 as usize, &zeros)?;
+                Ok(())
+            },
+        )
+        .expect("link");
+    linker
+        .func_wrap("civitas", "set_return", |_: i32, _: i32| {})
+        .expect("link");
+    linker
+        .func_wrap(
+            "civitas",
+            "revert",
+            |_: i32, _: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::msg("revert")) },
+        )
+        .expect("link");
+    linker
+        .define_unknown_imports_as_traps(&module)
+        .expect("link");
+    let pre = linker.instantiate_pre(&module).expect("pre");
+    measure(21, 2_000, || {
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(1_000_000).expect("fuel");
+        let instance = pre.instantiate(&mut store).expect("instantiate");
+        let f = instance
+            .get_typed_func::<(), ()>(&mut store, "call")
+            .expect("export");
+        black_box(f.call(&mut store, ()).is_ok());
+    })
+}
+
 fn main() {
     let tiny = wat::parse_str(TINY).expect("wat");
     let (contract_name, contract) = contract_module();
+    let contract_slug = short(&contract_name)
+        .trim_end_matches(".wasm")
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
     println!("scripts/bench vm  (median of samples; one core; lower is better)\n");
 
     // Compile: validation + compilation + InstancePre vs bare Module::new.
     let vm = Vm::new(VmConfig::default()).expect("vm");
-    let bare = bare_engine(true);
-    for (label, code) in [("tiny module", &tiny), (contract_name.as_str(), &contract)] {
-        let ours = measure(7, 5, || {
+    let bare = Bare::Tuned.engine();
+    for (label, slug, code) in [
+        ("tiny module", "tiny".to_string(), &tiny),
+        (contract_name.as_str(), contract_slug.clone(), &contract),
+    ] {
+        let t = measure(7, 5, || {
             black_box(vm.prepare(code).expect("prepare"));
         });
         let theirs = measure(7, 5, || {
             black_box(Module::new(&bare, code).expect("compile"));
         });
+        let slug = format!("compile_{slug}");
         row(
             &format!("compile {} ({} B)", short(label), code.len()),
-            ours,
+            &slug,
+            t,
+            Bare::Tuned,
             theirs,
+            None,
         );
+        ours(&slug, t, None);
     }
 
     // Worst case the validator accepts: one function at the body-size cap.
@@ -123,7 +293,7 @@ fn main() {
         r#"(module (memory (export "memory") 1) (func (export "deploy")) (func (export "call") {body}))"#
     ))
     .expect("wat");
-    let ours = measure(3, 1, || {
+    let t = measure(3, 1, || {
         black_box(vm.prepare(&big).expect("prepare"));
     });
     let theirs = measure(3, 1, || {
@@ -131,57 +301,70 @@ fn main() {
     });
     row(
         &format!("compile largest accepted body ({} B)", big.len()),
-        ours,
+        "compile_largest_body",
+        t,
+        Bare::Tuned,
         theirs,
+        None,
     );
+    ours("compile_largest_body", t, None);
+    println!();
 
     // Instantiate from cache + tiny call.
-    let info = vm.prepare(&tiny).expect("prepare");
-    let mut state = MemoryState::new();
-    let addr = AccountId([1; 32]);
-    state.put_code(info.code_hash, Arc::from(tiny.as_slice()));
-    state.put_contract(addr, info.code_hash);
-    let backend: Arc<dyn civitas_runtime::StateBackend> = Arc::new(state);
-    let request = CallRequest {
-        code_hash: info.code_hash,
-        contract: addr,
-        caller: AccountId([2; 32]),
-        input: vec![0; 8],
-        fuel_limit: 1_000_000,
-        entry: Entry::Call,
-        read_only: false,
-    };
-    let ours = measure(21, 2_000, || {
+    let (backend, request) = deployed(&vm, &tiny, vec![0; 8]);
+    let t = measure(21, 2_000, || {
         black_box(
             vm.execute(backend.clone(), BlockContext::default(), request.clone())
                 .expect("call"),
         );
     });
-    for pooling in [true, false] {
-        let engine = bare_engine(pooling);
-        let module = Module::new(&engine, &tiny).expect("compile");
-        let mut linker: Linker<()> = Linker::new(&engine);
-        linker
-            .func_wrap("civitas", "input_len", || 8i32)
-            .expect("link");
-        linker
-            .func_wrap("civitas", "set_return", |_: i32, _: i32| {})
-            .expect("link");
-        let pre = linker.instantiate_pre(&module).expect("pre");
-        let theirs = measure(21, 2_000, || {
-            let mut store = Store::new(&engine, ());
-            store.set_fuel(1_000_000).expect("fuel");
-            let instance = pre.instantiate(&mut store).expect("instantiate");
-            let f = instance
-                .get_typed_func::<(), ()>(&mut store, "call")
-                .expect("export");
-            f.call(&mut store, ()).expect("call");
-        });
-        let label = if pooling { "pooling" } else { "on-demand" };
+    ours("tiny_call", t, None);
+    for b in [Bare::Tuned, Bare::DefaultPooling, Bare::OnDemand] {
         row(
-            &format!("instantiate from cache + tiny call (bare {label})"),
-            ours,
-            theirs,
+            &format!("instantiate from cache + tiny call ({})", b.label()),
+            "tiny_call",
+            t,
+            b,
+            bare_call(b, &tiny, 8),
+            None,
+        );
+    }
+    println!();
+
+    // An empty call (an unknown selector: the contract reads its input and reverts) on the
+    // contract, in a fresh store from the module cache as a block runs it.
+    let (backend, request) = deployed(&vm, &contract, vec![0; 4]);
+    let first = vm.execute(backend.clone(), BlockContext::default(), request.clone());
+    let (fuel, how) = match &first {
+        Ok(o) => (o.fuel_used, "returns".to_string()),
+        Err(e) => (e.fuel_used, format!("fails: {}", e.error)),
+    };
+    let t = measure(21, 2_000, || {
+        let out = vm.execute(backend.clone(), BlockContext::default(), request.clone());
+        black_box(out.map(|o| o.fuel_used).unwrap_or_else(|e| e.fuel_used));
+    });
+    let label = format!(
+        "empty call on {} ({} B)",
+        short(&contract_name),
+        contract.len()
+    );
+    println!("{label}: {fuel} fuel, {how}");
+    // The bounds are issue 13's, set for the token contract.
+    let is_token = contract_slug == "token";
+    let slug = format!("{contract_slug}_empty_call");
+    ours(&slug, t, is_token.then_some(TOKEN_EMPTY_CALL_BOUND_US));
+    for b in [Bare::Tuned, Bare::DefaultPooling] {
+        let ratio_bound = match b {
+            Bare::Tuned if is_token => Some(TOKEN_EMPTY_CALL_RATIO_BOUND),
+            _ => None,
+        };
+        row(
+            &format!("{label} ({})", b.label()),
+            &slug,
+            t,
+            b,
+            bare_call(b, &contract, 4),
+            ratio_bound,
         );
     }
     println!();
@@ -213,15 +396,15 @@ const STRIDE: &str = r#"(module
 /// Fuel per second of the two loops through the VM (a fresh instance per call, as in a
 /// block).
 fn fuel_rate() {
-    for (label, wat) in [
-        ("a tight loop", SPIN),
-        ("a cache-missing division loop", STRIDE),
+    for (label, slug, wat) in [
+        ("a tight loop", "tight_loop", SPIN),
+        ("a cache-missing division loop", "division_loop", STRIDE),
     ] {
-        fuel_rate_of(label, wat);
+        fuel_rate_of(label, slug, wat);
     }
 }
 
-fn fuel_rate_of(label: &str, wat: &str) {
+fn fuel_rate_of(label: &str, slug: &str, wat: &str) {
     let vm = Vm::new(VmConfig::default()).expect("vm");
     let spin = wat::parse_str(wat).expect("wat");
     let info = vm.prepare(&spin).expect("prepare");
@@ -249,6 +432,12 @@ fn fuel_rate_of(label: &str, wat: &str) {
         "fuel rate: {label} burns {fuel} fuel in {} = {:.0} million fuel per second",
         fmt(run),
         per_second / 1e6
+    );
+    figure(
+        &format!("fuel_rate_{slug}_mfuel_per_s"),
+        per_second / 1e6,
+        "Mfuel/s",
+        None,
     );
 }
 

@@ -23,4 +23,7 @@ pub use state::{
 };
 pub use validate::{validate_module, ModuleInfo, ValidationError, ValidationLimits};
 #[cfg(feature = "vm")]
-pub use vm::{BlockContext, CallError, CallOutcome, CallRequest, Entry, Event, Vm, VmConfig};
+pub use vm::{
+    engine_config as vm_engine_config, pooling_config as vm_pooling_config, BlockContext,
+    CallError, CallOutcome, CallRequest, Entry, Event, Vm, VmConfig,
+};
