@@ -214,6 +214,8 @@ pub struct Executor {
     opened: opened::OpenedBodies,
     /// The committed height whose sealed jobs ran last: its block context and state.
     job_context: sealed::JobContext,
+    /// Committed state-tree nodes, kept across blocks.
+    kept_nodes: tree::KeptNodes,
     #[cfg(feature = "test-hooks")]
     hooks: hooks::TestHooks,
 }
@@ -230,6 +232,7 @@ impl Executor {
             access_key: None,
             opened: opened::OpenedBodies::default(),
             job_context: sealed::JobContext::default(),
+            kept_nodes: tree::KeptNodes::default(),
             #[cfg(feature = "test-hooks")]
             hooks: hooks::TestHooks::default(),
         }
@@ -683,13 +686,15 @@ impl Executor {
             block_hash: executed.block.header.hash(),
             state_root: executed.state_root,
         };
-        self.store.commit_block(&BlockWrite {
+        let write = BlockWrite {
             block: executed.block,
             certificate,
             receipts: executed.receipts,
             tree: executed.tree,
             head: head.clone(),
-        })?;
+        };
+        self.store.commit_block(&write)?;
+        self.kept_nodes.keep_committed(&write.tree);
         Ok(head)
     }
 
@@ -720,7 +725,8 @@ impl Executor {
         version: u64,
     ) -> Result<(Hash, TreeUpdateBatch), ExecError> {
         let writes = view.block_writes()?;
-        tree::tree_update(&self.store, writes, version)
+        let reader = tree::KeptNodesReader::new(&self.store, &self.kept_nodes);
+        tree::tree_update(&reader, writes, version)
     }
 }
 

@@ -3,14 +3,92 @@
 //! key. The tree, and so its root, depends only on the set of keys and values, not on how they
 //! were inserted; blocks that delete keys take the key-by-key path, since the tree's one-pass
 //! update takes no deletions.
-use std::collections::BTreeMap;
+//!
+//! Committed tree nodes are kept in memory across blocks ([`KeptNodes`]): a node key names a
+//! version and a path, and a committed node under it never changes, so a kept node is what
+//! the store would return. Only nodes read from the store or written by a committed block are
+//! kept; a proposal's own nodes (committed or not) are not, until its block commits.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use civitas_primitives::Hash;
-use jmt::storage::{TreeReader, TreeUpdateBatch};
-use jmt::JellyfishMerkleTree;
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 
 use super::ExecError;
 use crate::state::{key_hash, Sha3Hasher};
+use crate::store::Store;
+
+/// Most committed nodes kept (about a few blocks' worth of touched paths); past it the kept
+/// nodes are dropped and the store serves them again.
+const KEPT_NODES_MAX: usize = 50_000;
+
+/// Committed state-tree nodes by key, shared by an executor's clones.
+#[derive(Clone, Default)]
+pub(super) struct KeptNodes(Arc<Mutex<HashMap<NodeKey, Node>>>);
+
+impl KeptNodes {
+    fn get(&self, key: &NodeKey) -> Option<Node> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn keep(&self, nodes: impl IntoIterator<Item = (NodeKey, Node)>) {
+        let Ok(mut kept) = self.0.lock() else {
+            return;
+        };
+        kept.extend(nodes);
+        if kept.len() > KEPT_NODES_MAX {
+            kept.clear();
+        }
+    }
+
+    /// Keeps the nodes of a block the store has just committed.
+    pub(super) fn keep_committed(&self, tree: &TreeUpdateBatch) {
+        self.keep(
+            tree.node_batch
+                .nodes()
+                .iter()
+                .map(|(k, n)| (k.clone(), n.clone())),
+        );
+    }
+}
+
+/// The store's committed tree, read through the kept nodes.
+pub(super) struct KeptNodesReader<'a> {
+    store: &'a Store,
+    kept: &'a KeptNodes,
+}
+
+impl<'a> KeptNodesReader<'a> {
+    pub(super) fn new(store: &'a Store, kept: &'a KeptNodes) -> Self {
+        KeptNodesReader { store, kept }
+    }
+}
+
+impl TreeReader for KeptNodesReader<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(node) = self.kept.get(node_key) {
+            return Ok(Some(node));
+        }
+        let node = self.store.get_node_option(node_key)?;
+        if let Some(node) = &node {
+            self.kept.keep([(node_key.clone(), node.clone())]);
+        }
+        Ok(node)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.store.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.store.get_rightmost_leaf()
+    }
+}
 
 /// The tree for `version`: `writes` (raw keys; `None` deletes) applied to the tree of
 /// `version - 1` that `reader` holds. Nothing is written.
@@ -44,9 +122,6 @@ pub(super) fn tree_update<R: TreeReader>(
 mod tests {
     //! The one-pass update against the tree's own key-by-key update, on in-memory trees.
     use std::sync::RwLock;
-
-    use jmt::storage::{LeafNode, Node, NodeKey};
-    use jmt::{KeyHash, OwnedValue, Version};
 
     use super::*;
 

@@ -9,7 +9,7 @@ use civitas_primitives::vault::{
 };
 use civitas_primitives::Hash;
 
-use crate::common::tx;
+use crate::common::{transfer, tx, Node};
 use crate::sealed::{declared, future, subject, world, World};
 
 /// Alice's audit trail.
@@ -221,4 +221,38 @@ fn the_kept_job_context_serves_only_its_own_height() {
         .sealed_job(&call.hash(), height)
         .expect("read")
         .is_some());
+}
+
+#[test]
+fn tree_nodes_of_a_dropped_proposal_never_reach_the_blocks_after_it() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let (mut a, mut b) = (Node::open(da.path()), Node::open(db.path()));
+    // Node a executes the winner of height 1, then a competing proposal for the same height
+    // (its tree nodes for version 1 differ from the winner's under some of the same node
+    // keys), and commits the winner.
+    let first = vec![transfer("bank", 0, "bob", 5)];
+    let winner = a.propose(first.clone());
+    let time = a.time_ms;
+    let loser = a.propose(vec![
+        transfer("bank", 0, "alice", 10),
+        transfer("tax", 0, "civil", 3),
+    ]);
+    assert!(loser.rejected.is_empty() && loser.excluded.is_empty());
+    drop(loser);
+    a.commit(winner.executed);
+    a.time_ms = time;
+    // Node b never saw the competing proposal; both build on the winner.
+    b.time_ms = time - 1_000;
+    assert!(b.produce(first).is_empty());
+    assert_eq!(a.head, b.head, "after the winner");
+    let next = vec![
+        transfer("bank", 1, "alice", 7),
+        transfer("bob", 0, "alice", 2),
+    ];
+    assert!(a.produce(next.clone()).is_empty());
+    assert!(b.produce(next).is_empty());
+    assert_eq!(a.head, b.head, "after the next block");
 }
