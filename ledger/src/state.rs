@@ -395,7 +395,7 @@ type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
 /// current transaction's writes, then the block's, then the store. Shared with the VM during a
 /// call; the executor opens and closes transactions between calls.
 ///
-/// Reads that reach the store are kept for the view's life (see [`BaseReads`]): a block reads
+/// Reads that reach the store are kept for the view's life (`BaseReads`): a block reads
 /// each committed key from RocksDB once, however many transactions read it.
 #[derive(Clone)]
 pub struct StateView {
