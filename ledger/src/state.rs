@@ -6,7 +6,7 @@
 //! `a/{account}` → [`AccountInfo`], `c/{code hash}` → [`CodeInfo`], `k/{contract}` →
 //! [`ContractInfo`], `s/{contract}{key}` → contract storage, `g/…` → governance, `m/…` → chain
 //! metadata.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use civitas_primitives::tx::{GovernanceAction, RoleSet};
@@ -385,12 +385,26 @@ type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
 /// Reads and writes of one block, layered over the committed state at `base_version`: the
 /// current transaction's writes, then the block's, then the store. Shared with the VM during a
 /// call; the executor opens and closes transactions between calls.
+///
+/// Reads that reach the store are kept for the view's life (`BaseReads`): a block reads
+/// each committed key from RocksDB once, however many transactions read it.
 #[derive(Clone)]
 pub struct StateView {
     store: Store,
     base_version: u64,
     layers: Arc<RwLock<Layers>>,
+    base: BaseReads,
 }
+
+/// The committed values a view has read, by key: a read-through cache of version
+/// `base_version`, shared by the view's clones. A committed version never changes, so a kept
+/// value is what the store would return again; the block's own writes live in the layers above
+/// it and never enter it, and it ends with the view (a block's execution, committed or not).
+#[derive(Clone, Default)]
+struct BaseReads(Arc<RwLock<ReadValues>>);
+
+/// Values read, by raw key (`None`: the key is absent).
+type ReadValues = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
 impl StateView {
     /// A view over the committed state at `base_version`.
@@ -399,6 +413,7 @@ impl StateView {
             store,
             base_version,
             layers: Arc::new(RwLock::new(Layers::default())),
+            base: BaseReads::default(),
         }
     }
 
@@ -415,9 +430,19 @@ impl StateView {
                 return Ok(v.clone());
             }
         }
-        self.store
+        if let Some(v) = self.base.0.read().map_err(|_| poisoned())?.get(key) {
+            return Ok(v.clone());
+        }
+        let value = self
+            .store
             .value_at(key_hash(key), self.base_version)
-            .map_err(|e| StateError::Backend(e.to_string()))
+            .map_err(|e| StateError::Backend(e.to_string()))?;
+        self.base
+            .0
+            .write()
+            .map_err(|_| poisoned())?
+            .insert(key.to_vec(), value.clone());
+        Ok(value)
     }
 
     /// Raw write into the current transaction (`None` deletes).

@@ -172,6 +172,25 @@ impl Vault {
         Ok(self.store.put_private(CF_SEALED, &[(key, value)])?)
     }
 
+    /// Keeps several sealed calls' results (e.g. a block's) in one durable write.
+    pub fn put_sealed_outputs(
+        &self,
+        outputs: &[(Hash, StoredSealedOutput)],
+    ) -> Result<(), VaultError> {
+        if outputs.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = outputs
+            .iter()
+            .map(|(tx_hash, output)| {
+                let key = tx_hash.0.to_vec();
+                let value = self.seal(&key, &output.encode());
+                (key, value)
+            })
+            .collect();
+        Ok(self.store.put_private(CF_SEALED, &entries)?)
+    }
+
     /// A committed sealed result.
     pub fn sealed_output(&self, tx_hash: &Hash) -> Result<Option<StoredSealedOutput>, VaultError> {
         let key = tx_hash.0;
@@ -234,6 +253,34 @@ mod tests {
             other.record(&record.hash()),
             Err(VaultError::Decrypt(_))
         ));
+    }
+
+    #[test]
+    fn a_blocks_sealed_outputs_kept_in_one_write_each_read_back_under_its_call() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = Vault::new(Store::open(dir.path()).expect("store"), [7; 32]);
+        let outputs: Vec<(Hash, StoredSealedOutput)> = (0..3u8)
+            .map(|i| {
+                (
+                    Hash([i; 32]),
+                    StoredSealedOutput {
+                        institution: AccountId([9; 32]),
+                        subjects: vec![Hash([i + 10; 32])],
+                        salt: Hash([i; 32]),
+                        padded: vec![i; 8],
+                    },
+                )
+            })
+            .collect();
+        vault.put_sealed_outputs(&outputs).expect("put");
+        vault.put_sealed_outputs(&[]).expect("nothing to keep");
+        for (call, output) in &outputs {
+            assert_eq!(
+                vault.sealed_output(call).expect("get").as_ref(),
+                Some(output)
+            );
+        }
+        assert_eq!(vault.sealed_output(&Hash([3; 32])).expect("get"), None);
     }
 
     #[test]

@@ -128,6 +128,7 @@ impl Worker {
         }
         let block = exec.store().block(height)?;
         let mut outputs = Vec::new();
+        let mut stored_outputs = Vec::new();
         for stx in block.iter().flat_map(|b| &b.txs) {
             if !is_sealed_call(&stx.tx.call) {
                 continue;
@@ -138,11 +139,7 @@ impl Worker {
             }
             match exec.run_sealed_job(&call, height) {
                 Ok(Some((output_hash, stored))) => {
-                    if let Some(vault) = exec.vault() {
-                        vault
-                            .put_sealed_output(&call, &stored)
-                            .map_err(|e| civitas_ledger::ExecError::Vm(e.to_string()))?;
-                    }
+                    stored_outputs.push((call, stored));
                     outputs.push(SealedAttestation { call, output_hash });
                 }
                 Ok(None) => {}
@@ -150,6 +147,12 @@ impl Worker {
                     tracing::error!(call = %call, error = %e, "this member cannot run a committed sealed call; the other members' attestations must carry it")
                 }
             }
+        }
+        // The block's results are kept in one durable write, before any of them is attested.
+        if let Some(vault) = exec.vault() {
+            vault
+                .put_sealed_outputs(&stored_outputs)
+                .map_err(|e| civitas_ledger::ExecError::Vm(e.to_string()))?;
         }
         if !outputs.is_empty() {
             tracing::debug!(height, calls = outputs.len(), "ran committed sealed calls");

@@ -18,10 +18,9 @@ use civitas_primitives::tx::{Call, PrivateKind, SignedTransaction};
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, Entry, Vm, VmError};
 use jmt::storage::TreeUpdateBatch;
-use jmt::JellyfishMerkleTree;
 
 use crate::genesis::Genesis;
-use crate::state::{key_hash, keys, ContractInfo, Sha3Hasher, StateView};
+use crate::state::{keys, ContractInfo, StateView};
 use crate::store::{BlockWrite, Head, Store};
 use crate::vault::Vault;
 
@@ -36,9 +35,11 @@ pub mod fuel;
 mod governance;
 #[cfg(feature = "test-hooks")]
 mod hooks;
+mod opened;
 mod registry;
 mod sealed;
 mod transfer;
+mod tree;
 
 pub use errors::{BlockRuleError, ExecError, TxError};
 pub use sealed::SealedJob;
@@ -209,6 +210,12 @@ pub struct Executor {
     /// Set at start, or once when this node joins the sealed-compute committee.
     sealing_key: Arc<std::sync::OnceLock<[u8; 32]>>,
     access_key: Option<[u8; 32]>,
+    /// Private-call bodies this node opened, by transaction hash.
+    opened: opened::OpenedBodies,
+    /// The committed height whose sealed jobs ran last: its block context and state.
+    job_context: sealed::JobContext,
+    /// Committed state-tree nodes, kept across blocks.
+    kept_nodes: tree::KeptNodes,
     #[cfg(feature = "test-hooks")]
     hooks: hooks::TestHooks,
 }
@@ -223,6 +230,9 @@ impl Executor {
             vault: None,
             sealing_key: Arc::new(std::sync::OnceLock::new()),
             access_key: None,
+            opened: opened::OpenedBodies::default(),
+            job_context: sealed::JobContext::default(),
+            kept_nodes: tree::KeptNodes::default(),
             #[cfg(feature = "test-hooks")]
             hooks: hooks::TestHooks::default(),
         }
@@ -261,6 +271,8 @@ impl Executor {
     /// private calls: every validator holds it, observers and the public do not.
     pub fn with_access_key(mut self, key: [u8; 32]) -> Self {
         self.access_key = Some(key);
+        // Bodies are kept per key: none opened under another key carries over.
+        self.opened = opened::OpenedBodies::default();
         self
     }
 
@@ -278,9 +290,16 @@ impl Executor {
                 "this node holds no chain access key: it cannot open private calls".into(),
             ))
         })?;
+        let tx_hash = stx.hash();
+        if let Some(call) = self.opened.get(&tx_hash) {
+            return Ok(Ok(std::borrow::Cow::Owned(call)));
+        }
         Ok(
             match civitas_primitives::crypto::open_private_call(&stx.tx, &key) {
-                Ok(Some(call)) => Ok(std::borrow::Cow::Owned(call)),
+                Ok(Some(call)) => {
+                    self.opened.keep(tx_hash, &call);
+                    Ok(std::borrow::Cow::Owned(call))
+                }
                 Ok(None) => Ok(std::borrow::Cow::Borrowed(&stx.tx.call)),
                 Err(e) => Err(TxError::PrivateBody(e)),
             },
@@ -667,13 +686,15 @@ impl Executor {
             block_hash: executed.block.header.hash(),
             state_root: executed.state_root,
         };
-        self.store.commit_block(&BlockWrite {
+        let write = BlockWrite {
             block: executed.block,
             certificate,
             receipts: executed.receipts,
             tree: executed.tree,
             head: head.clone(),
-        })?;
+        };
+        self.store.commit_block(&write)?;
+        self.kept_nodes.keep_committed(&write.tree);
         Ok(head)
     }
 
@@ -704,11 +725,8 @@ impl Executor {
         version: u64,
     ) -> Result<(Hash, TreeUpdateBatch), ExecError> {
         let writes = view.block_writes()?;
-        let tree = JellyfishMerkleTree::<_, Sha3Hasher>::new(&self.store);
-        let (root, batch) = tree
-            .put_value_set(writes.into_iter().map(|(k, v)| (key_hash(&k), v)), version)
-            .map_err(|e| ExecError::Tree(e.to_string()))?;
-        Ok((Hash(root.0), batch))
+        let reader = tree::KeptNodesReader::new(&self.store, &self.kept_nodes);
+        tree::tree_update(&reader, writes, version)
     }
 }
 

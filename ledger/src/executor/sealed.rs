@@ -40,6 +40,9 @@ pub struct SealedJob {
     pub subjects: Vec<Hash>,
 }
 
+/// The committed height whose sealed jobs ran last, with its block context and state view.
+pub(super) type JobContext = Arc<std::sync::Mutex<Option<(u64, BlockContext, StateView)>>>;
+
 impl Executor {
     /// Applies a sealed call in its block: decides its declared reads (their charges, consent
     /// uses and audit entries are the call's only public effects), records its result as
@@ -99,8 +102,35 @@ impl Executor {
 
     /// The job of committed sealed call `tx_hash`, as block `height` left it.
     pub fn sealed_job(&self, tx_hash: &Hash, height: u64) -> Result<Option<SealedJob>, ExecError> {
-        let view = StateView::new(self.store.clone(), height);
+        let (_, view) = self.job_context_at(height)?;
         Ok(view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))?)
+    }
+
+    /// The block context and the state that committed block `height`'s sealed jobs run in.
+    /// Kept for the height last asked for, so that a block's jobs share one read of its header
+    /// and one view (whose reads are kept: the jobs read the same contract state): a committed
+    /// version never changes, and jobs only read.
+    /// `None` for the context: no block is stored at that height (nothing is kept then).
+    fn job_context_at(&self, height: u64) -> Result<(Option<BlockContext>, StateView), ExecError> {
+        if let Ok(kept) = self.job_context.lock() {
+            if let Some((h, ctx, view)) = &*kept {
+                if *h == height {
+                    return Ok((Some(*ctx), view.clone()));
+                }
+            }
+        }
+        let Some(block) = self.store.block(height)? else {
+            return Ok((None, StateView::new(self.store.clone(), height)));
+        };
+        let ctx = BlockContext {
+            height,
+            time_ms: block.header.time_ms,
+        };
+        let view = StateView::new(self.store.clone(), height);
+        if let Ok(mut kept) = self.job_context.lock() {
+            *kept = Some((height, ctx, view.clone()));
+        }
+        Ok((Some(ctx), view))
     }
 
     /// Runs the committed sealed call `tx_hash` of block `height` over the state as that block
@@ -113,7 +143,7 @@ impl Executor {
         tx_hash: &Hash,
         height: u64,
     ) -> Result<Option<(Hash, StoredSealedOutput)>, ExecError> {
-        let view = StateView::new(self.store.clone(), height);
+        let (ctx, view) = self.job_context_at(height)?;
         let Some(job) = view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))? else {
             return Ok(None);
         };
@@ -122,17 +152,9 @@ impl Executor {
                 "this node holds no chain sealing key: it cannot run sealed calls".into(),
             ))
         })?;
-        let header = self
-            .store
-            .block(height)?
-            .ok_or_else(|| {
-                ExecError::State(StateError::Backend(format!("block {height} is not stored")))
-            })?
-            .header;
-        let ctx = BlockContext {
-            height,
-            time_ms: header.time_ms,
-        };
+        let ctx = ctx.ok_or_else(|| {
+            ExecError::State(StateError::Backend(format!("block {height} is not stored")))
+        })?;
         let result = match job.code_hash {
             None => SealedResult {
                 ok: false,

@@ -1,5 +1,6 @@
 //! Ledger tests on a real RocksDB store in a temporary directory.
 mod admission;
+mod block_caches;
 mod block_rules;
 mod committee;
 mod common;
