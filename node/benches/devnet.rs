@@ -365,6 +365,19 @@ fn main() {
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99)
     );
+    let paced = if offered > 0.0 { "paced" } else { "capacity" };
+    for (name, value) in [
+        (format!("devnet_{paced}_tx_per_s"), tps),
+        (
+            format!("devnet_{paced}_p99_ms"),
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        ),
+    ] {
+        println!(
+            "{}",
+            serde_json::json!({ "bench": "devnet", "name": name, "value": value, "bound": null })
+        );
+    }
     let with_txs: Vec<usize> = blocks.iter().copied().filter(|n| *n > 0).collect();
     println!(
         "blocks:                     {} ({} with transfers, {:.0} transfers each on average, at most {})",

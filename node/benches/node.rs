@@ -216,7 +216,19 @@ fn main() {
         percentile(&latencies, 0.99)
     );
     println!(
-        "committed tx/s ÷ batch verification rate: {:.1}% (goal ≥ 40%)",
+        "committed tx/s ÷ batch verification rate: {:.1}% (goal ≥ 100%)",
         100.0 * tps / batch
     );
+    let p99 = percentile(&latencies, 0.99).as_secs_f64() * 1e3;
+    for (name, value, bound) in [
+        ("committed_tx_per_s", tps, Some(batch)),
+        ("batch_verify_sig_per_s", batch, None),
+        ("single_verify_sig_per_s", single, None),
+        ("submit_to_commit_p99_ms", p99, None),
+    ] {
+        println!(
+            "{}",
+            serde_json::json!({ "bench": "node", "name": name, "value": value, "bound": bound })
+        );
+    }
 }
