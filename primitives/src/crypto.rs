@@ -78,6 +78,22 @@ pub fn verify_tx_batch(txs: &[&SignedTransaction]) -> bool {
     ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_ok()
 }
 
+/// Batch verification of signatures over hashes, `(signer, hash, signature)`; `true` only if
+/// all are valid (callers that must name the bad one verify singly after a `false`).
+pub fn verify_hash_batch(items: &[(AccountId, crate::Hash, [u8; 64])]) -> bool {
+    let mut keys = alloc::vec::Vec::with_capacity(items.len());
+    let mut signatures = alloc::vec::Vec::with_capacity(items.len());
+    for (signer, _, signature) in items {
+        let Ok(key) = VerifyingKey::from_bytes(&signer.0) else {
+            return false;
+        };
+        keys.push(key);
+        signatures.push(Signature::from_bytes(signature));
+    }
+    let messages: alloc::vec::Vec<&[u8]> = items.iter().map(|(_, h, _)| &h.0[..]).collect();
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+}
+
 impl Keypair {
     /// Signs a request for personal data (`method`, SCALE `body`) with a fresh nonce and the
     /// current time.
@@ -177,44 +193,86 @@ pub fn seal_private_call(
     access_key: &[u8; 32],
     signer: &Keypair,
 ) -> Option<Transaction> {
-    use crypto_box::aead::Aead;
-    let Some(kind) = PrivateKind::of(&tx.call) else {
+    let Some(plaintext) = private_plaintext(&tx) else {
         return Some(tx);
     };
-    let Transaction {
-        chain_id,
-        signer: account,
-        nonce,
-        fuel_limit,
-        call,
-    } = tx;
-    let plaintext = parity_scale_codec::Encode::encode(&PrivateBody {
-        chain_id: chain_id.clone(),
-        signer: account,
-        nonce,
-        call,
-    });
-    let derive = |label: &[u8]| {
-        let mut input = b"civitas/private-body/v1/".to_vec();
-        input.extend_from_slice(label);
-        input.extend_from_slice(&signer.seed());
-        input.extend_from_slice(&plaintext);
-        crate::sha3_256(&input).0
-    };
-    let sender = crypto_box::SecretKey::from(derive(b"key"));
-    let mut box_nonce = [0u8; 24];
-    box_nonce.copy_from_slice(&derive(b"nonce")[..24]);
+    let sender = crypto_box::SecretKey::from(private_derive(signer, b"key", &plaintext));
     let b = crypto_box::ChaChaBox::new(&crypto_box::PublicKey::from(*access_key), &sender);
-    let ciphertext = b.encrypt(&box_nonce.into(), &plaintext[..]).ok()?;
+    seal_body(tx, plaintext, signer, *sender.public_key().as_bytes(), &b)
+}
+
+/// Seals many private calls of one signer under one sender key, derived from the signer's
+/// secret and `session` (for a bulk upload: a label of the chunk), so the node that opens them
+/// computes one key exchange for all ([`PrivateOpener`] keeps it). Each body keeps a nonce of
+/// its own, derived from the signer's secret and the body; the shared sender key links only
+/// transactions that the signer already links.
+pub struct PrivateSealer<'a> {
+    signer: &'a Keypair,
+    sender_key: [u8; 32],
+    sealing: crypto_box::ChaChaBox,
+}
+
+impl<'a> PrivateSealer<'a> {
+    /// A sealer to the chain access key `access_key` (public) for `signer`'s `session`.
+    pub fn new(access_key: &[u8; 32], signer: &'a Keypair, session: &[u8]) -> Self {
+        let sender = crypto_box::SecretKey::from(private_derive(signer, b"session", session));
+        PrivateSealer {
+            signer,
+            sender_key: *sender.public_key().as_bytes(),
+            sealing: crypto_box::ChaChaBox::new(&crypto_box::PublicKey::from(*access_key), &sender),
+        }
+    }
+
+    /// As [`seal_private_call`], under the session's sender key.
+    pub fn seal(&self, tx: Transaction) -> Option<Transaction> {
+        let Some(plaintext) = private_plaintext(&tx) else {
+            return Some(tx);
+        };
+        seal_body(tx, plaintext, self.signer, self.sender_key, &self.sealing)
+    }
+}
+
+/// The encoded private body of `tx`, when its call is of a [`PrivateKind`].
+fn private_plaintext(tx: &Transaction) -> Option<alloc::vec::Vec<u8>> {
+    PrivateKind::of(&tx.call)?;
+    Some(parity_scale_codec::Encode::encode(&PrivateBody {
+        chain_id: tx.chain_id.clone(),
+        signer: tx.signer,
+        nonce: tx.nonce,
+        call: tx.call.clone(),
+    }))
+}
+
+/// sha3 of the private-body domain, `label`, the signer's secret and `data`.
+fn private_derive(signer: &Keypair, label: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut input = b"civitas/private-body/v1/".to_vec();
+    input.extend_from_slice(label);
+    input.extend_from_slice(&signer.seed());
+    input.extend_from_slice(data);
+    crate::sha3_256(&input).0
+}
+
+fn seal_body(
+    tx: Transaction,
+    plaintext: alloc::vec::Vec<u8>,
+    signer: &Keypair,
+    sender_key: [u8; 32],
+    sealing: &crypto_box::ChaChaBox,
+) -> Option<Transaction> {
+    use crypto_box::aead::Aead;
+    let kind = PrivateKind::of(&tx.call)?;
+    let mut box_nonce = [0u8; 24];
+    box_nonce.copy_from_slice(&private_derive(signer, b"nonce", &plaintext)[..24]);
+    let ciphertext = sealing.encrypt(&box_nonce.into(), &plaintext[..]).ok()?;
     Some(Transaction {
-        chain_id,
-        signer: account,
-        nonce,
-        fuel_limit,
+        chain_id: tx.chain_id,
+        signer: tx.signer,
+        nonce: tx.nonce,
+        fuel_limit: tx.fuel_limit,
         call: Call::Private {
             kind,
             body: Envelope {
-                sender_key: *sender.public_key().as_bytes(),
+                sender_key,
                 nonce: box_nonce,
                 ciphertext,
             },
@@ -235,6 +293,62 @@ pub fn open_private_call(
         .open(body)
         .ok_or(PrivateCallError::Undecryptable)?;
     PrivateBody::decode_for(&plaintext, tx, *kind).map(Some)
+}
+
+/// Opens private calls with the chain access key's secret, keeping the key exchange of each
+/// sender key it met (at most [`PrivateOpener::KEPT`]), so the calls of a sealing session cost
+/// one exchange between them. Opens exactly what [`open_private_call`] opens.
+pub struct PrivateOpener {
+    secret: crypto_box::SecretKey,
+    boxes: std::sync::Mutex<
+        alloc::collections::BTreeMap<[u8; 32], std::sync::Arc<crypto_box::ChaChaBox>>,
+    >,
+}
+
+impl PrivateOpener {
+    /// Sender keys whose exchange is kept; past it the kept ones are dropped.
+    pub const KEPT: usize = 1024;
+
+    /// An opener with the access key's secret.
+    pub fn new(access_secret: &[u8; 32]) -> Self {
+        PrivateOpener {
+            secret: crypto_box::SecretKey::from(*access_secret),
+            boxes: std::sync::Mutex::new(alloc::collections::BTreeMap::new()),
+        }
+    }
+
+    /// As [`open_private_call`].
+    pub fn open(&self, tx: &Transaction) -> Result<Option<Call>, PrivateCallError> {
+        use crypto_box::aead::Aead;
+        let Call::Private { kind, body } = &tx.call else {
+            return Ok(None);
+        };
+        let kept = self
+            .boxes
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&body.sender_key).cloned());
+        let opening = match kept {
+            Some(b) => b,
+            None => {
+                let b = std::sync::Arc::new(crypto_box::ChaChaBox::new(
+                    &crypto_box::PublicKey::from(body.sender_key),
+                    &self.secret,
+                ));
+                if let Ok(mut boxes) = self.boxes.lock() {
+                    if boxes.len() >= Self::KEPT {
+                        boxes.clear();
+                    }
+                    boxes.insert(body.sender_key, b.clone());
+                }
+                b
+            }
+        };
+        let plaintext = opening
+            .decrypt(&body.nonce.into(), &body.ciphertext[..])
+            .map_err(|_| PrivateCallError::Undecryptable)?;
+        PrivateBody::decode_for(&plaintext, tx, *kind).map(Some)
+    }
 }
 
 #[cfg(test)]
@@ -338,5 +452,92 @@ mod tests {
         let mut wrong_signer = a.clone();
         wrong_signer.tx.signer = Keypair::dev("bob").account();
         assert!(!verify_tx(&wrong_signer));
+    }
+
+    fn commit(nonce: u64, version: u32) -> Transaction {
+        Transaction {
+            chain_id: "t".into(),
+            signer: Keypair::dev("tax").account(),
+            nonce,
+            fuel_limit: 1,
+            call: Call::CommitRecord {
+                subject: crate::Hash([5; 32]),
+                dataset: "tax.annual_income".into(),
+                version,
+                record_hash: crate::Hash([version as u8; 32]),
+                signature: [7; 64],
+            },
+        }
+    }
+
+    #[test]
+    fn a_sealing_session_shares_one_sender_key_and_opens_as_single_bodies_do() {
+        let tax = Keypair::dev("tax");
+        let access = [0x42; 32];
+        let public = x25519_public(&access);
+        let sealer = PrivateSealer::new(&public, &tax, b"chunk 1");
+        let a = sealer.seal(commit(0, 1)).expect("sealed");
+        let b = sealer.seal(commit(1, 2)).expect("sealed");
+        let (Call::Private { body: ea, .. }, Call::Private { body: eb, .. }) = (&a.call, &b.call)
+        else {
+            panic!("record commitments are private calls");
+        };
+        assert_eq!(ea.sender_key, eb.sender_key, "one exchange for the session");
+        assert_ne!(ea.nonce, eb.nonce, "each body has its own nonce");
+        assert_ne!(
+            PrivateSealer::new(&public, &tax, b"chunk 2")
+                .seal(commit(0, 1))
+                .map(|t| t.call),
+            Some(a.call.clone()),
+            "another session, another sender key"
+        );
+        let opener = PrivateOpener::new(&access);
+        for (sealed, plain) in [(&a, commit(0, 1)), (&b, commit(1, 2))] {
+            assert_eq!(open_private_call(sealed, &access), Ok(Some(plain.call.clone())));
+            // Twice: the second open uses the kept exchange.
+            assert_eq!(opener.open(sealed), Ok(Some(plain.call.clone())));
+            assert_eq!(opener.open(sealed), Ok(Some(plain.call)));
+        }
+        // The same opener refuses what a single open refuses: a body moved to another
+        // transaction, an altered body, a body for another access key.
+        let mut moved = b.clone();
+        moved.nonce = 0;
+        assert!(opener.open(&moved).is_err());
+        assert!(open_private_call(&moved, &access).is_err());
+        let mut altered = a.clone();
+        if let Call::Private { body, .. } = &mut altered.call {
+            body.ciphertext[0] ^= 1;
+        }
+        assert_eq!(opener.open(&altered), Err(PrivateCallError::Undecryptable));
+        assert_eq!(
+            PrivateOpener::new(&[0x43; 32]).open(&a),
+            Err(PrivateCallError::Undecryptable)
+        );
+        // A single seal still derives its own sender key from the body, as before.
+        let single = seal_private_call(commit(0, 1), &public, &tax).expect("sealed");
+        assert_eq!(opener.open(&single), Ok(Some(commit(0, 1).call)));
+        assert_eq!(
+            seal_private_call(commit(0, 1), &public, &tax).map(|t| t.call),
+            Some(single.call),
+            "deterministic"
+        );
+    }
+
+    #[test]
+    fn hash_signatures_verify_as_a_batch_only_when_all_do() {
+        let tax = Keypair::dev("tax");
+        let items: Vec<(AccountId, crate::Hash, [u8; 64])> = (0..4u8)
+            .map(|i| {
+                let h = crate::Hash([i; 32]);
+                (tax.account(), h, tax.sign_hash(&h))
+            })
+            .collect();
+        assert!(verify_hash_batch(&items));
+        let mut forged = items.clone();
+        forged[2].1 = crate::Hash([9; 32]);
+        assert!(!verify_hash_batch(&forged));
+        let mut other = items;
+        other[0].0 = Keypair::dev("bob").account();
+        assert!(!verify_hash_batch(&other));
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use civitas_primitives::crypto::Keypair;
+use civitas_primitives::crypto::{Keypair, PrivateSealer};
 use civitas_primitives::tx::{Call, Transaction};
 use civitas_primitives::vault::{Field, Record, SubjectId};
 use civitas_rpc::{to_hex, TxApiClient, TxStatus, VaultApiClient};
@@ -407,6 +407,10 @@ fn send(
             .rpc()
             .put_records(recs.iter().map(|r| to_hex(&r.encode())).collect()),
     )?;
+    // One sender key for the chunk's private bodies: the node opens them with one key exchange.
+    let access_key = client.access_key()?;
+    let session = format!("vault upload/{chain_id}/{nonce}");
+    let sealer = PrivateSealer::new(&access_key, key, session.as_bytes());
     let txs = recs
         .iter()
         .map(|r| {
@@ -424,7 +428,10 @@ fn send(
                 },
             };
             *nonce += 1;
-            Ok(to_hex(&client.sign(key, tx)?.encode()))
+            let sealed = sealer
+                .seal(tx)
+                .ok_or_else(|| anyhow!("encrypting the record commitment failed"))?;
+            Ok(to_hex(&key.sign_tx(sealed).encode()))
         })
         .collect::<Result<Vec<_>>>()?;
     let outcomes = client.call(client.rpc().submit_batch(txs))?;

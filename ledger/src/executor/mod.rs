@@ -209,7 +209,8 @@ pub struct Executor {
     vault: Option<Vault>,
     /// Set at start, or once when this node joins the sealed-compute committee.
     sealing_key: Arc<std::sync::OnceLock<[u8; 32]>>,
-    access_key: Option<[u8; 32]>,
+    /// Opens private calls with the chain access key, keeping each sender key's exchange.
+    access_key: Option<Arc<civitas_primitives::crypto::PrivateOpener>>,
     /// Private-call bodies this node opened, by transaction hash.
     opened: opened::OpenedBodies,
     /// The committed height whose sealed jobs ran last: its block context and state.
@@ -270,7 +271,9 @@ impl Executor {
     /// The executor with the chain access key (x25519 secret), which opens the bodies of
     /// private calls: every validator holds it, observers and the public do not.
     pub fn with_access_key(mut self, key: [u8; 32]) -> Self {
-        self.access_key = Some(key);
+        self.access_key = Some(Arc::new(civitas_primitives::crypto::PrivateOpener::new(
+            &key,
+        )));
         // Bodies are kept per key: none opened under another key carries over.
         self.opened = opened::OpenedBodies::default();
         self
@@ -285,7 +288,7 @@ impl Executor {
         if !matches!(stx.tx.call, Call::Private { .. }) {
             return Ok(Ok(std::borrow::Cow::Borrowed(&stx.tx.call)));
         }
-        let key = self.access_key.ok_or_else(|| {
+        let opener = self.access_key.as_ref().ok_or_else(|| {
             ExecError::State(civitas_runtime::StateError::Backend(
                 "this node holds no chain access key: it cannot open private calls".into(),
             ))
@@ -294,16 +297,14 @@ impl Executor {
         if let Some(call) = self.opened.get(&tx_hash) {
             return Ok(Ok(std::borrow::Cow::Owned(call)));
         }
-        Ok(
-            match civitas_primitives::crypto::open_private_call(&stx.tx, &key) {
-                Ok(Some(call)) => {
-                    self.opened.keep(tx_hash, &call);
-                    Ok(std::borrow::Cow::Owned(call))
-                }
-                Ok(None) => Ok(std::borrow::Cow::Borrowed(&stx.tx.call)),
-                Err(e) => Err(TxError::PrivateBody(e)),
-            },
-        )
+        Ok(match opener.open(&stx.tx) {
+            Ok(Some(call)) => {
+                self.opened.keep(tx_hash, &call);
+                Ok(std::borrow::Cow::Owned(call))
+            }
+            Ok(None) => Ok(std::borrow::Cow::Borrowed(&stx.tx.call)),
+            Err(e) => Err(TxError::PrivateBody(e)),
+        })
     }
 
     /// This node's vault, if it holds one.

@@ -4,7 +4,7 @@
 use civitas_ledger::access::Disclosure;
 use civitas_ledger::state::keys;
 use civitas_primitives::clock::now_ms;
-use civitas_primitives::crypto::{seal_to, verify_hash};
+use civitas_primitives::crypto::{seal_to, verify_hash, verify_hash_batch};
 use civitas_primitives::vault::{
     check_payload, ConsentStatus, DisclosedRecords, Record, SealedFetch, SealedOutputReply,
     SealedResult, MAX_PAYLOAD,
@@ -176,12 +176,7 @@ impl VaultApiServer for PrivateApi {
                     ),
                 ));
             }
-            if !verify_hash(&r.custodian, &r.hash(), &r.signature) {
-                return Err(invalid_param(
-                    &name,
-                    "the custodian's signature does not verify over the record hash",
-                ));
-            }
+
             check_payload(&ds.fields, &r.payload).map_err(|e| {
                 invalid_param(
                     &name,
@@ -189,6 +184,22 @@ impl VaultApiServer for PrivateApi {
                 )
             })?;
             parsed.push(r);
+        }
+        // The custodians' signatures, verified as one batch (singly only to name a bad one).
+        let signed: Vec<_> = parsed
+            .iter()
+            .map(|r| (r.custodian, r.hash(), r.signature))
+            .collect();
+        if !verify_hash_batch(&signed) {
+            if let Some(i) = signed
+                .iter()
+                .position(|(who, hash, sig)| !verify_hash(who, hash, sig))
+            {
+                return Err(invalid_param(
+                    &format!("records[{i}]"),
+                    "the custodian's signature does not verify over the record hash",
+                ));
+            }
         }
         let vault = self.vault()?;
         let mut new = Vec::new();
