@@ -253,6 +253,7 @@ impl Executor {
                 signature,
             } => super::registry::commit_record(
                 t,
+                &self.record_signatures,
                 subject,
                 dataset,
                 *version,
