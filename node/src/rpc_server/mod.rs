@@ -10,6 +10,7 @@ mod credits;
 pub mod listener;
 pub mod private;
 mod state;
+mod submit_queue;
 mod system;
 mod tx;
 mod vault;
@@ -31,6 +32,8 @@ use crate::service::Chain;
 
 pub(crate) struct Api {
     chain: Arc<Chain>,
+    /// `tx_submit` requests, verified in groups.
+    submitter: Arc<submit_queue::SubmitQueue>,
     /// The fuel cap that queries and dry runs share: unauthenticated work is bounded.
     query_fuel: u64,
 }
@@ -104,8 +107,10 @@ impl Api {
 /// Every method of the API in one module, plus `rpc.discover`; queries and dry runs stop at
 /// `query_fuel` fuel.
 pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()>> {
+    let submitter = Arc::new(submit_queue::SubmitQueue::start(chain.clone())?);
     let api = || Api {
         chain: chain.clone(),
+        submitter: submitter.clone(),
         query_fuel,
     };
     let mut module = RpcModule::new(());

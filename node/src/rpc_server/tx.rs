@@ -22,10 +22,7 @@ impl TxApiServer for Api {
                 Some("malformed"),
             )
         })?;
-        let chain = self.chain.clone();
-        let result = tokio::task::spawn_blocking(move || chain.submit(stx))
-            .await
-            .map_err(internal)?;
+        let result = self.submitter.submit(stx).await;
         if let (Ok(_), Some(relay)) = (&result, self.chain.relay()) {
             relay.transactions(vec![tx]);
         }
