@@ -4,6 +4,7 @@ mod block_rules;
 mod committee;
 mod common;
 mod execution;
+mod genesis;
 mod governance;
 mod governance_edges;
 mod keys;
