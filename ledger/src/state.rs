@@ -14,7 +14,7 @@ use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{StateBackend, StateError};
 use parity_scale_codec::{Decode, Encode};
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// The tree hasher and key hashing, shared with every client that checks proofs.
 pub use civitas_primitives::proof::{key_hash, Sha3Hasher};
@@ -321,6 +321,39 @@ pub mod keys {
             assert_ne!(dataset("index"), DATASET_INDEX.to_vec());
         }
     }
+}
+
+/// The state tree for `version` from a block's writes, computed over the committed tree without
+/// writing it: the root, and the nodes, values and stale-node index to commit.
+///
+/// A write set without deletions goes into the tree in one pass over its sorted key hashes,
+/// which rewrites and hashes each touched node once for the whole block; key by key (the way
+/// for a set with deletions) re-hashes the path from the root for every key. The tree is the
+/// same either way.
+pub fn tree_update(
+    store: &Store,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    version: u64,
+) -> Result<(Hash, jmt::storage::TreeUpdateBatch), StoreError> {
+    let tree = jmt::JellyfishMerkleTree::<_, Sha3Hasher>::new(store);
+    let tree_error = |e: anyhow::Error| StoreError::Tree(e.to_string());
+    let insert_only = !writes.is_empty() && writes.values().all(Option::is_some);
+    let hashed = writes.into_iter().map(|(k, v)| (key_hash(&k), v));
+    let (root, batch) = if insert_only {
+        let inserts: Vec<(jmt::KeyHash, Vec<u8>)> =
+            hashed.filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        let (roots, batch) = tree
+            .batch_put_value_sets(vec![inserts], None, version)
+            .map_err(tree_error)?;
+        let root = roots
+            .first()
+            .copied()
+            .ok_or_else(|| StoreError::Tree("no root for the block's version".into()))?;
+        (root, batch)
+    } else {
+        tree.put_value_set(hashed, version).map_err(tree_error)?
+    };
+    Ok((Hash(root.0), batch))
 }
 
 /// An account.

@@ -18,10 +18,9 @@ use civitas_primitives::tx::{Call, PrivateKind, SignedTransaction};
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, Entry, Vm, VmError};
 use jmt::storage::TreeUpdateBatch;
-use jmt::JellyfishMerkleTree;
 
 use crate::genesis::Genesis;
-use crate::state::{key_hash, keys, ContractInfo, Sha3Hasher, StateView};
+use crate::state::{keys, ContractInfo, StateView};
 use crate::store::{BlockWrite, Head, Store};
 use crate::vault::Vault;
 
@@ -704,11 +703,8 @@ impl Executor {
         version: u64,
     ) -> Result<(Hash, TreeUpdateBatch), ExecError> {
         let writes = view.block_writes()?;
-        let tree = JellyfishMerkleTree::<_, Sha3Hasher>::new(&self.store);
-        let (root, batch) = tree
-            .put_value_set(writes.into_iter().map(|(k, v)| (key_hash(&k), v)), version)
-            .map_err(|e| ExecError::Tree(e.to_string()))?;
-        Ok((Hash(root.0), batch))
+        crate::state::tree_update(&self.store, writes, version)
+            .map_err(|e| ExecError::Tree(e.to_string()))
     }
 }
 
