@@ -11,6 +11,7 @@ mod keys;
 mod poison;
 mod private_calls;
 mod proofs;
+mod pruning;
 mod record_reward;
 mod savepoint;
 mod sealed;
