@@ -22,6 +22,8 @@ pub fn prove(store: &Store, key: &[u8], version: u64) -> Result<StateProof, Exec
             Ok(()) => ExecError::Tree(e.to_string()),
         }
     })?;
+    // A proof read while a prune committed may have mixed in what it deleted.
+    store.check_retained(version)?;
     Ok(StateProof {
         key: key.to_vec(),
         value,

@@ -351,12 +351,12 @@ impl Store {
         self.check_reads()?;
         self.check_retained(version)?;
         let cf = self.cf(CF_VALUES)?;
-        match self.newest_value_entry(cf, &key_hash, version, |_, v| {
+        let value = self.newest_value_entry(cf, &key_hash, version, |_, v| {
             Option::<Vec<u8>>::decode(&mut &v[..]).map_err(|_| corrupt("state value"))
-        })? {
-            Some(value) => Ok(value),
-            None => Ok(None),
-        }
+        })?;
+        // A prune that committed during the read may have taken the entry it looked for.
+        self.check_retained(version)?;
+        Ok(value.flatten())
     }
 
     /// `read(key, value)` of the newest entry of `key_hash` at `version` or before, if any: one
@@ -573,13 +573,14 @@ impl Store {
             batch.put_cf(index_cf, tx.hash().0, loc.encode());
         }
         batch.put_cf(self.cf(CF_META)?, HEAD_KEY, w.head.encode());
-        let pruned = self.prune(&mut batch, w.head.height)?;
-        self.write_synced(batch)?;
-        if let Some(oldest) = pruned {
-            self.oldest.store(oldest, Ordering::SeqCst);
-            tracing::debug!(oldest, head = w.head.height, "pruned stale state");
+        if let Some(oldest) = self.prune(&mut batch, w.head.height)? {
+            // Declared before the deletions land, so that a reader who checks the window after
+            // reading (as `value_at` and proofs do) never takes a half-deleted version for a
+            // kept one. Should the write fail, those versions are refused though still on disk.
+            self.oldest.fetch_max(oldest, Ordering::SeqCst);
+            tracing::debug!(oldest, head = w.head.height, "pruning stale state");
         }
-        Ok(())
+        self.write_synced(batch)
     }
 
     /// A node-local value (vault column families).
