@@ -29,4 +29,4 @@ pub use executor::{
     DEFAULT_SEALED_FUEL_CAP,
 };
 pub use genesis::{Genesis, GenesisAccount};
-pub use store::{Head, Store, StoreError};
+pub use store::{Head, Store, StoreConfig, StoreError};

@@ -44,6 +44,10 @@ pub struct NodeArgs {
     /// Most open RPC connections (default 512; never more than half the open-file limit).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rpc_max_connections: Option<u64>,
+    /// Heights whose state stays provable: the head and the N-1 before it (default 10000;
+    /// 0 keeps every height). Older tree nodes and values are deleted as blocks commit.
+    #[arg(long, value_name = "N")]
+    pub state_retained_heights: Option<u64>,
     /// Run as an observer (follow the validators in `relay_rpc` without voting, executing or
     /// holding any key), even if the configuration names a validator key.
     #[arg(long, requires = "config")]
@@ -84,6 +88,11 @@ pub struct NodeConfig {
     /// half its open-file limit.
     #[serde(default = "default_rpc_max_connections")]
     pub rpc_max_connections: u64,
+    /// Heights whose state stays provable (`state_getProof`, signed audit reads): the head and
+    /// the `n - 1` before it, at least 2; 0 keeps every height (an archive node). What only
+    /// older heights need is deleted in the same write as each block.
+    #[serde(default = "default_state_retained_heights")]
+    pub state_retained_heights: u64,
     /// File holding the chain sealing key (32 bytes, hex), on the nodes that execute sealed
     /// calls; without it the node cannot execute a block holding one.
     #[serde(default)]
@@ -129,6 +138,22 @@ fn default_query_fuel_cap() -> u64 {
 }
 fn default_rpc_max_connections() -> u64 {
     DEFAULT_RPC_MAX_CONNECTIONS
+}
+fn default_state_retained_heights() -> u64 {
+    civitas_ledger::store::DEFAULT_RETAINED_HEIGHTS
+}
+
+impl NodeConfig {
+    /// The store settings this configuration asks for.
+    pub fn store_config(&self) -> civitas_ledger::StoreConfig {
+        civitas_ledger::StoreConfig {
+            retained_heights: match self.state_retained_heights {
+                0 => None,
+                n => Some(n),
+            },
+            ..civitas_ledger::StoreConfig::default()
+        }
+    }
 }
 
 /// The fuel cap that queries and dry runs share unless configured otherwise.
@@ -186,6 +211,9 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             rpc_max_connections: args
                 .rpc_max_connections
                 .unwrap_or(DEFAULT_RPC_MAX_CONNECTIONS),
+            state_retained_heights: args
+                .state_retained_heights
+                .unwrap_or_else(default_state_retained_heights),
             sealing_key_file: None,
             access_key_file: None,
             relay_rpc: Vec::new(),
@@ -232,6 +260,9 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         }
         if let Some(n) = args.rpc_max_connections {
             config.rpc_max_connections = n;
+        }
+        if let Some(n) = args.state_retained_heights {
+            config.state_retained_heights = n;
         }
         let genesis: Genesis = serde_json::from_slice(
             &std::fs::read(&config.genesis_file)
@@ -319,5 +350,20 @@ mod tests {
         .expect("config");
         assert_eq!(set.query_fuel_cap, 1_000_000);
         assert_eq!(set.rpc_max_connections, 9);
+    }
+
+    #[test]
+    fn state_retained_heights_reads_from_the_file_and_zero_means_an_archive() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        assert_eq!(
+            absent.store_config().retained_heights,
+            Some(civitas_ledger::store::DEFAULT_RETAINED_HEIGHTS)
+        );
+        let set: NodeConfig =
+            toml::from_str(&format!("{BASE}state_retained_heights = 50\n")).expect("config");
+        assert_eq!(set.store_config().retained_heights, Some(50));
+        let archive: NodeConfig =
+            toml::from_str(&format!("{BASE}state_retained_heights = 0\n")).expect("config");
+        assert_eq!(archive.store_config().retained_heights, None);
     }
 }

@@ -43,7 +43,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
     );
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let store = Store::open(&config.data_dir)
+    let store = Store::open_with(&config.data_dir, config.store_config())
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let params = ChainParams::new(&genesis.chain_id);
     let vault_key = Vault::load_or_create_key(&config.data_dir.join("vault.key"))?;

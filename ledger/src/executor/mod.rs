@@ -41,6 +41,7 @@ mod registry;
 mod sealed;
 mod transfer;
 mod tree;
+pub use tree::tree_update;
 
 pub use errors::{BlockRuleError, ExecError, TxError};
 pub use sealed::SealedJob;

@@ -92,7 +92,7 @@ impl TreeReader for KeptNodesReader<'_> {
 
 /// The tree for `version`: `writes` (raw keys; `None` deletes) applied to the tree of
 /// `version - 1` that `reader` holds. Nothing is written.
-pub(super) fn tree_update<R: TreeReader>(
+pub fn tree_update<R: TreeReader>(
     reader: &R,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     version: u64,

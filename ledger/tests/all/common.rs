@@ -77,7 +77,16 @@ impl Node {
 
     /// A node with other chain parameters (to build blocks the default rules refuse).
     pub fn open_with(dir: &Path, params: ChainParams) -> Node {
-        let store = Store::open(dir).expect("open store");
+        Self::open_store(dir, params, civitas_ledger::StoreConfig::default())
+    }
+
+    /// A node whose store keeps the history `config` says.
+    pub fn open_store(
+        dir: &Path,
+        params: ChainParams,
+        config: civitas_ledger::StoreConfig,
+    ) -> Node {
+        let store = Store::open_with(dir, config).expect("open store");
         let exec = Executor::new(
             store.clone(),
             Vm::new(VmConfig::default()).expect("vm"),

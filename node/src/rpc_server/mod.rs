@@ -42,6 +42,23 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     error(errors::INTERNAL, format!("node error: {e}"), None)
 }
 
+/// A proof that could not be made: a height this node has pruned is the caller's to change
+/// (1002 `pruned_height`, naming the oldest height still proven), anything else the node's.
+pub(crate) fn proof_error(e: civitas_ledger::ExecError) -> ErrorObjectOwned {
+    match e {
+        civitas_ledger::ExecError::Store(civitas_ledger::StoreError::Pruned { version, oldest }) => {
+            error(
+                errors::NOT_FOUND,
+                format!(
+                    "the state at height {version} has been pruned: this node proves heights {oldest} and above"
+                ),
+                Some("pruned_height"),
+            )
+        }
+        other => internal(other),
+    }
+}
+
 pub(crate) fn account_param(name: &str, s: &str) -> Result<AccountId, ErrorObjectOwned> {
     hex32(s).map(AccountId).map_err(|e| invalid_param(name, e))
 }

@@ -141,7 +141,8 @@ impl PrivateApi {
     }
 
     pub(crate) fn proven_entry(&self, key: Vec<u8>, height: u64) -> RpcResult<AuditEntryInfo> {
-        let proof = prove(self.chain.query_exec.store(), &key, height).map_err(internal)?;
+        let proof =
+            prove(self.chain.query_exec.store(), &key, height).map_err(super::proof_error)?;
         let value = proof
             .value
             .clone()

@@ -7,7 +7,7 @@ use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
 use jsonrpsee::core::{async_trait, RpcResult};
 
-use super::{internal, Api};
+use super::{internal, proof_error, Api};
 use crate::service::Chain;
 
 #[async_trait]
@@ -46,7 +46,7 @@ impl StateApiServer for Api {
                 .header
                 .state_root
         };
-        let proof = prove(store, &key, height).map_err(internal)?;
+        let proof = prove(store, &key, height).map_err(proof_error)?;
         Ok(ProofInfo {
             key: to_hex(&key),
             value: proof.value.as_ref().map(|v| to_hex(v)),

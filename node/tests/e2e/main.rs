@@ -21,6 +21,7 @@ mod keystore;
 mod membership;
 mod observer;
 mod private_metadata;
+mod pruning;
 mod rejections;
 mod restart;
 mod rpc_codes;
