@@ -253,7 +253,6 @@ impl Executor {
                 signature,
             } => super::registry::commit_record(
                 t,
-                &self.record_signatures,
                 subject,
                 dataset,
                 *version,

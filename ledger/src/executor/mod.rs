@@ -36,7 +36,6 @@ mod governance;
 #[cfg(feature = "test-hooks")]
 mod hooks;
 mod opened;
-mod record_signatures;
 mod registry;
 mod sealed;
 mod transfer;
@@ -215,8 +214,6 @@ pub struct Executor {
     access_key: Option<Arc<civitas_primitives::crypto::PrivateOpener>>,
     /// Private-call bodies this node opened, by transaction hash.
     opened: opened::OpenedBodies,
-    /// Record signatures verified in a block's batch.
-    record_signatures: record_signatures::VerifiedRecordSignatures,
     /// The committed height whose sealed jobs ran last: its block context and state.
     job_context: sealed::JobContext,
     /// Committed state-tree nodes, kept across blocks.
@@ -236,7 +233,6 @@ impl Executor {
             sealing_key: Arc::new(std::sync::OnceLock::new()),
             access_key: None,
             opened: opened::OpenedBodies::default(),
-            record_signatures: record_signatures::VerifiedRecordSignatures::default(),
             job_context: sealed::JobContext::default(),
             kept_nodes: tree::KeptNodes::default(),
             #[cfg(feature = "test-hooks")]
@@ -310,16 +306,6 @@ impl Executor {
             Ok(None) => Ok(std::borrow::Cow::Borrowed(&stx.tx.call)),
             Err(e) => Err(TxError::PrivateBody(e)),
         })
-    }
-
-    /// Verifies the record signatures of the `CommitRecord` calls among `txs` as one batch
-    /// (see [`record_signatures`]).
-    fn verify_record_signatures<'a>(&self, txs: impl Iterator<Item = &'a SignedTransaction>) {
-        self.record_signatures
-            .verify_batch(txs.filter_map(|stx| match self.effective_call(stx) {
-                Ok(Ok(call)) => Some((stx, call.into_owned())),
-                _ => None,
-            }));
     }
 
     /// This node's vault, if it holds one.
@@ -409,7 +395,6 @@ impl Executor {
         // Signers with a transaction deferred to a later block: their later nonces wait too
         // (checking them now would refuse them for a nonce gap).
         let mut deferred = std::collections::BTreeSet::new();
-        self.verify_record_signatures(candidates.iter());
         for stx in candidates {
             if included.len() >= self.params.max_block_txs {
                 break;
@@ -577,7 +562,6 @@ impl Executor {
         };
         let mut receipts = Vec::with_capacity(block.txs.len());
         let mut diagnostics = Vec::with_capacity(block.txs.len());
-        self.verify_record_signatures(block.txs.iter());
         for (index, stx) in block.txs.iter().enumerate() {
             self.check_tx(&view, stx, false)?
                 .map_err(|error| ExecError::InvalidTx { index, error })?;

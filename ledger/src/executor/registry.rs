@@ -76,7 +76,6 @@ pub(super) fn register_dataset(
 /// record reward.
 pub(super) fn commit_record(
     t: TxCtx<'_>,
-    signatures: &super::record_signatures::VerifiedRecordSignatures,
     subject: &SubjectId,
     dataset: &str,
     version: u32,
@@ -106,7 +105,7 @@ pub(super) fn commit_record(
             format!("the next version of this record is {expected}, not {version}"),
         );
     }
-    if !signatures.check(&signer, record_hash, signature) {
+    if !civitas_primitives::crypto::verify_hash(&signer, record_hash, signature) {
         return fail(
             "bad_record_signature",
             "the record signature does not verify for the custodian".into(),
