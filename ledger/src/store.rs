@@ -57,8 +57,8 @@ const COLUMN_FAMILIES: [&str; 10] = [
 
 const STALE_NODE: u8 = 0;
 const STALE_VALUE: u8 = 1;
-/// Versions one commit prunes at most: a store that starts pruning with a long history catches
-/// up over several blocks instead of in one huge batch.
+/// Versions one commit prunes at most, so one block's batch stays small when many versions
+/// fall out of the window at once (after a restart with a smaller window).
 const MAX_VERSIONS_PRUNED_PER_COMMIT: u64 = 64;
 
 const HEAD_KEY: &[u8] = b"head";

@@ -310,14 +310,15 @@ impl Chain {
         };
         let mut results = Vec::with_capacity(txs.len());
         for tx in txs {
-            let result = if let Err(e) = self.custody_check(&tx) {
-                Err(e)
-            } else if all_valid || civitas_primitives::crypto::verify_tx(&tx) {
-                pool.admit(&state, tx, true)
-            } else {
+            // The signature first, then custody: the order `submit` checks them in.
+            let result = if !(all_valid || civitas_primitives::crypto::verify_tx(&tx)) {
                 Err(PoolError::Invalid(civitas_ledger::TxError::BadSignature(
                     tx.tx.signer,
                 )))
+            } else if let Err(e) = self.custody_check(&tx) {
+                Err(e)
+            } else {
+                pool.admit(&state, tx, true)
             };
             match &result {
                 Ok(_) => self.metrics.txs_admitted.inc(),

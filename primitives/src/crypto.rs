@@ -493,7 +493,10 @@ mod tests {
         );
         let opener = PrivateOpener::new(&access);
         for (sealed, plain) in [(&a, commit(0, 1)), (&b, commit(1, 2))] {
-            assert_eq!(open_private_call(sealed, &access), Ok(Some(plain.call.clone())));
+            assert_eq!(
+                open_private_call(sealed, &access),
+                Ok(Some(plain.call.clone()))
+            );
             // Twice: the second open uses the kept exchange.
             assert_eq!(opener.open(sealed), Ok(Some(plain.call.clone())));
             assert_eq!(opener.open(sealed), Ok(Some(plain.call)));

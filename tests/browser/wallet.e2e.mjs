@@ -510,7 +510,25 @@ async function main() {
   await page.waitForSelector('#trail-body tr[data-verified="false"]');
   if (await page.$('#trail-body tr[data-verified="true"]')) fail('entries verified against a contradicted header');
   await page.screenshot({ path: path.join(shots, '2c-contradicting-header.png'), fullPage: true });
-  // The forged records are removed; a fresh load verifies the trail again.
+  // The page itself dropped the contradicted record (from its cache and its light client): the
+  // next refresh verifies that height afresh, and the trail against it.
+  const forkHeight = Number(/block (\d+): /.exec(forkNote)[1]);
+  const stored = await page.evaluate((h) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('civitas-wallet', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('headers').objectStore('headers').get(['civitas-dev', h]);
+      get.onsuccess = () => resolve(get.result ? get.result.raw : null);
+    };
+  }), forkHeight);
+  const forgedAt = forged.find((f) => f.height === forkHeight);
+  if (!forgedAt || stored === forgedAt.raw) fail(`the forged record of block ${forkHeight} is still cached`);
+  if (Number(await page.evaluate(() => document.body.dataset.cacheDropped)) < 1) fail('no cached header counted as dropped');
+  await page.waitForSelector('body[data-refreshing="false"]');
+  await page.click('#refresh');
+  await page.waitForFunction(() => document.querySelectorAll('#trail-body tr[data-verified="true"]').length >= 3);
+  // The other forged records (heights the chain has not reached) are removed; a fresh load
+  // verifies the trail again.
   await page.evaluate((heights) => new Promise((resolve, reject) => {
     const open = indexedDB.open('civitas-wallet', 1);
     open.onerror = () => reject(open.error);

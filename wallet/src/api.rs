@@ -339,14 +339,32 @@ impl Light {
     }
 
     /// Checks one consent as `consent_list` serves it (JSON, with its proof) against the
-    /// verified header of the proof's height; returns the proven consent (JSON), its status
-    /// recomputed at that header's block time.
+    /// verified header of the proof's height, and that it is about `subject` (hex, if known) or
+    /// filed by `account`; returns the proven consent (JSON), its status recomputed at that
+    /// header's block time.
     #[wasm_bindgen(js_name = checkConsent)]
-    pub fn check_consent(&self, consent: &str) -> Result<String, JsError> {
+    pub fn check_consent(
+        &self,
+        consent: &str,
+        subject: Option<String>,
+        account: &str,
+    ) -> Result<String, JsError> {
         let served: ServedConsent =
             serde_json::from_str(consent).map_err(|e| js(malformed("consent", e)))?;
-        let view = crate::proven::check_consent(&self.inner, &served).map_err(js)?;
+        let subject = subject
+            .map(|s| hex32("subject id", &s).map(Hash))
+            .transpose()
+            .map_err(js)?;
+        let account = AccountId(hex32("account", account).map_err(js)?);
+        let view = crate::proven::check_consent(&self.inner, &served, subject.as_ref(), &account)
+            .map_err(js)?;
         to_json(&view)
+    }
+
+    /// Forgets the header believed at `height` (it contradicts a validly signed one).
+    pub fn forget(&mut self, height: f64) -> Result<(), JsError> {
+        self.inner.forget(whole("height", height)?);
+        Ok(())
     }
 
     /// Checks a `state_getProof` answer (JSON) for `account`'s record; returns

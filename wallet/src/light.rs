@@ -193,6 +193,13 @@ impl LightClient {
         self.trusted_sets.contains(&validators_hash(validators))
     }
 
+    /// Forgets the header believed at `height` (one found to contradict a validly signed
+    /// header of the same height: the page drops it and verifies that height again). Sets it
+    /// announced stay trusted: they were announced by headers verified before it.
+    pub fn forget(&mut self, height: u64) {
+        self.verified.remove(&height);
+    }
+
     /// The verified header at `height`, if any.
     pub fn header(&self, height: u64) -> Option<&Header> {
         self.verified.get(&height)

@@ -77,10 +77,13 @@ pub struct ConsentView {
 }
 
 /// Checks a served consent: its artefact is proven under `n/c/ID` against the verified header
-/// of the proof's height, and is the consent with that id.
+/// of the proof's height, is the consent with that id, and concerns her: about her subject
+/// (`subject`, when she gave her national id), or filed by her account.
 pub fn check_consent(
     light: &LightClient,
     served: &ServedConsent,
+    subject: Option<&Hash>,
+    account: &AccountId,
 ) -> Result<ConsentView, WalletError> {
     let proof = served.proof.as_ref().ok_or_else(|| {
         WalletError::NotVerified(format!(
@@ -102,6 +105,12 @@ pub fn check_consent(
         return Err(WalletError::NotVerified(format!(
             "consent {} is proven as consent {}",
             served.id, c.id
+        )));
+    }
+    if Some(&c.request.subject) != subject && c.grantee != *account {
+        return Err(WalletError::NotVerified(format!(
+            "consent {} is neither about her nor filed by her",
+            c.id
         )));
     }
     let time_ms = light

@@ -18,7 +18,7 @@ use civitas_wallet::explorer::{block_view, check_receipt, ServedReceipt};
 use civitas_wallet::light::{ServedProof, StepJson};
 use civitas_wallet::proven::{
     account_key, approval_key, check_approval, check_consent, check_credits, consent_key,
-    ServedConsent,
+    ConsentView, ServedConsent,
 };
 use civitas_wallet::WalletError;
 use parity_scale_codec::Encode;
@@ -31,6 +31,24 @@ const EMPTY_PROOF: &str = "0x0000000000";
 
 fn not_verified(err: &WalletError, says: &str) -> bool {
     matches!(err, WalletError::NotVerified(m) if m.contains(says))
+}
+
+/// Her subject (the consents' subject) and her account.
+fn her() -> Option<&'static Hash> {
+    const SUBJECT: Hash = Hash([0x5a; 32]);
+    Some(&SUBJECT)
+}
+
+fn her_account() -> civitas_primitives::AccountId {
+    Keypair::dev("alice").account()
+}
+
+/// [`check_consent`] as her wallet asks it.
+fn check_hers(
+    light: &civitas_wallet::light::LightClient,
+    served: &ServedConsent,
+) -> Result<ConsentView, WalletError> {
+    check_consent(light, served, her(), &her_account())
 }
 
 fn consent(id: u64, expires_ms: u64) -> ConsentArtefact {
@@ -72,7 +90,7 @@ fn proven(key: &[u8], value: &[u8]) -> (civitas_wallet::light::LightClient, Serv
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_proven_consent_is_shown_with_its_status_at_the_verified_block_time() {
     let (light, proof) = proven(&consent_key(4), &consent(4, TIME_MS + 1).encode());
-    let view = check_consent(
+    let view = check_hers(
         &light,
         &ServedConsent {
             id: 4,
@@ -87,7 +105,7 @@ fn a_proven_consent_is_shown_with_its_status_at_the_verified_block_time() {
     // Stored as active, but expired at the verified header's time: the wallet says expired,
     // whatever status the node listed beside it.
     let (light, proof) = proven(&consent_key(4), &consent(4, TIME_MS).encode());
-    let view = check_consent(
+    let view = check_hers(
         &light,
         &ServedConsent {
             id: 4,
@@ -104,7 +122,7 @@ fn a_consent_with_a_failing_proof_another_id_or_no_proof_is_refused() {
     let (light, mut proof) = proven(&consent_key(4), &consent(4, TIME_MS + 1).encode());
     let good = proof.clone();
     proof.value = Some(hexed(&consent(4, TIME_MS + 2).encode()));
-    let err = check_consent(
+    let err = check_hers(
         &light,
         &ServedConsent {
             id: 4,
@@ -115,7 +133,7 @@ fn a_consent_with_a_failing_proof_another_id_or_no_proof_is_refused() {
     assert!(not_verified(&err, "consent 4 fails its proof"), "{err}");
 
     // The proof is of consent 4's key, but the node lists it as consent 5.
-    let err = check_consent(
+    let err = check_hers(
         &light,
         &ServedConsent {
             id: 5,
@@ -127,7 +145,7 @@ fn a_consent_with_a_failing_proof_another_id_or_no_proof_is_refused() {
 
     // An artefact stored under 4's key that names itself 6.
     let (light, proof) = proven(&consent_key(4), &consent(6, TIME_MS + 1).encode());
-    let err = check_consent(
+    let err = check_hers(
         &light,
         &ServedConsent {
             id: 4,
@@ -137,7 +155,7 @@ fn a_consent_with_a_failing_proof_another_id_or_no_proof_is_refused() {
     .expect_err("id 6");
     assert!(not_verified(&err, "proven as consent 6"), "{err}");
 
-    let err = check_consent(&light, &ServedConsent { id: 4, proof: None }).expect_err("no proof");
+    let err = check_hers(&light, &ServedConsent { id: 4, proof: None }).expect_err("no proof");
     assert!(not_verified(&err, "without a proof"), "{err}");
 }
 
@@ -336,4 +354,26 @@ fn a_block_not_verified_contradicting_or_short_of_quorum_is_refused() {
     later.height = HEIGHT + 1;
     let err = block_view(&light, &block_json(&step(later))).expect_err("not verified");
     assert!(not_verified(&err, "block 8 is not verified"), "{err}");
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_proven_consent_about_someone_else_is_refused_unless_she_filed_it() {
+    let (light, proof) = proven(&consent_key(4), &consent(4, TIME_MS + 1).encode());
+    let served = ServedConsent {
+        id: 4,
+        proof: Some(proof),
+    };
+    let other = Hash([0x5b; 32]);
+    let err = check_consent(&light, &served, Some(&other), &her_account()).expect_err("not hers");
+    assert!(
+        not_verified(&err, "neither about her nor filed by her"),
+        "{err}"
+    );
+    let err = check_consent(&light, &served, None, &her_account()).expect_err("no subject known");
+    assert!(not_verified(&err, "neither about her"), "{err}");
+    // The institution that filed it sees it as its own.
+    let bank = Keypair::dev("bank-a").account();
+    let view = check_consent(&light, &served, Some(&other), &bank).expect("filed by the bank");
+    assert_eq!(view.id, 4);
 }

@@ -227,9 +227,13 @@ async function verifyHeightOnce(height) {
 async function dropContradictedCache(e) {
   const m = /height (\d+) contradicts/.exec(e.message);
   if (m && cachedHeights.has(Number(m[1]))) {
+    const height = Number(m[1]);
     counters.cacheDropped += 1;
-    cacheFailures.push(`block ${m[1]}: ${e.message}`);
-    await cacheDrop(Number(m[1]));
+    cacheFailures.push(`block ${height}: ${e.message}`);
+    await cacheDrop(height);
+    // Not believed any more: the next look at this height verifies it afresh.
+    light.forget(height);
+    stepsByHeight.delete(height);
     countersToDom();
   }
 }
@@ -243,7 +247,9 @@ async function recheckHeight(height) {
   counters.headersFetched += 1;
   countersToDom();
   const step = { raw: block.raw, certificate: block.certificate, validators: vals.validators };
-  if (!light.trustsSet(JSON.stringify(vals.validators))) return;
+  if (!light.trustsSet(JSON.stringify(vals.validators))) {
+    throw new Error(`verification failed: block ${height} is signed by a validator set this page has not followed to; reload to verify from the trust root`);
+  }
   try {
     light.verify(JSON.stringify([step]));
   } catch (e) {
@@ -371,7 +377,7 @@ async function checkedApproval(codeHash) {
 async function checkedConsent(served) {
   try {
     if (served.proof) await verifyHeight(served.proof.height);
-    return JSON.parse(light.checkConsent(JSON.stringify(served)));
+    return JSON.parse(light.checkConsent(JSON.stringify(served), subject || undefined, wallet.account));
   } catch (e) {
     served.error = e.message.replace(/^verification failed: /, '');
     return null;
@@ -645,14 +651,17 @@ $('filter-dataset').addEventListener('change', applyFilters);
 // Her balance from her account record, proven against a verified header.
 async function loadCredits() {
   const out = $('balance-check');
+  let proofHeight = null;
   try {
     const proof = await rpc('state_getProof', [accountKey(wallet.account)]);
+    proofHeight = proof.height;
     await verifyHeight(proof.height);
     const b = JSON.parse(light.checkCredits(JSON.stringify(proof), wallet.account));
     $('balance').textContent = b.balance;
     out.replaceChildren(el('span', { class: 'badge ok', text: `verified at block ${b.height}` }));
     out.dataset.verified = 'true';
   } catch (e) {
+    if (/fails its proof/.test(e.message) && proofHeight) await recheckHeight(proofHeight).catch(() => {});
     $('balance').textContent = '?';
     out.replaceChildren(el('span', { class: 'badge fail', role: 'alert', text: `verification failed: ${e.message.replace(/^verification failed: /, '')}` }));
     out.dataset.verified = 'false';

@@ -219,9 +219,13 @@ impl JsonOut {
         Ok(())
     }
 
-    fn finish(self, t: &Tally) -> Result<()> {
+    fn finish(self, t: &Tally, error: Option<&str>) -> Result<()> {
+        let error = match error {
+            Some(e) => format!(",\"error\":{}", serde_json::to_string(e)?),
+            None => String::new(),
+        };
         println!(
-            "],\"uploaded\":{},\"failed\":{}}}",
+            "],\"uploaded\":{},\"failed\":{}{error}}}",
             t.uploaded,
             serde_json::to_string(&t.failures)?
         );
@@ -276,60 +280,77 @@ pub fn upload(
     // The versions given to records not yet confirmed, by the chunk that carries them; a
     // subject's next version is the node's latest committed one otherwise.
     let mut unconfirmed: BTreeMap<SubjectId, (u32, usize)> = BTreeMap::new();
-    let mut rows = Rows::open(source)?;
-    let mut index = 0usize;
-    loop {
-        let mut chunk = Vec::with_capacity(CHUNK);
-        for row in rows.by_ref().take(CHUNK) {
-            let (line, row) = row?;
-            chunk.push(checked_row(fields, line, row)?);
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let latest = latest_versions(client, dataset, &chunk, &unconfirmed)?;
-        let mut recs = Vec::with_capacity(chunk.len());
-        let mut lines = Vec::with_capacity(chunk.len());
-        for (line, subject, payload) in chunk {
-            let version = match unconfirmed.get(&subject) {
-                Some((v, _)) => v + 1,
-                None => latest.get(&subject).copied().unwrap_or(0) + 1,
-            };
-            unconfirmed.insert(subject, (version, index));
-            recs.push(make_record(key, subject, dataset, version, payload));
-            lines.push(line);
-        }
-        if window.len() >= in_flight {
-            if let Some(oldest) = window.pop_front() {
-                confirm(
-                    client,
-                    oldest,
-                    &mut unconfirmed,
-                    &mut tally,
-                    json.as_mut(),
-                    &bar,
-                )?;
+    // The streaming pass; on an error, what was sent and not yet confirmed is said, and the JSON
+    // output is closed.
+    let streamed = (|| -> Result<()> {
+        let mut rows = Rows::open(source)?;
+        let mut index = 0usize;
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for row in rows.by_ref().take(CHUNK) {
+                let (line, row) = row?;
+                chunk.push(checked_row(fields, line, row)?);
             }
+            if chunk.is_empty() {
+                break;
+            }
+            let latest = latest_versions(client, dataset, &chunk, &unconfirmed)?;
+            let mut recs = Vec::with_capacity(chunk.len());
+            let mut lines = Vec::with_capacity(chunk.len());
+            for (line, subject, payload) in chunk {
+                let version = match unconfirmed.get(&subject) {
+                    Some((v, _)) => v.checked_add(1),
+                    None => latest.get(&subject).copied().unwrap_or(0).checked_add(1),
+                }
+                .ok_or_else(|| anyhow!("record on line {line}: its subject has no next version"))?;
+                unconfirmed.insert(subject, (version, index));
+                recs.push(make_record(key, subject, dataset, version, payload));
+                lines.push(line);
+            }
+            if window.len() >= in_flight {
+                if let Some(oldest) = window.pop_front() {
+                    confirm(
+                        client,
+                        oldest,
+                        &mut unconfirmed,
+                        &mut tally,
+                        json.as_mut(),
+                        &bar,
+                    )?;
+                }
+            }
+            window.push_back(send(
+                client, key, &chain_id, &mut nonce, index, &recs, &lines,
+            )?);
+            index += 1;
         }
-        window.push_back(send(
-            client, key, &chain_id, &mut nonce, index, &recs, &lines,
-        )?);
-        index += 1;
-    }
-    bar.set_message("committing");
-    while let Some(oldest) = window.pop_front() {
-        confirm(
-            client,
-            oldest,
-            &mut unconfirmed,
-            &mut tally,
-            json.as_mut(),
-            &bar,
-        )?;
-    }
+        bar.set_message("committing");
+        while let Some(oldest) = window.pop_front() {
+            confirm(
+                client,
+                oldest,
+                &mut unconfirmed,
+                &mut tally,
+                json.as_mut(),
+                &bar,
+            )?;
+        }
+        Ok(())
+    })();
+    let sent_unconfirmed: usize = window.iter().map(|c| c.records.len()).sum();
+    let error = streamed.err().map(|e| {
+        if sent_unconfirmed > 0 {
+            anyhow!(
+                "{e:#}; {sent_unconfirmed} record(s) were sent and not confirmed: their commitments may still land (`civitas vault commitments` shows them; a new upload continues each subject's versions)"
+            )
+        } else {
+            e
+        }
+    });
     bar.finish_and_clear();
+    let error_text = error.as_ref().map(|e| format!("{e:#}"));
     match json {
-        Some(j) => j.finish(&tally)?,
+        Some(j) => j.finish(&tally, error_text.as_deref())?,
         None => {
             println!(
                 "uploaded {} record(s) of {dataset}; payloads stay encrypted on this custodian node, commitments are on chain",
@@ -345,6 +366,9 @@ pub fn upload(
                 );
             }
         }
+    }
+    if let Some(e) = error {
+        return Err(e);
     }
     if tally.failed > 0 {
         bail!("{} record(s) failed", tally.failed);

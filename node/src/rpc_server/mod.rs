@@ -19,6 +19,8 @@ pub mod wallet_files;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use civitas_ledger::store::TxLocation;
+use civitas_primitives::block::Receipt;
 use civitas_primitives::merkle::merkle_proof;
 use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
@@ -100,20 +102,39 @@ impl Api {
                 Some(if pending { "pending" } else { "unknown_tx" }),
             )
         })?;
-        let receipts = store
-            .receipts(loc.height)
+        let receipts = self.block_receipts(loc.height)?;
+        let mut info = self.receipt_info(&hash, loc, &receipts)?;
+        let encoded: Vec<Vec<u8>> = receipts.iter().map(Encode::encode).collect();
+        info.raw = encoded.get(loc.index as usize).map(|r| to_hex(r));
+        info.receipt_proof =
+            merkle_proof(&encoded, loc.index as usize).map(|p| to_hex(&p.encode()));
+        Ok(info)
+    }
+
+    /// The receipts of the block at `height`.
+    pub(crate) fn block_receipts(&self, height: u64) -> RpcResult<Vec<Receipt>> {
+        self.chain
+            .query_exec
+            .store()
+            .receipts(height)
             .map_err(internal)?
-            .ok_or_else(|| internal(format!("receipts of block {} missing", loc.height)))?;
+            .ok_or_else(|| internal(format!("receipts of block {height} missing")))
+    }
+
+    /// The receipt of `hash` at `loc` among its block's `receipts`, with the node's diagnostic
+    /// of a failure when it kept one.
+    pub(crate) fn receipt_info(
+        &self,
+        hash: &Hash,
+        loc: TxLocation,
+        receipts: &[Receipt],
+    ) -> RpcResult<ReceiptInfo> {
         let r = receipts
             .get(loc.index as usize)
             .ok_or_else(|| internal("receipt index out of range"))?;
         let mut info = ReceiptInfo::new(r, loc.height, loc.index);
-        let encoded: Vec<Vec<u8>> = receipts.iter().map(Encode::encode).collect();
-        info.raw = Some(to_hex(&r.encode()));
-        info.receipt_proof =
-            merkle_proof(&encoded, loc.index as usize).map(|p| to_hex(&p.encode()));
         if info.error.is_some() {
-            if let Some(text) = self.chain.diagnostic(&hash) {
+            if let Some(text) = self.chain.diagnostic(hash) {
                 info.error = Some(text);
             }
         }

@@ -130,7 +130,8 @@ impl PrivateApi {
 
     /// The value of `key` at `height` with its proof, as `state_getProof` serves a public one.
     pub(crate) fn proven_value(&self, key: Vec<u8>, height: u64) -> RpcResult<ProofInfo> {
-        let proof = prove(self.chain.query_exec.store(), &key, height).map_err(internal)?;
+        let proof =
+            prove(self.chain.query_exec.store(), &key, height).map_err(super::proof_error)?;
         Ok(ProofInfo {
             key: to_hex(&key),
             value: proof.value.as_ref().map(|v| to_hex(v)),

@@ -1,9 +1,9 @@
 //! `tx_submit` requests verified together. Each request hands its transaction to one verifier
 //! thread and waits for its outcome; the thread takes every request that arrived while it was
 //! busy (up to [`MAX_GROUP`]) and admits them with [`Chain::submit_batch`], whose signatures
-//! are checked as one batch. A lone request is admitted at once, as before; under load, many
-//! clients submitting one transaction each get the batch's speed. Outcomes are per
-//! transaction, exactly those of submitting each alone.
+//! are checked as one batch (as `tx_submitBatch` checks its own). A lone request is admitted at
+//! once by [`Chain::submit`], as before; under load, many clients submitting one transaction
+//! each get the batch's speed. Each request gets its own transaction's outcome.
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -40,7 +40,21 @@ impl SubmitQueue {
                         }
                     }
                     let (txs, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-                    for (outcome, reply) in chain.submit_batch(txs).into_iter().zip(replies) {
+                    // A lone transaction takes the single path (its signature checked strictly,
+                    // as `tx_submit` always did). A panic fails this group's requests (their
+                    // replies are dropped), not the thread.
+                    let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        if txs.len() == 1 {
+                            txs.into_iter().map(|tx| chain.submit(tx)).collect()
+                        } else {
+                            chain.submit_batch(txs)
+                        }
+                    }));
+                    let Ok(outcomes) = outcomes else {
+                        tracing::error!("admitting a group of submitted transactions panicked");
+                        continue;
+                    };
+                    for (outcome, reply) in outcomes.into_iter().zip(replies) {
                         // The request may have gone (its client disconnected): nothing to tell.
                         let _ = reply.send(outcome);
                     }

@@ -1,7 +1,5 @@
 //! `tx_*`: submission (single and batch), status and receipts.
 
-use std::collections::BTreeMap;
-
 use civitas_primitives::block::Receipt;
 use civitas_primitives::tx::SignedTransaction;
 use civitas_rpc::errors::{self, error, invalid_param};
@@ -126,29 +124,23 @@ impl TxApiServer for Api {
             .map(|(i, h)| parse_hash(&format!("tx_hashes[{i}]"), h))
             .collect::<RpcResult<Vec<_>>>()?;
         let store = self.chain.query_exec.store();
-        // Each block's receipts are read once, however many of the hashes it holds.
-        let mut blocks: BTreeMap<u64, Vec<Receipt>> = BTreeMap::new();
+        // One block's receipts held at a time: consecutive hashes of one block (a bulk upload's
+        // chunk) read it once, and memory stays one block's whatever the hashes.
+        let mut block: Option<(u64, Vec<Receipt>)> = None;
         let mut out = Vec::with_capacity(hashes.len());
         for hash in hashes {
             let Some(loc) = store.tx_location(&hash).map_err(internal)? else {
                 out.push(None);
                 continue;
             };
-            if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(loc.height) {
-                e.insert(
-                    store
-                        .receipts(loc.height)
-                        .map_err(internal)?
-                        .ok_or_else(|| {
-                            internal(format!("receipts of block {} missing", loc.height))
-                        })?,
-                );
+            if block.as_ref().map(|(h, _)| *h) != Some(loc.height) {
+                block = Some((loc.height, self.block_receipts(loc.height)?));
             }
-            let r = blocks
-                .get(&loc.height)
-                .and_then(|rs| rs.get(loc.index as usize))
-                .ok_or_else(|| internal("receipt index out of range"))?;
-            out.push(Some(ReceiptInfo::new(r, loc.height, loc.index)));
+            let receipts = block
+                .as_ref()
+                .map(|(_, r)| r.as_slice())
+                .unwrap_or_default();
+            out.push(Some(self.receipt_info(&hash, loc, receipts)?));
         }
         Ok(out)
     }

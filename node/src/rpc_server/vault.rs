@@ -176,7 +176,6 @@ impl VaultApiServer for PrivateApi {
                     ),
                 ));
             }
-
             check_payload(&ds.fields, &r.payload).map_err(|e| {
                 invalid_param(
                     &name,
@@ -185,7 +184,10 @@ impl VaultApiServer for PrivateApi {
             })?;
             parsed.push(r);
         }
-        // The custodians' signatures, verified as one batch (singly only to name a bad one).
+        // The custodians' signatures, verified as one batch (singly only to name a bad one). A
+        // batch accepts the signatures the strict check does and, rarely, a crafted one it
+        // refuses: such a record is stored in its own custodian's vault, and its commitment,
+        // checked strictly on chain, is refused.
         let signed: Vec<_> = parsed
             .iter()
             .map(|r| (r.custodian, r.hash(), r.signature))
