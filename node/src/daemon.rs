@@ -85,6 +85,14 @@ pub fn run(args: NodeArgs) -> Result<()> {
     if !args.dev {
         chain.network.update(|n| n.role = "validator");
     }
+    // Before the RPC server answers: a network validator with peers is not in sync until it
+    // has heard one of them (a restarted validator must not claim the head in the moment
+    // before its engine starts).
+    if config.p2p_addr.is_some() {
+        chain
+            .network
+            .update(|n| n.expects_peers = !config.peers.is_empty());
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -175,9 +183,6 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 listen,
                 peers: config.peers.clone(),
             };
-            chain
-                .network
-                .update(|n| n.expects_peers = !network.peers.is_empty());
             let running = runtime.block_on(crate::consensus::malachite::start(
                 chain.clone(),
                 key,
