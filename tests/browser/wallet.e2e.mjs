@@ -14,57 +14,19 @@
 // with the dev validators' keys) is caught when the node's proofs disagree with it, dropped,
 // and shown. Assertions are on the page's DOM;
 // screenshots go to target/wallet-e2e/. Run by scripts/test-wallet (after scripts/build-wallet).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { PASS, aliceChain, devNode, fail, freePort, launchBrowser, root, walletDir } from './harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const civitas = process.env.CIVITAS_BIN || path.join(root, 'target/debug/civitas');
-const walletDir = process.env.CIVITAS_WALLET_DIR || path.join(root, 'target/wallet-www');
 const shots = path.join(root, 'target/wallet-e2e');
-const PASS = 'e2e passphrase';
 const TIMEOUT = 60_000; // only keeps a broken run from hanging
 mkdirSync(shots, { recursive: true });
 
-function fail(msg) { throw new Error(msg); }
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-const work = mkdtempSync(path.join(os.tmpdir(), 'civitas-wallet-e2e-'));
-const nodePort = await freePort();
-const nodeUrl = `http://127.0.0.1:${nodePort}`;
-const env = {
-  ...process.env,
-  CIVITAS_RPC: nodeUrl,
-  CIVITAS_TRUST_DIR: path.join(work, 'trust'),
-  CIVITAS_KEYSTORE: path.join(work, 'keys'),
-  CIVITAS_KEY_PASSWORD: PASS,
-  CIVITAS_WALLET_DIR: walletDir,
-};
-function cli(...args) {
-  const r = spawnSync(civitas, args, { env, encoding: 'utf8', cwd: root });
-  return { ok: r.status === 0, out: (r.stdout || '') + (r.stderr || '') };
-}
-function must(...args) {
-  const r = cli(...args);
-  if (!r.ok) fail(`civitas ${args.join(' ')} failed:\n${r.out}`);
-  return r.out.trim();
-}
-const json = (...args) => JSON.parse(must(...args, '--json').split('\n').filter((l) => l.startsWith('{')).pop());
-
-const node = spawn(civitas, ['node', '--dev', '--data-dir', path.join(work, 'data'),
-  '--rpc-addr', `127.0.0.1:${nodePort}`, '--metrics-addr', '127.0.0.1:0'], { env, stdio: 'ignore' });
+const dev = await devNode('civitas-wallet-e2e-');
+const { work, url: nodeUrl, port: nodePort, cli, must, json } = dev;
 let proxy;
 let browser;
 let current; // the page, for the failure report
@@ -194,33 +156,10 @@ const rpcCall = async (method, params = []) => {
 };
 
 async function main() {
-  for (let i = 0; ; i++) {
-    if (cli('account', 'tax').ok) break;
-    if (i > 600 || node.exitCode !== null) fail('the dev node did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await dev.ready();
   // The chain: alice bound, her records uploaded, bank-a's scoring contract approved, and
   // bank-a's consent request pending.
-  const alice = must('identity', 'subject', 'alice');
-  must('identity', 'bind', '--subject', 'alice', '--account', 'alice', '--from', 'civil-affairs');
-  must('vault', 'upload', '--dataset', 'tax.annual_income', '--subject', 'alice', '--set', 'year=2025',
-    '--set', 'gross_income=84000', '--set', 'tax_paid=19000', '--from', 'tax');
-  must('vault', 'upload', '--dataset', 'social_security.employment', '--subject', 'alice',
-    '--set', 'employer=Northwind Ltd', '--set', 'employed=true', '--set', 'months_employed=38',
-    '--set', 'monthly_salary=7000', '--from', 'social-security');
-  must('vault', 'upload', '--dataset', 'real_estate.holdings', '--subject', 'alice', '--set', 'properties=1',
-    '--set', 'total_value=310000', '--set', 'mortgaged=false', '--from', 'real-estate');
-  must('contract', 'build', 'contracts/loan-scoring', '--release');
-  const wasm = path.join(root, 'target/civitas/loan-scoring.wasm');
-  const code = json('contract', 'check', wasm).code_hash;
-  json('contract', 'deploy', wasm, '--from', 'bank-a', '--send');
-  const policy = '[{"min_income":30000,"income_multiple":4,"max_amount":300000,"min_months_employed":12,"base_rate_bps":520,"property_discount_bps":40}]';
-  const bank = json('contract', 'instantiate', code, '--from', 'bank-a', '--args', policy, '--salt', 'e2e', '--send').output;
-  must('code', 'approve', code, '--from', 'regulator');
-  const req = json('consent', 'request', '--from', 'bank-a', '--subject', 'alice', '--mode', 'compute',
-    '--contract', bank, '--dataset', 'tax.annual_income', '--dataset', 'social_security.employment',
-    '--dataset', 'real_estate.holdings', '--purpose', 'mortgage pre-approval', '--max-uses', '3');
-  const id = Buffer.from(req.output.slice(2), 'hex').readUInt32LE(0);
+  const { alice, bank, id } = aliceChain(dev, 3);
   const keyFile = path.join(work, 'alice.json');
   must('key', 'dev', 'alice', '--out', keyFile);
   const score = () => cli('sealed', 'call', bank, 'score', `["${alice}", 250000]`, '--from', 'bank-a',
@@ -228,13 +167,7 @@ async function main() {
 
   const base = await startProxy();
   // A fresh profile directory (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(path.join(work, 'chromium'), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 412, height: 915 }, // phone-sized
-  });
+  browser = await launchBrowser(path.join(work, 'chromium'));
   const page = await browser.newPage();
   current = page;
   page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
@@ -617,7 +550,5 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
   if (proxy) proxy.close();
-  node.kill('SIGTERM');
-  await new Promise((r) => (node.exitCode !== null ? r() : node.once('exit', r)));
-  rmSync(work, { recursive: true, force: true });
+  await dev.stop();
 }

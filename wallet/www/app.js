@@ -469,11 +469,39 @@ function trailRow(served, checked) {
   return tr;
 }
 
+// The node serves her trail in pages (at most 500 entries each, each page proven against the
+// head it was read at): every page is fetched, its header verified and its entries checked.
+const TRAIL_PAGE = 500;
+
+async function checkedPage(page) {
+  try {
+    if (page.height > 0) await verifyHeight(page.height);
+    const checked = JSON.parse(light.checkPage(JSON.stringify(page)));
+    if (checked.length && checked.every((c) => !c.verified && /state root of verified block/.test(c.error || ''))) {
+      await recheckHeight(page.height);
+    }
+    return checked;
+  } catch (e) {
+    const msg = e.message.replace(/^verification failed: /, '');
+    return page.entries.map((s) => ({ seq: s.seq, verified: false, error: msg, entry: null }));
+  }
+}
+
 async function loadTrail() {
   if (!subject) return [];
-  let page;
+  const served = [];
+  const checked = [];
+  const heights = new Set();
+  let total = 0;
   try {
-    page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, 0, 1000, Date.now())]);
+    do {
+      const page = await rpc('audit_listBySubject', [wallet.auditRequest(subject, served.length, TRAIL_PAGE, Date.now())]);
+      total = page.total;
+      if (page.entries.length === 0) break;
+      served.push(...page.entries);
+      checked.push(...(await checkedPage(page)));
+      heights.add(page.height);
+    } while (served.length < total);
   } catch (e) {
     if (!(e instanceof RpcError) || !JSON.stringify(e.data ?? '').includes('not_subject')) throw e;
     $('trail-body').replaceChildren();
@@ -481,27 +509,18 @@ async function loadTrail() {
     $('trail-summary').className = 'refused';
     return [];
   }
-  let checked;
-  try {
-    if (page.height > 0) await verifyHeight(page.height);
-    checked = JSON.parse(light.checkPage(JSON.stringify(page)));
-    if (checked.length && checked.every((c) => !c.verified && /state root of verified block/.test(c.error || ''))) {
-      await recheckHeight(page.height);
-    }
-  } catch (e) {
-    const msg = e.message.replace(/^verification failed: /, '');
-    checked = page.entries.map((s) => ({ seq: s.seq, verified: false, error: msg, entry: null }));
-  }
-  const bySeq = new Map(page.entries.map((s) => [s.seq, s]));
+  const bySeq = new Map(served.map((s) => [s.seq, s]));
   $('trail-body').replaceChildren(...checked.map((c) => trailRow(bySeq.get(c.seq), c)));
   buildFilters();
   const bad = checked.filter((c) => !c.verified).length;
+  const against = [...heights].sort((x, y) => x - y).map((h) => `block ${h}`).join(', ');
   $('trail-summary').textContent = bad
     ? `${bad} of ${checked.length} entries FAILED verification: do not trust them.`
-    : `${checked.length} of ${page.total} entries, every one verified against block ${page.height}.`;
+    : `${checked.length} of ${total} entries, every one verified against ${against}.`;
   $('trail-summary').className = bad ? 'refused' : '';
   if (timings.unlockStart && timings.firstVerifiedTrailMs === undefined && checked.length && !bad) {
     timings.firstVerifiedTrailMs = performance.now() - timings.unlockStart;
+    timings.firstVerifiedTrailEntries = checked.length;
   }
   await loadSealed(checked);
   return checked;
