@@ -67,8 +67,8 @@ fn upload(url: &str, file: &Path) -> Vec<String> {
     upload_with(url, file, &[])
 }
 
-/// [`upload`] with more options.
-fn upload_with(url: &str, file: &Path, options: &[&str]) -> Vec<String> {
+/// The arguments of uploading `file` as the tax department, then `options`.
+fn upload_args<'a>(file: &'a Path, options: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "vault",
         "upload",
@@ -78,8 +78,21 @@ fn upload_with(url: &str, file: &Path, options: &[&str]) -> Vec<String> {
         "tax",
         "--file",
         file.to_str().expect("utf-8"),
-        "--json",
     ];
+    args.extend_from_slice(options);
+    args
+}
+
+/// An upload of `file` that must be refused; its error output.
+fn refused_upload(url: &str, file: &Path, options: &[&str]) -> String {
+    let (ok, _, err) = cli(url, &upload_args(file, options));
+    assert!(!ok, "{} must be refused", file.display());
+    err
+}
+
+/// [`upload`] with more options.
+fn upload_with(url: &str, file: &Path, options: &[&str]) -> Vec<String> {
+    let mut args = upload_args(file, &["--json"]);
     args.extend_from_slice(options);
     let out = cli_ok(url, &args);
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
@@ -173,20 +186,7 @@ async fn csv_and_json_lines_uploads_commit_versions_and_pay_the_record_reward() 
         ),
         (&missing, "record on line 2: missing field `tax_paid` (u64)"),
     ] {
-        let (ok, _, err) = cli(
-            &url,
-            &[
-                "vault",
-                "upload",
-                "--dataset",
-                DATASET,
-                "--from",
-                "tax",
-                "--file",
-                file.to_str().expect("utf-8"),
-            ],
-        );
-        assert!(!ok, "{} must be refused", file.display());
+        let err = refused_upload(&url, file, &[]);
         assert!(err.contains(expected), "{}: {err}", file.display());
     }
     assert_eq!(commitments(&url, "alice").len(), 3);
@@ -250,22 +250,7 @@ async fn a_register_of_several_chunks_streams_and_continues_each_subjects_versio
     let mut lines: Vec<&str> = text.lines().collect();
     lines[2_501] = "bob,2024,many,1";
     std::fs::write(&bad, lines.join("\n")).expect("write");
-    let (ok, _, err) = cli(
-        &url,
-        &[
-            "vault",
-            "upload",
-            "--dataset",
-            DATASET,
-            "--from",
-            "tax",
-            "--file",
-            bad.to_str().expect("utf-8"),
-            "--in-flight",
-            "1",
-        ],
-    );
-    assert!(!ok);
+    let err = refused_upload(&url, &bad, &["--in-flight", "1"]);
     assert!(
         err.contains("record on line 2502: field `gross_income`: `many` is not an integer"),
         "{err}"
