@@ -151,18 +151,22 @@ async fn the_block_after_a_sealed_call_comes_one_cadence_later_whether_the_call_
     );
     assert!(message.contains("sealed call cap"), "{message}");
 
-    // When each head first appears to a client polling the node (the local clock is the
-    // node's: same machine).
+    // When each head first reaches a subscriber (the local clock is the node's: same
+    // machine). A subscription delivers every head, however quickly the next one follows.
     let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let ws = jsonrpsee::ws_client::WsClientBuilder::default()
+        .build(node.url.replacen("http://", "ws://", 1))
+        .await
+        .expect("websocket connection");
+    let mut heads = ChainApiClient::subscribe_new_heads(&ws)
+        .await
+        .expect("subscribe");
     let watcher = {
-        let (seen, c) = (seen.clone(), node.client());
+        let seen = seen.clone();
         tokio::spawn(async move {
-            loop {
-                if let Ok(h) = c.get_head().await {
-                    let now = now_ms();
-                    seen.lock().expect("lock").entry(h.height).or_insert(now);
-                }
-                tokio::time::sleep(Duration::from_millis(1)).await;
+            while let Some(Ok(h)) = heads.next().await {
+                let now = now_ms();
+                seen.lock().expect("lock").entry(h.height).or_insert(now);
             }
         })
     };
