@@ -2,6 +2,7 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
+mod fault_link;
 mod net;
 mod proxy;
 
@@ -28,6 +29,7 @@ mod rpc_codes;
 mod rpc_limits;
 mod sealed_recipients;
 mod signed_requests;
+mod soak;
 mod stall;
 mod subscriptions;
 mod token;
