@@ -10,6 +10,7 @@ pub mod chain;
 pub mod client;
 pub mod contract;
 pub mod data;
+pub mod events;
 pub mod keystore;
 pub mod records;
 pub mod scale_json;
@@ -137,6 +138,8 @@ pub enum Command {
     /// Credit balances and transfers.
     #[command(subcommand)]
     Credits(credits::CreditsCommand),
+    /// Committed events by contract, topic and heights, decoded with the contract's metadata.
+    Events(events::EventsArgs),
 }
 
 fn with_client(
@@ -167,6 +170,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         }),
         Command::Audit(args) => with_client(global, |c, o| audit::run_audit(args, c, o)),
         Command::Credits(cmd) => with_client(global, |c, o| credits::run_credits(cmd, c, o)),
+        Command::Events(args) => with_client(global, |c, o| events::run_events(args, c, o)),
     }
 }
 

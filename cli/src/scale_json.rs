@@ -346,6 +346,26 @@ pub fn decode_output(metadata: &Value, method: &str, output: &[u8]) -> Result<Va
     }
 }
 
+/// Decodes an event's data by its topic with `metadata`; `None` if the metadata declares no
+/// event of that topic.
+pub fn decode_event(metadata: &Value, topic: &str, data: &[u8]) -> Result<Option<Value>> {
+    let Some(id) = metadata["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["topic"] == topic)
+        .and_then(|e| e["type"].as_u64())
+    else {
+        return Ok(None);
+    };
+    let mut input = data;
+    let value = Types::from_metadata(metadata)?.decode(id, &mut input)?;
+    if !input.is_empty() {
+        bail!("{} bytes after the `{topic}` event's data", input.len());
+    }
+    Ok(Some(value))
+}
+
 fn find_entry<'a>(metadata: &'a Value, method: &str) -> Result<&'a Value> {
     ["constructors", "messages"]
         .iter()

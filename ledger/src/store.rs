@@ -2,7 +2,7 @@
 //! values), blocks, commit certificates, receipts, a transaction index and the head pointer.
 //!
 //! A block commits in one synced `WriteBatch` (tree nodes, values, block, certificate, receipts,
-//! index, head), so a crash leaves either the old head or the new one, never a mix. State at a
+//! transaction and event indexes, head), so a crash leaves either the old head or the new one, never a mix. State at a
 //! height is read through the versioned values, so execution of block `h` reads version `h-1`
 //! while the tree for `h` is computed in memory.
 //!
@@ -27,6 +27,9 @@ use rocksdb::{
 };
 use thiserror::Error;
 
+mod events;
+pub use events::{EventFilter, EventPosition, IndexedEvent};
+
 const CF_NODES: &str = "jmt_nodes";
 const CF_VALUES: &str = "jmt_values";
 const CF_BLOCKS: &str = "blocks";
@@ -42,7 +45,9 @@ const CF_STALE: &str = "jmt_stale";
 pub(crate) const CF_VAULT: &str = "vault_records";
 /// Encrypted sealed-call results, by transaction hash.
 pub(crate) const CF_SEALED: &str = "sealed_outputs";
-const COLUMN_FAMILIES: [&str; 10] = [
+/// The event index (see [`events`]).
+const CF_EVENTS: &str = "event_index";
+const COLUMN_FAMILIES: [&str; 11] = [
     CF_VAULT,
     CF_SEALED,
     CF_NODES,
@@ -53,6 +58,7 @@ const COLUMN_FAMILIES: [&str; 10] = [
     CF_TX_INDEX,
     CF_META,
     CF_STALE,
+    CF_EVENTS,
 ];
 
 const STALE_NODE: u8 = 0;
@@ -242,6 +248,7 @@ impl Store {
             ),
         };
         store.oldest.store(oldest, Ordering::SeqCst);
+        store.backfill_event_index()?;
         Ok(store)
     }
 
@@ -564,6 +571,7 @@ impl Store {
         batch.put_cf(self.cf(CF_BLOCKS)?, h, w.block.encode());
         batch.put_cf(self.cf(CF_CERTS)?, h, w.certificate.encode());
         batch.put_cf(self.cf(CF_RECEIPTS)?, h, w.receipts.encode());
+        self.index_events(&mut batch, w.head.height, &w.receipts)?;
         let index_cf = self.cf(CF_TX_INDEX)?;
         for (i, tx) in w.block.txs.iter().enumerate() {
             let loc = TxLocation {

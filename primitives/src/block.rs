@@ -77,6 +77,24 @@ pub fn topic_text(topic: &[u8]) -> String {
     }
 }
 
+/// The topic bytes that [`topic_text`] shows as `text`: the hex it shows for a topic that is
+/// not plain text, else the text's own bytes. (A text topic spelled like such hex, e.g.
+/// `0xab`, reads as the bytes; event names never are.)
+pub fn topic_from_text(text: &str) -> Vec<u8> {
+    if let Some(hex) = text.strip_prefix("0x") {
+        if hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                .collect();
+            if topic_text(&bytes) == text {
+                return bytes;
+            }
+        }
+    }
+    text.as_bytes().to_vec()
+}
+
 /// The receipts root of `receipts`.
 pub fn receipts_root(receipts: &[Receipt]) -> Hash {
     let encoded: Vec<Vec<u8>> = receipts.iter().map(|r| r.encode()).collect();
@@ -178,4 +196,30 @@ pub struct Receipt {
     pub output: Vec<u8>,
     /// Why it failed.
     pub error: Option<ReceiptError>,
+}
+
+#[cfg(test)]
+mod tests {
+    //! Topics as receipts show them, and back.
+    use super::*;
+
+    #[test]
+    fn a_topic_shown_as_text_or_hex_reads_back_as_the_same_bytes() {
+        let topics: [&[u8]; 6] = [
+            b"Transfer",
+            b"",
+            &[0xff, 0x00, 0x10],
+            b"0xnot hex",
+            b"0x41",
+            &[0x30, 0x78, 0x0a],
+        ];
+        for topic in topics {
+            let shown = topic_text(topic);
+            assert_eq!(topic_from_text(&shown), topic.to_vec(), "{shown}");
+        }
+        assert_eq!(topic_text(&[0xff, 0x00]), "0xff00");
+        assert_eq!(topic_from_text("0xff00"), vec![0xff, 0x00]);
+        // Text that reads as the hex of a topic that is not text is that topic.
+        assert_eq!(topic_from_text("0xab"), vec![0xab]);
+    }
 }

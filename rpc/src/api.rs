@@ -32,6 +32,15 @@ pub trait ChainApi {
     /// New heads as they are committed.
     #[subscription(name = "subscribeNewHeads" => "newHead", unsubscribe = "unsubscribeNewHeads", item = HeadInfo)]
     async fn subscribe_new_heads(&self) -> SubscriptionResult;
+
+    /// Committed events in chain order, narrowed by contract and topic, over a height range,
+    /// a page at a time (`cursor` from the previous page's `next_cursor`).
+    #[method(name = "getEvents")]
+    async fn get_events(&self, query: EventQuery) -> RpcResult<EventPage>;
+
+    /// Each new event matching `query`'s contract and topic, as its block is committed.
+    #[subscription(name = "subscribeEvents" => "event", unsubscribe = "unsubscribeEvents", item = IndexedEventInfo)]
+    async fn subscribe_events(&self, query: EventQuery) -> SubscriptionResult;
 }
 
 /// Transactions.

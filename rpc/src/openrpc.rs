@@ -143,6 +143,24 @@ pub const METHODS: &[Method] = &[
         "boolean",
     ),
     (
+        "chain_getEvents",
+        "Committed events in chain order by contract, topic and heights, a page at a time: {contract?, topic?, from_height?, to_height?, cursor?, limit?}.",
+        &[("query", "object", true)],
+        "object",
+    ),
+    (
+        "chain_subscribeEvents",
+        "Subscribe to new events matching {contract?, topic?} (WebSocket).",
+        &[("query", "object", true)],
+        "string",
+    ),
+    (
+        "chain_unsubscribeEvents",
+        "End an event subscription.",
+        &[("subscription", "string", true)],
+        "boolean",
+    ),
+    (
         "tx_submit",
         "Submit a signed transaction (hex SCALE).",
         &[("tx", "string", true)],

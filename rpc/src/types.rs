@@ -213,7 +213,64 @@ pub struct ReceiptInfo {
     pub receipt_proof: Option<String>,
 }
 
-pub use civitas_primitives::block::topic_text;
+pub use civitas_primitives::block::{topic_from_text, topic_text};
+
+/// Most events one `chain_getEvents` page holds.
+pub const MAX_EVENT_PAGE: u32 = 1000;
+
+/// Which events `chain_getEvents` (and `chain_subscribeEvents`) want; every field optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    /// Only this contract's events (hex account; the zero account for chain events).
+    #[serde(default)]
+    pub contract: Option<String>,
+    /// Only events with this topic, written as receipts show it (its text, or `0x…` hex for
+    /// a topic that is not plain text).
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// First height (default 1; ignored by subscriptions).
+    #[serde(default)]
+    pub from_height: Option<u64>,
+    /// Last height (default: the head; ignored by subscriptions).
+    #[serde(default)]
+    pub to_height: Option<u64>,
+    /// Where to go on: the `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Most events to return (default and at most [`MAX_EVENT_PAGE`]).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// An event with where it was emitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedEventInfo {
+    /// Block height.
+    pub height: u64,
+    /// The transaction's index in its block.
+    pub tx_index: u32,
+    /// The event's index among its transaction's events.
+    pub event_index: u32,
+    /// The emitting transaction.
+    pub tx_hash: String,
+    /// Emitting contract.
+    pub contract: String,
+    /// Topic as text when UTF-8, else hex.
+    pub topic: String,
+    /// SCALE data, hex.
+    pub data: String,
+}
+
+/// A page of events in chain order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPage {
+    /// The events.
+    pub events: Vec<IndexedEventInfo>,
+    /// Pass as `cursor` for the next page; absent when this page is the last.
+    pub next_cursor: Option<String>,
+    /// The head the query ran against (its default last height).
+    pub head: u64,
+}
 
 impl ReceiptInfo {
     /// From a stored receipt and its location.

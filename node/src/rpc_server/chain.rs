@@ -1,4 +1,4 @@
-//! `chain_*`: heads, blocks, accounts and new-head subscriptions.
+//! `chain_*`: heads, blocks, accounts, events, and subscriptions to new heads and events.
 
 use civitas_ledger::state::StateView;
 use civitas_ledger::Executor;
@@ -9,7 +9,9 @@ use civitas_rpc::*;
 use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
 use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
 
-use super::{account_param, internal, Api};
+use civitas_ledger::store::{EventFilter, EventPosition, IndexedEvent};
+
+use super::{account_param, internal, invalid_param, Api};
 use crate::service::head_info;
 
 #[async_trait]
@@ -94,6 +96,97 @@ impl ChainApiServer for Api {
         })
     }
 
+    async fn get_events(&self, query: EventQuery) -> RpcResult<EventPage> {
+        let head = self.chain.head().height;
+        let filter = event_filter(&query, head)?;
+        let cursor = query
+            .cursor
+            .as_deref()
+            .map(|c| {
+                from_hex(c)
+                    .ok()
+                    .and_then(|b| EventPosition::from_bytes(&b))
+                    .ok_or_else(|| {
+                        invalid_param("cursor", "not a cursor this method returned".to_string())
+                    })
+            })
+            .transpose()?;
+        let limit = match query.limit {
+            None => MAX_EVENT_PAGE,
+            Some(0) => return Err(invalid_param("limit", "must be at least 1".to_string())),
+            Some(n) if n > MAX_EVENT_PAGE => {
+                return Err(invalid_param(
+                    "limit",
+                    format!("at most {MAX_EVENT_PAGE} events a page"),
+                ))
+            }
+            Some(n) => n,
+        };
+        let (events, next) = self
+            .chain
+            .query_exec
+            .store()
+            .events(&filter, cursor, limit as usize)
+            .map_err(internal)?;
+        Ok(EventPage {
+            events: events.iter().map(event_info).collect(),
+            next_cursor: next.map(|p| to_hex(&p.to_bytes())),
+            head,
+        })
+    }
+
+    async fn subscribe_events(
+        &self,
+        pending: PendingSubscriptionSink,
+        query: EventQuery,
+    ) -> SubscriptionResult {
+        let mut filter = match event_filter(&query, 0) {
+            Ok(f) => f,
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        let mut heads = self.chain.subscribe_heads();
+        let sink = pending.accept().await?;
+        let store = self.chain.query_exec.store().clone();
+        let mut next_height = self.chain.head().height + 1;
+        loop {
+            let head = match heads.recv().await {
+                Ok(head) => head.height,
+                // Missed heads are read from the index below, so none of their events is lost.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    self.chain.head().height
+                }
+                Err(_) => return Ok(()),
+            };
+            if head < next_height {
+                continue;
+            }
+            filter.from_height = next_height;
+            filter.to_height = head;
+            let mut cursor = None;
+            loop {
+                let (events, next) = store
+                    .events(&filter, cursor, MAX_EVENT_PAGE as usize)
+                    .map_err(internal)?;
+                for e in &events {
+                    let msg = SubscriptionMessage::from(jsonrpsee::core::to_json_raw_value(
+                        &event_info(e),
+                    )?);
+                    if sink.send(msg).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                match next {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
+            next_height = head + 1;
+        }
+    }
+
     async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
         let mut heads = self.chain.subscribe_heads();
         let sink = pending.accept().await?;
@@ -109,5 +202,40 @@ impl ChainApiServer for Api {
                 Err(_) => return Ok(()),
             }
         }
+    }
+}
+
+/// The store's filter for `query`; `head` is the default last height.
+fn event_filter(query: &EventQuery, head: u64) -> RpcResult<EventFilter> {
+    let contract = query
+        .contract
+        .as_deref()
+        .map(|c| account_param("contract", c))
+        .transpose()?;
+    let from_height = query.from_height.unwrap_or(1);
+    let to_height = query.to_height.unwrap_or(head);
+    if query.to_height.is_some() && to_height < from_height {
+        return Err(invalid_param(
+            "to_height",
+            format!("{to_height} is below from_height {from_height}"),
+        ));
+    }
+    Ok(EventFilter {
+        contract,
+        topic: query.topic.as_deref().map(topic_from_text),
+        from_height,
+        to_height,
+    })
+}
+
+fn event_info(e: &IndexedEvent) -> IndexedEventInfo {
+    IndexedEventInfo {
+        height: e.position.height,
+        tx_index: e.position.tx_index,
+        event_index: e.position.event_index,
+        tx_hash: to_hex(&e.tx_hash.0),
+        contract: to_hex(&e.event.contract.0),
+        topic: topic_text(&e.event.topic),
+        data: to_hex(&e.event.data),
     }
 }

@@ -16,6 +16,7 @@ mod committee;
 mod config;
 mod data;
 mod devnet;
+mod events;
 mod faulty_proposer;
 mod flood;
 mod keystore;
