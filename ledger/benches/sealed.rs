@@ -199,6 +199,7 @@ fn main() {
         sealed_committee: None,
         committee_key: None,
         record_reward: 1,
+        fuel_price: 0,
         access_key: Some(hex::encode(x25519_public(&dev_access_key(CHAIN)))),
         datasets: vec![
             ds(

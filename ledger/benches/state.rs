@@ -149,6 +149,7 @@ fn genesis(accounts: usize, validator: AccountId) -> Genesis {
         instantiate_roles: Vec::new(),
         governance_threshold: 1,
         record_reward: 10,
+        fuel_price: 0,
         datasets: Vec::new(),
         access_key: None,
         sealed_committee: None,

@@ -44,6 +44,10 @@ pub struct Genesis {
     /// Credits a custodian earns per committed record.
     #[serde(default = "default_record_reward")]
     pub record_reward: u128,
+    /// The fee price: credits per 10^6 fuel a transaction uses, paid by its signer (default 0:
+    /// no fees). Governance changes it with `SetFuelPrice`.
+    #[serde(default)]
+    pub fuel_price: u128,
     /// Datasets registered from the start.
     #[serde(default)]
     pub datasets: Vec<GenesisDataset>,
@@ -343,6 +347,9 @@ impl Genesis {
         view.put_encoded(keys::HEIGHT.to_vec(), &0u64)?;
         view.put_encoded(keys::CHAIN_ID.to_vec(), &self.chain_id)?;
         view.put_encoded(keys::RECORD_REWARD.to_vec(), &self.record_reward)?;
+        if self.fuel_price > 0 {
+            view.put_encoded(keys::FUEL_PRICE.to_vec(), &self.fuel_price)?;
+        }
         if let Some(key) = self
             .access_key_bytes()
             .map_err(|e| crate::ExecError::Genesis(e.to_string()))?

@@ -57,6 +57,7 @@ pub mod keys {
         HEIGHT,
         CHAIN_ID,
         RECORD_REWARD,
+        FUEL_PRICE,
         ACCESS_KEY,
         b"i/s/",
         b"i/a/",
@@ -113,6 +114,8 @@ pub mod keys {
     pub const CHAIN_ID: &[u8] = b"m/chain_id";
     /// Credits per committed record.
     pub const RECORD_REWARD: &[u8] = b"g/reward";
+    /// The fee price: credits per 10^6 fuel (absent: 0, no fees).
+    pub const FUEL_PRICE: &[u8] = b"g/fuel_price";
     /// The chain access key (x25519 public) that private call bodies are encrypted to.
     pub const ACCESS_KEY: &[u8] = b"m/access_key";
 
@@ -296,6 +299,7 @@ pub mod keys {
                 ("HEIGHT", HEIGHT),
                 ("CHAIN_ID", CHAIN_ID),
                 ("RECORD_REWARD", RECORD_REWARD),
+                ("FUEL_PRICE", FUEL_PRICE),
                 ("DATASET_INDEX", DATASET_INDEX),
                 ("NEXT_CONSENT", NEXT_CONSENT),
                 ("COMMITTEE", COMMITTEE),

@@ -87,6 +87,7 @@ pub fn dev_genesis() -> Genesis {
             .to_hex(),
         ),
         record_reward: 10,
+        fuel_price: 0,
         datasets: DEV_DATASETS
             .iter()
             .map(|(id, custodian, fields, price)| GenesisDataset {

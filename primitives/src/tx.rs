@@ -134,6 +134,11 @@ pub enum GovernanceAction {
         /// The committee.
         committee: crate::committee::SealedCommittee,
     },
+    /// The fee price: credits per million fuel units a transaction uses (0: no fees).
+    SetFuelPrice {
+        /// Credits per 10^6 fuel.
+        credits_per_million_fuel: u128,
+    },
 }
 
 /// What a transaction does.
@@ -694,6 +699,11 @@ mod tests {
                     },
                 },
             },
+            Call::Propose {
+                action: GovernanceAction::SetFuelPrice {
+                    credits_per_million_fuel: 5,
+                },
+            },
             Call::Approve { proposal: 1 },
             Call::BindIdentity {
                 subject: h(1),
@@ -909,6 +919,19 @@ mod tests {
                         } = c
                         {
                             committee.threshold += 1
+                        }
+                    });
+                }
+                GovernanceAction::SetFuelPrice { .. } => {
+                    vary(&|c| {
+                        if let Call::Propose {
+                            action:
+                                GovernanceAction::SetFuelPrice {
+                                    credits_per_million_fuel,
+                                },
+                        } = c
+                        {
+                            *credits_per_million_fuel += 1
                         }
                     });
                 }

@@ -204,6 +204,7 @@ fn genesis() -> Genesis {
         sealed_committee: None,
         committee_key: None,
         record_reward: 10,
+        fuel_price: 0,
         datasets: vec![GenesisDataset {
             id: loan_scoring::INCOME.into(),
             custodian: acct("tax").to_hex(),

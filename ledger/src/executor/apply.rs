@@ -8,7 +8,7 @@ use civitas_primitives::vault::AuditEntry;
 use civitas_primitives::{sha3_256, AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, VmError};
 
-use super::{ExecError, Executor};
+use super::{ExecError, Executor, TxError};
 use crate::state::{keys, StateView};
 
 /// One transaction being applied: the block's view, the block context and the transaction.
@@ -125,8 +125,24 @@ impl Executor {
         stx: &SignedTransaction,
     ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
+        let price = super::fees::fuel_price(view)?;
+        let max_fee = super::fees::fee(tx.fuel_limit, price);
         let mut account = view.account(&tx.signer)?;
         account.nonce += 1;
+        // The fee of the whole fuel limit is taken with the nonce; what the call leaves
+        // unused comes back after it. The checks before every application refuse a signer
+        // who cannot pay.
+        account.balance = account
+            .balance
+            .checked_sub(max_fee)
+            .ok_or(ExecError::InvalidTx {
+                index: 0,
+                error: TxError::CannotPayFees {
+                    fuel_limit: tx.fuel_limit,
+                    fee: max_fee,
+                    balance: account.balance,
+                },
+            })?;
         view.set_account(&tx.signer, &account)?;
         view.commit_tx()?;
 
@@ -165,6 +181,11 @@ impl Executor {
             return Ok((receipt, None));
         }
         let fuel_used = result.fuel_used.min(tx.fuel_limit);
+        super::fees::refund(
+            view,
+            &tx.signer,
+            max_fee - super::fees::fee(fuel_used, price),
+        )?;
         let receipt = Receipt {
             tx_hash: stx.hash(),
             status: if result.error.is_none() {

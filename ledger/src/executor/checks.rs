@@ -111,6 +111,15 @@ impl Executor {
         {
             return Err(TxError::UnknownAccount(tx.signer).into());
         }
+        let fee = super::fees::fee(tx.fuel_limit, super::fees::fuel_price(view)?);
+        if account.balance < fee {
+            return Err(TxError::CannotPayFees {
+                fuel_limit: tx.fuel_limit,
+                fee,
+                balance: account.balance,
+            }
+            .into());
+        }
         if check_nonce && tx.nonce < account.nonce {
             return Err(TxError::StaleNonce {
                 expected: account.nonce,

@@ -109,6 +109,16 @@ pub enum TxError {
         /// Signer.
         signer: AccountId,
     },
+    /// The signer cannot pay the fee of the transaction's whole fuel limit.
+    #[error("the fee of fuel limit {fuel_limit} at the chain's price is {fee} credits; the signer holds {balance}")]
+    CannotPayFees {
+        /// The fuel limit.
+        fuel_limit: u64,
+        /// Its fee.
+        fee: u128,
+        /// The signer's credits.
+        balance: u128,
+    },
 }
 
 impl TxError {
@@ -134,6 +144,7 @@ impl TxError {
             TxError::UnknownSealedCall(_) => "unknown_sealed_call",
             TxError::AttestationTooEarly { .. } => "attestation_too_early",
             TxError::AlreadyAttested(_) => "already_attested",
+            TxError::CannotPayFees { .. } => "cannot_pay_fees",
         }
     }
 }

@@ -230,6 +230,11 @@ fn settle_proposal(
                 }
                 view.put_encoded(keys::COMMITTEE.to_vec(), committee)?;
             }
+            GovernanceAction::SetFuelPrice {
+                credits_per_million_fuel,
+            } => {
+                view.put_encoded(keys::FUEL_PRICE.to_vec(), credits_per_million_fuel)?;
+            }
         }
         p.executed = true;
         result.events.push(EventRecord {

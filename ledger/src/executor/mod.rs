@@ -31,6 +31,7 @@ mod code;
 mod consent;
 mod disclosure;
 mod errors;
+mod fees;
 pub mod fuel;
 mod governance;
 #[cfg(feature = "test-hooks")]

@@ -41,6 +41,7 @@ pub fn genesis() -> Genesis {
         sealed_committee: None,
         committee_key: None,
         record_reward: 10,
+        fuel_price: 0,
         datasets: ["ds.a", "ds.b"]
             .iter()
             .map(|id| civitas_ledger::genesis::GenesisDataset {

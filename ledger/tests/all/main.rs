@@ -5,6 +5,7 @@ mod block_rules;
 mod committee;
 mod common;
 mod execution;
+mod fees;
 mod genesis;
 mod governance;
 mod governance_edges;

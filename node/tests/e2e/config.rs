@@ -32,6 +32,7 @@ async fn a_node_runs_from_a_config_file_genesis_and_validator_key() {
         sealed_committee: None,
         committee_key: None,
         record_reward: 10,
+        fuel_price: 0,
         datasets: vec![],
         access_key: Some(hex::encode(civitas_primitives::crypto::x25519_public(
             &ACCESS_SECRET,
