@@ -45,8 +45,9 @@ pub struct Genesis {
     #[serde(default = "default_record_reward")]
     pub record_reward: u128,
     /// The fee price: credits per 10^6 fuel a transaction uses, paid by its signer (default 0:
-    /// no fees). Governance changes it with `SetFuelPrice`.
-    #[serde(default)]
+    /// no fees). Governance changes it with `SetFuelPrice`. Left out of the document when 0,
+    /// so a genesis without fees reads and hashes as it did before fees existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub fuel_price: u128,
     /// Datasets registered from the start.
     #[serde(default)]
@@ -75,6 +76,10 @@ pub struct GenesisCommittee {
     pub members: Vec<String>,
     /// Identical attestations that make an output final.
     pub threshold: u32,
+}
+
+fn is_zero(price: &u128) -> bool {
+    *price == 0
 }
 
 fn default_record_reward() -> u128 {
