@@ -13,6 +13,7 @@ mod block_times;
 mod commit_record;
 mod committee;
 mod config;
+mod crash_points;
 mod data;
 mod devnet;
 mod faulty_proposer;

@@ -165,7 +165,9 @@ async fn killed_under_load_the_head_is_always_a_complete_replayable_block() {
 
 /// Replays every stored block of the (crashed) node in `dir` into a fresh store, from the
 /// genesis document stored beside the chain; returns (stored head, replayed head).
-fn replay_with_stored_genesis(dir: &Path) -> (civitas_ledger::Head, civitas_ledger::Head) {
+pub(crate) fn replay_with_stored_genesis(
+    dir: &Path,
+) -> (civitas_ledger::Head, civitas_ledger::Head) {
     use civitas_ledger::{ChainParams, Executor, Store};
     let crashed = Store::open(dir).expect("open crashed store");
     let doc = crashed
