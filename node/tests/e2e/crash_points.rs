@@ -332,13 +332,13 @@ async fn a_crash_at_a_vault_write_loses_no_acknowledged_record_and_keeps_no_othe
             }
         }
         assert_crashed_at(&mut node.child, &log, point).await;
-        assert_eq!(acknowledged.len(), 8, "{point}: two uploads acknowledged");
         // From the write on, the unanswered upload is durable too (whole: one batch).
         let mut held = acknowledged.clone();
-        if point.ends_with("after_write") {
+        if point.ends_with("after_write") && acknowledged.len() == 8 {
             held.extend(batches[2].iter().cloned());
         }
         vault_holds_exactly(&data, point, &held);
+        assert_eq!(acknowledged.len(), 8, "{point}: two uploads acknowledged");
 
         // The client retries the unanswered upload: once stored, every record is there once.
         let node = DevNode::start(&data);
