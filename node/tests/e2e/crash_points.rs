@@ -40,22 +40,18 @@ const KEYSTORE_POINTS: [&str; 3] = [
     "keystore.temp_written",
     "keystore.renamed",
 ];
+const SEALED_POINTS: [&str; 2] = [
+    "vault.sealed_outputs.before_write",
+    "vault.sealed_outputs.after_write",
+];
 const DEVNET_POINT: &str = "decided.after_commit";
 
 /// Points no test here reaches, and why.
-const NOT_EXERCISED: [(&str, &str); 6] = [
+const NOT_EXERCISED: [(&str, &str); 4] = [
     (
         "proposal_record.before_rename",
         "a Malachite validator's proposal store: a crash there leaves a .tmp file the store \
          reads or removes at open; not armed on the devnet below",
-    ),
-    (
-        "vault.sealed_outputs.before_write",
-        "needs a sealed call run by a committee member (loan-scoring deployed and approved)",
-    ),
-    (
-        "vault.sealed_outputs.after_write",
-        "needs a sealed call run by a committee member (loan-scoring deployed and approved)",
     ),
     (
         "sealing_key.temp_created",
@@ -78,6 +74,7 @@ fn every_crash_point_is_exercised_here_or_named_as_not() {
         .chain(&VAULT_POINTS)
         .chain(&STARTUP_POINTS)
         .chain(&KEYSTORE_POINTS)
+        .chain(&SEALED_POINTS)
         .chain(NOT_EXERCISED.iter().map(|(p, _)| p))
         .copied()
         .collect();
@@ -356,6 +353,128 @@ async fn a_crash_at_a_vault_write_loses_no_acknowledged_record_and_keeps_no_othe
         node.terminate();
         let all: Vec<Record> = batches.concat();
         vault_holds_exactly(&data, point, &all);
+    }
+}
+
+/// The sealed call in the stopped node's chain in `data` (the last one).
+fn stored_sealed_call(data: &Path) -> Hash {
+    let store = civitas_ledger::Store::open(data).expect("store");
+    let head = store.head().expect("read").expect("head");
+    (1..=head.height)
+        .rev()
+        .flat_map(|h| store.block(h).expect("read").expect("block").txs)
+        .find(|stx| {
+            matches!(
+                &stx.tx.call,
+                Call::Private { kind, .. } if *kind == civitas_primitives::tx::PrivateKind::SealedCall
+            )
+        })
+        .map(|stx| stx.hash())
+        .expect("a committed sealed call")
+}
+
+/// The stopped node's kept result of sealed call `tx` in `data`, if any.
+fn stored_sealed_result(data: &Path, tx: &Hash) -> bool {
+    let store = civitas_ledger::Store::open(data).expect("store");
+    let key =
+        civitas_ledger::vault::Vault::load_or_create_key(&data.join("vault.key")).expect("key");
+    civitas_ledger::vault::Vault::new(store, key)
+        .sealed_output(tx)
+        .expect("read")
+        .is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_at_a_sealed_result_write_is_made_good_after_restart() {
+    for point in SEALED_POINTS {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (data, log) = (tmp.path().join("data"), tmp.path().join("node.log"));
+        let citizens = citizen_data(&data).await;
+        let url = citizens.node.url.clone();
+        let scorer = approved_loan_scorer(&url, tmp.path());
+        let req = cli_ok(
+            &url,
+            &[
+                "consent",
+                "request",
+                "--from",
+                "bank-a",
+                "--subject",
+                "alice",
+                "--mode",
+                "compute",
+                "--contract",
+                &scorer,
+                "--dataset",
+                "tax.annual_income",
+                "--purpose",
+                "mortgage",
+                "--json",
+            ],
+        );
+        cli_ok(
+            &url,
+            &["consent", "approve", &consent_id(&req), "--from", "alice"],
+        );
+        let subject = cli_ok(&url, &["identity", "subject", "alice"])
+            .trim()
+            .to_string();
+        citizens.node.terminate();
+
+        // The committee member (the dev node) crashes keeping the committed call's result.
+        let mut node = DevNode::start_with_env(&data, &[(ENV, point)], "warn", log_file(&log));
+        let url = node.url.clone();
+        let call = tokio::task::spawn_blocking(move || {
+            cli(
+                &url,
+                &[
+                    "sealed",
+                    "call",
+                    &scorer,
+                    "score",
+                    &format!("[\"{subject}\", 200000]"),
+                    "--from",
+                    "bank-a",
+                    "--read",
+                    "alice:tax.annual_income",
+                    "--json",
+                ],
+            )
+        });
+        assert_crashed_at(&mut node.child, &log, point).await;
+        let (ok, out, _) = call.await.expect("cli");
+        assert!(!ok, "{point}: a result served before the crash: {out}");
+        let tx = stored_sealed_call(&data);
+        assert_eq!(
+            stored_sealed_result(&data, &tx),
+            point.ends_with("after_write"),
+            "{point}: the result kept at the crash"
+        );
+        let head = tokio::task::spawn_blocking({
+            let d = data.clone();
+            move || {
+                let (head, replayed) = replay_with_stored_genesis(&d);
+                assert_eq!(
+                    head.state_root, replayed.state_root,
+                    "the head against a replay"
+                );
+                head
+            }
+        })
+        .await
+        .expect("replay");
+
+        // Restarted, the member runs the committed call again (or keeps its result) and
+        // attests it; the result is kept.
+        let node = DevNode::start(&data);
+        let c = node.client();
+        wait_attested(&c, &tx).await;
+        assert!(c.get_head().await.expect("head").height > head.height);
+        node.terminate();
+        assert!(
+            stored_sealed_result(&data, &tx),
+            "{point}: the result is kept after the restart"
+        );
     }
 }
 

@@ -164,7 +164,8 @@ async fn killed_under_load_the_head_is_always_a_complete_replayable_block() {
 }
 
 /// Replays every stored block of the (crashed) node in `dir` into a fresh store, from the
-/// genesis document stored beside the chain; returns (stored head, replayed head).
+/// genesis document stored beside the chain, with the dev chain's access key; returns (stored
+/// head, replayed head).
 pub(crate) fn replay_with_stored_genesis(
     dir: &Path,
 ) -> (civitas_ledger::Head, civitas_ledger::Head) {
@@ -181,7 +182,9 @@ pub(crate) fn replay_with_stored_genesis(
         Store::open(fresh_dir.path()).expect("fresh"),
         civitas_runtime::Vm::new(civitas_runtime::VmConfig::default()).expect("vm"),
         ChainParams::new(CHAIN),
-    );
+    )
+    // Private calls (identities, records, consents, sealed calls) open with the chain's key.
+    .with_access_key(civitas_primitives::dev::dev_access_key(CHAIN));
     let mut replayed = fresh.init_genesis(&genesis).expect("genesis");
     for h in 1..=head.height {
         let block = crashed
