@@ -3,9 +3,9 @@
 //! write and at each step of a key file's write, then restarted without the crash, keeps a
 //! head that is a complete block whose state root a replay of every stored block into a fresh
 //! store reproduces, every transaction whose commit a client saw exactly once, every vault
-//! record it acknowledged and no other, its keys whole or absent, and commits new blocks; a
-//! devnet validator crashed at the decision boundary catches up with the other three and signs
-//! again.
+//! record it acknowledged and no other, its keys whole or absent, its sealed results made good,
+//! and commits new blocks; a devnet validator crashed at the decision boundary, and another in
+//! its proposal store, each catch up with the other three and sign again.
 //!
 //! The points are armed by `CIVITAS_CRASH_AT=name:nth` in the test build only (civitas-crash's
 //! `crash-points` feature, which the node's dev-dependencies enable); `civitas_crash::POINTS`
@@ -45,14 +45,10 @@ const SEALED_POINTS: [&str; 2] = [
     "vault.sealed_outputs.after_write",
 ];
 const DEVNET_POINT: &str = "decided.after_commit";
+const DEVNET_PROPOSAL_POINT: &str = "proposal_record.before_rename";
 
 /// Points no test here reaches, and why.
-const NOT_EXERCISED: [(&str, &str); 4] = [
-    (
-        "proposal_record.before_rename",
-        "a Malachite validator's proposal store: a crash there leaves a .tmp file the store \
-         reads or removes at open; not armed on the devnet below",
-    ),
+const NOT_EXERCISED: [(&str, &str); 3] = [
     (
         "sealing_key.temp_created",
         "needs a sealing-key handover to a committee member added by governance",
@@ -75,6 +71,7 @@ fn every_crash_point_is_exercised_here_or_named_as_not() {
         .chain(&STARTUP_POINTS)
         .chain(&KEYSTORE_POINTS)
         .chain(&SEALED_POINTS)
+        .chain(&[DEVNET_POINT, DEVNET_PROPOSAL_POINT])
         .chain(NOT_EXERCISED.iter().map(|(p, _)| p))
         .copied()
         .collect();
@@ -86,7 +83,6 @@ fn every_crash_point_is_exercised_here_or_named_as_not() {
         here, all,
         "the points this file knows against civitas_crash::POINTS"
     );
-    assert!(POINTS.contains(&DEVNET_POINT));
 }
 
 /// Waits (bounded) for `child` to exit and asserts that the armed crash point ended it: killed
@@ -168,13 +164,13 @@ async fn transfers_until_exit(node: &mut DevNode, point: &str) -> Vec<String> {
 }
 
 /// Checks the stored chain of the stopped node in `dir` after a crash at `point`: its head is
-/// at `height`, a complete block whose hash and state root a replay of every stored block into
+/// (at `height`, if given) a complete block whose hash and state root a replay of every stored block into
 /// a fresh store reproduces; no transaction is in it twice and each of `seen_committed` once.
 /// Returns the head.
 async fn check_stored_chain(
     dir: &Path,
     point: &str,
-    height: u64,
+    height: Option<u64>,
     seen_committed: &[String],
 ) -> civitas_ledger::Head {
     let d = dir.to_path_buf();
@@ -191,7 +187,9 @@ async fn check_stored_chain(
     })
     .await
     .expect("replay");
-    assert_eq!(head.height, height, "{point}: the stored head's height");
+    if let Some(height) = height {
+        assert_eq!(head.height, height, "{point}: the stored head's height");
+    }
     assert_eq!(
         (head.block_hash, head.state_root),
         (replayed.block_hash, replayed.state_root),
@@ -270,7 +268,7 @@ async fn a_crash_at_each_write_of_a_block_commit_keeps_a_complete_replayable_hea
         // on, it is the head.
         let written = point.ends_with("after_write") || point.ends_with("after_commit");
         let height = if written { NTH } else { NTH - 1 };
-        let head = check_stored_chain(&data, point, height, &seen).await;
+        let head = check_stored_chain(&data, point, Some(height), &seen).await;
         restart_and_commit(&data, point, &head, &seen).await;
     }
 }
@@ -657,82 +655,96 @@ async fn a_crash_while_the_cli_writes_a_key_file_leaves_no_key_or_the_whole_key(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_validator_crashed_at_the_decision_boundary_catches_up_and_signs_again() {
+async fn a_validator_crashed_at_the_decision_boundary_or_its_proposal_store_catches_up_and_signs_again(
+) {
     let net = write_network();
-    // The crashed validator, and the node the load goes through.
-    let (crashed, entry) = (1usize, 0usize);
-    let spec = format!("{DEVNET_POINT}:3");
-    let mut nodes: Vec<DevNode> = (0..VALIDATORS.len())
-        .map(|i| {
-            if i == crashed {
-                net.start_with_env(i, &[(ENV, &spec)])
-            } else {
-                net.start(i)
-            }
-        })
-        .collect();
+    let mut nodes: Vec<DevNode> = (0..VALIDATORS.len()).map(|i| net.start(i)).collect();
     let mut clients: Vec<HttpClient> = nodes.iter().map(DevNode::client).collect();
+    // The load goes through node 0; nodes 1 and 2 crash in turn, each at its second pass
+    // after its restart.
+    let entry = 0;
     let alice = key("alice");
-    let mut sent = Vec::new();
+    let mut sent = vec![transfer(&clients[entry], &alice, 0).await];
+    wait(&clients[entry], &sent[0]).await;
     let start = Instant::now();
-    while nodes[crashed].child.try_wait().expect("wait").is_none() {
-        sent.push(transfer(&clients[entry], &alice, sent.len() as u64).await);
-        assert!(
-            start.elapsed() < POLL_TIMEOUT,
-            "{DEVNET_POINT}: not reached within {POLL_TIMEOUT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let log = net.dir.path().join(format!("{}.log", net.names[crashed]));
-    assert_crashed_at(&mut nodes[crashed].child, &log, DEVNET_POINT).await;
-    let data = net.dir.path().join(&net.names[crashed]);
-    check_stored_chain(&data, DEVNET_POINT, 3, &[]).await;
-
-    // Three of four go on deciding while it is down.
-    for _ in 0..3 {
-        sent.push(transfer(&clients[entry], &alice, sent.len() as u64).await);
-    }
-    let last = wait(&clients[entry], sent.last().expect("sent")).await;
-    assert!(
-        last.height > 3,
-        "blocks decided without the crashed validator"
-    );
-
-    nodes[crashed] = net.start(crashed);
-    clients[crashed] = nodes[crashed].client();
-    let back = clients[crashed].clone();
-    head_until(&back, "the restarted validator catches up", |h| {
-        h.height >= last.height
-    })
-    .await;
-    let me = key(VALIDATORS[crashed]).account();
-    let signed = loop {
-        let hash = transfer(&clients[entry], &alice, sent.len() as u64).await;
-        sent.push(hash.clone());
-        let r = wait(&clients[entry], &hash).await;
-        let (block, cert) = block_at(&clients[entry], r.height).await;
-        if block.header.proposer == me || signers(&cert).contains(&me) {
-            break r.height;
+    let mut signed = 0;
+    for (crashed, point) in [(1usize, DEVNET_POINT), (2, DEVNET_PROPOSAL_POINT)] {
+        let data = net.dir.path().join(&net.names[crashed]);
+        // Stopped cleanly, then restarted armed.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(nodes[crashed].child.id().to_string())
+            .status();
+        let _ = nodes[crashed].child.wait();
+        let before = {
+            let store = civitas_ledger::Store::open(&data).expect("store");
+            store.head().expect("read").expect("head").height
+        };
+        let spec = format!("{point}:2");
+        nodes[crashed] = net.start_with_env(crashed, &[(ENV, &spec)]);
+        while nodes[crashed].child.try_wait().expect("wait").is_none() {
+            sent.push(transfer(&clients[entry], &alice, sent.len() as u64).await);
+            assert!(
+                start.elapsed() < 2 * POLL_TIMEOUT,
+                "{point}: not reached within {POLL_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let log = net.dir.path().join(format!("{}.log", net.names[crashed]));
+        assert_crashed_at(&mut nodes[crashed].child, &log, point).await;
+        let stored = check_stored_chain(&data, point, None, &[]).await;
+        if point == DEVNET_POINT {
+            assert_eq!(
+                stored.height,
+                before + 2,
+                "{point}: the second decision is stored"
+            );
+        }
+
+        // Three of four go on deciding while it is down.
+        for _ in 0..3 {
+            sent.push(transfer(&clients[entry], &alice, sent.len() as u64).await);
+        }
+        let last = wait(&clients[entry], sent.last().expect("sent")).await;
         assert!(
-            start.elapsed() < 3 * POLL_TIMEOUT,
-            "the restarted validator neither proposes nor signs (last height {})",
-            r.height
+            last.height > stored.height,
+            "{point}: blocks decided without it"
         );
-    };
-    assert!(signed > last.height);
-    all_reach(
-        &clients,
-        signed,
-        "every validator holds the block it signed",
-    )
-    .await;
+
+        nodes[crashed] = net.start(crashed);
+        clients[crashed] = nodes[crashed].client();
+        head_until(
+            &clients[crashed],
+            "the restarted validator catches up",
+            |h| h.height >= last.height,
+        )
+        .await;
+        let me = key(VALIDATORS[crashed]).account();
+        signed = loop {
+            let hash = transfer(&clients[entry], &alice, sent.len() as u64).await;
+            sent.push(hash.clone());
+            let r = wait(&clients[entry], &hash).await;
+            let (block, cert) = block_at(&clients[entry], r.height).await;
+            if block.header.proposer == me || signers(&cert).contains(&me) {
+                break r.height;
+            }
+            assert!(
+                start.elapsed() < 3 * POLL_TIMEOUT,
+                "{point}: the restarted validator neither proposes nor signs (last height {})",
+                r.height
+            );
+        };
+        assert!(signed > last.height);
+    }
+    all_reach(&clients, signed, "every validator holds the last block").await;
     same_chain_with_quorum_certificates(&clients, signed).await;
-    for hash in &sent {
-        assert!(matches!(
-            back.status(hash.clone()).await.expect("status"),
-            TxStatus::Committed { .. }
-        ));
+    for c in &clients {
+        for hash in &sent {
+            assert!(matches!(
+                c.status(hash.clone()).await.expect("status"),
+                TxStatus::Committed { .. }
+            ));
+        }
     }
     for n in nodes {
         n.terminate();
