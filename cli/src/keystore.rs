@@ -120,19 +120,39 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 /// Writes a new key file, readable by its owner only (mode 0600 on Unix) from its first byte,
-/// and never over an existing file.
+/// and never over an existing file. It is written whole to `.NAME.json.tmp`, synced, then
+/// linked into place and the directory synced: a crash leaves no key file or the whole one,
+/// never a truncated file that blocks the name (the temporary file is not a key: `key list`
+/// reads `*.json` only, and the next write overwrites it).
 fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
+    let mut file = options.open(&tmp)?;
+    civitas_crash::crash_point!("keystore.temp_created");
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    drop(file);
+    civitas_crash::crash_point!("keystore.temp_written");
+    // A hard link refuses an existing target, as `create_new` does.
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked?;
+    civitas_crash::crash_point!("keystore.renamed");
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Loads and decrypts a stored key, if one named `name` exists.
@@ -220,7 +240,11 @@ pub fn run(cmd: KeyCommand, json: bool) -> Result<()> {
         KeyCommand::List => {
             let mut keys = Vec::new();
             if let Ok(entries) = std::fs::read_dir(&dir) {
-                for e in entries.flatten() {
+                // Key files only: not a temporary file a crashed write left.
+                for e in entries
+                    .flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                {
                     if let Ok(f) = serde_json::from_slice::<KeyFile>(
                         &std::fs::read(e.path()).unwrap_or_default(),
                     ) {

@@ -18,6 +18,7 @@ pub mod access;
 pub mod executor;
 pub mod genesis;
 pub mod proof;
+pub mod secret_file;
 pub mod state;
 pub mod store;
 pub mod vault;

@@ -278,6 +278,12 @@ impl Store {
         self.count_entries(CF_VALUES)
     }
 
+    /// Records in the vault on disk (a full scan): what a crash test counts for loss or excess.
+    #[cfg(feature = "test-hooks")]
+    pub fn vault_record_count(&self) -> Result<u64, StoreError> {
+        self.count_entries(CF_VAULT)
+    }
+
     #[cfg(feature = "test-hooks")]
     fn count_entries(&self, cf: &str) -> Result<u64, StoreError> {
         let mut n = 0;
@@ -558,7 +564,9 @@ impl Store {
         };
         batch.put_cf(self.cf(CF_META)?, GENESIS_KEY, genesis_doc);
         batch.put_cf(self.cf(CF_META)?, HEAD_KEY, head.encode());
+        civitas_crash::crash_point!("commit_genesis.before_write");
         self.write_synced(batch)?;
+        civitas_crash::crash_point!("commit_genesis.after_write");
         Ok(head)
     }
 
@@ -588,7 +596,10 @@ impl Store {
             self.oldest.fetch_max(oldest, Ordering::SeqCst);
             tracing::debug!(oldest, head = w.head.height, "pruning stale state");
         }
-        self.write_synced(batch)
+        civitas_crash::crash_point!("commit_block.before_write");
+        self.write_synced(batch)?;
+        civitas_crash::crash_point!("commit_block.after_write");
+        Ok(())
     }
 
     /// A node-local value (vault column families).

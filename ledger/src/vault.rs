@@ -141,7 +141,10 @@ impl Vault {
                 (key, value)
             })
             .collect();
-        Ok(self.store.put_private(CF_VAULT, &entries)?)
+        civitas_crash::crash_point!("vault.records.before_write");
+        self.store.put_private(CF_VAULT, &entries)?;
+        civitas_crash::crash_point!("vault.records.after_write");
+        Ok(())
     }
 
     /// The record with this hash, if this node holds it.
@@ -169,7 +172,10 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let key = tx_hash.0.to_vec();
         let value = self.seal(&key, &output.encode());
-        Ok(self.store.put_private(CF_SEALED, &[(key, value)])?)
+        civitas_crash::crash_point!("vault.sealed_outputs.before_write");
+        self.store.put_private(CF_SEALED, &[(key, value)])?;
+        civitas_crash::crash_point!("vault.sealed_outputs.after_write");
+        Ok(())
     }
 
     /// Keeps several sealed calls' results (e.g. a block's) in one durable write.
@@ -188,7 +194,10 @@ impl Vault {
                 (key, value)
             })
             .collect();
-        Ok(self.store.put_private(CF_SEALED, &entries)?)
+        civitas_crash::crash_point!("vault.sealed_outputs.before_write");
+        self.store.put_private(CF_SEALED, &entries)?;
+        civitas_crash::crash_point!("vault.sealed_outputs.after_write");
+        Ok(())
     }
 
     /// A committed sealed result.
@@ -204,18 +213,15 @@ impl Vault {
     }
 }
 
+/// Writes a new key file; a crash at any step leaves no key file or the whole one (the vault
+/// is empty until the key exists, so a restart that makes another key loses nothing).
 fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    use crate::secret_file::{write, Existing, Step};
+    write(path, bytes, Existing::Keep, |step| match step {
+        Step::TempCreated => civitas_crash::crash_point!("vault_key.temp_created"),
+        Step::TempWritten => civitas_crash::crash_point!("vault_key.temp_written"),
+        Step::Renamed => civitas_crash::crash_point!("vault_key.renamed"),
+    })
 }
 
 #[cfg(test)]

@@ -317,16 +317,18 @@ impl Worker {
     }
 }
 
-/// Writes a 32-byte key as hex, readable by its owner only, durably.
+/// Writes a 32-byte key as hex, readable by its owner only, durably; a crash leaves the old
+/// file or the whole new one, never a truncated key the next start cannot read.
 fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(hex::encode(key).as_bytes())?;
-    f.sync_all()
+    use civitas_ledger::secret_file::{write, Existing, Step};
+    write(
+        path,
+        hex::encode(key).as_bytes(),
+        Existing::Replace,
+        |step| match step {
+            Step::TempCreated => civitas_crash::crash_point!("sealing_key.temp_created"),
+            Step::TempWritten => civitas_crash::crash_point!("sealing_key.temp_written"),
+            Step::Renamed => civitas_crash::crash_point!("sealing_key.renamed"),
+        },
+    )
 }

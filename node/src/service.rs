@@ -584,7 +584,9 @@ impl Application for Chain {
                 .map_err(exec_err)?,
         };
         let height = executed.block.header.height;
+        civitas_crash::crash_point!("decided.before_commit");
         self.commit(executed, certificate)?;
+        civitas_crash::crash_point!("decided.after_commit");
         // Other rounds' blocks of the decided height can no longer be decided.
         if let Ok(mut p) = self.proposed.lock() {
             p.retain(|_, q| q.height > height);

@@ -110,23 +110,37 @@ impl DevNode {
 
     /// `civitas node --dev` on `dir`, with free ports, logging at `filter` to `log`.
     pub fn start_logging(dir: &Path, filter: &str, log: impl Into<Stdio>) -> DevNode {
+        Self::start_with_env(dir, &[], filter, log)
+    }
+
+    /// `civitas node --dev` on `dir`, with free ports, extra environment variables, logging at
+    /// `filter` to `log`.
+    pub fn start_with_env(
+        dir: &Path,
+        env: &[(&str, &str)],
+        filter: &str,
+        log: impl Into<Stdio>,
+    ) -> DevNode {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_civitas"));
+        command.envs(env.iter().copied());
+        Self::spawn_command(command, &Self::dev_args(dir), filter, log.into())
+    }
+
+    /// The arguments of `civitas node --dev` on `dir` with free ports and 20 ms blocks.
+    pub fn dev_args(dir: &Path) -> Vec<&str> {
         let dir = dir.to_str().expect("utf-8 path");
-        Self::spawn_with(
-            &[
-                "node",
-                "--dev",
-                "--rpc-addr",
-                "127.0.0.1:0",
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--block-interval-ms",
-                "20",
-                "--data-dir",
-                dir,
-            ],
-            filter,
-            log.into(),
-        )
+        vec![
+            "node",
+            "--dev",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--block-interval-ms",
+            "20",
+            "--data-dir",
+            dir,
+        ]
     }
 
     /// Starts `civitas ARGS` and waits until it prints its RPC and metrics addresses.

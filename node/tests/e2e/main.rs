@@ -14,6 +14,7 @@ mod block_times;
 mod commit_record;
 mod committee;
 mod config;
+mod crash_points;
 mod data;
 mod devnet;
 mod events;

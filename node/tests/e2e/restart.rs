@@ -164,8 +164,11 @@ async fn killed_under_load_the_head_is_always_a_complete_replayable_block() {
 }
 
 /// Replays every stored block of the (crashed) node in `dir` into a fresh store, from the
-/// genesis document stored beside the chain; returns (stored head, replayed head).
-fn replay_with_stored_genesis(dir: &Path) -> (civitas_ledger::Head, civitas_ledger::Head) {
+/// genesis document stored beside the chain, with the dev chain's access key; returns (stored
+/// head, replayed head).
+pub(crate) fn replay_with_stored_genesis(
+    dir: &Path,
+) -> (civitas_ledger::Head, civitas_ledger::Head) {
     use civitas_ledger::{ChainParams, Executor, Store};
     let crashed = Store::open(dir).expect("open crashed store");
     let doc = crashed
@@ -179,7 +182,9 @@ fn replay_with_stored_genesis(dir: &Path) -> (civitas_ledger::Head, civitas_ledg
         Store::open(fresh_dir.path()).expect("fresh"),
         civitas_runtime::Vm::new(civitas_runtime::VmConfig::default()).expect("vm"),
         ChainParams::new(CHAIN),
-    );
+    )
+    // Private calls (identities, records, consents, sealed calls) open with the chain's key.
+    .with_access_key(civitas_primitives::dev::dev_access_key(CHAIN));
     let mut replayed = fresh.init_genesis(&genesis).expect("genesis");
     for h in 1..=head.height {
         let block = crashed

@@ -112,6 +112,7 @@ impl ProposalStore {
         let bytes = borsh::to_vec(&record).map_err(err)?;
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, bytes).map_err(err)?;
+        civitas_crash::crash_point!("proposal_record.before_rename");
         std::fs::rename(&tmp, &path).map_err(err)?;
         self.records
             .insert((record.height, round_key(record.round), record.id), record);
