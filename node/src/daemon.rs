@@ -113,13 +113,16 @@ pub fn run(args: NodeArgs) -> Result<()> {
         }
         let settings = crate::rpc_server::RpcSettings {
             query_fuel: config.query_fuel_cap,
-            listener: crate::rpc_server::listener::ListenerConfig::for_limits(
-                config.rpc_max_connections,
-                nofile.soft,
-            ),
+            listener: config.rpc_listener(nofile.soft)?,
         };
         tracing::info!(
             max_connections = settings.listener.max_connections,
+            max_batch_len = settings.listener.max_batch_len,
+            max_subscriptions_per_connection = settings.listener.max_subscriptions_per_connection,
+            request_timeout_ms = settings.listener.calls.call_timeout.as_millis() as u64,
+            ip_requests_per_minute = settings.listener.calls.ip_requests_per_minute.get(),
+            connection_requests_per_minute =
+                settings.listener.calls.connection_requests_per_minute.get(),
             query_fuel_cap = settings.query_fuel,
             "RPC limits"
         );

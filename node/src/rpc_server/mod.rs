@@ -7,6 +7,7 @@ mod chain;
 mod consent;
 mod contract;
 mod credits;
+pub mod limits;
 pub mod listener;
 pub mod private;
 mod state;
@@ -26,7 +27,7 @@ use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
 use jsonrpsee::core::RpcResult;
-use jsonrpsee::server::{PingConfig, RpcModule, Server, ServerHandle};
+use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use parity_scale_codec::Encode;
 
@@ -195,21 +196,7 @@ pub async fn serve(
     methods: RpcModule<()>,
     listener_config: listener::ListenerConfig,
 ) -> anyhow::Result<(SocketAddr, ServerHandle)> {
-    let settings = RpcSettings {
-        query_fuel: 0,
-        listener: listener_config,
-    };
-    let max = u32::try_from(settings.listener.max_connections).unwrap_or(u32::MAX);
-    let config = jsonrpsee::server::ServerConfig::builder()
-        .max_request_body_size(listener::MAX_REQUEST_BODY as u32)
-        .max_response_body_size(16 * 1024 * 1024)
-        // The listener caps sockets; this caps what jsonrpsee counts (requests in flight and
-        // WebSocket sessions), which never exceeds them.
-        .max_connections(max)
-        // Sessions whose client stops answering pings are closed.
-        .enable_ws_ping(PingConfig::new())
-        .build();
-    let services = Server::builder().set_config(config).to_service_builder();
+    let services = listener::services(&listener_config);
     let tcp = tokio::net::TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
     let (stop, handle) = jsonrpsee::server::stop_channel();
@@ -218,7 +205,7 @@ pub async fn serve(
         services,
         methods.into(),
         stop,
-        settings.listener,
+        listener_config,
         Arc::new(wallet_files::WalletFiles::discover()),
     ));
     Ok((local, handle))

@@ -24,6 +24,7 @@ mod private_metadata;
 mod pruning;
 mod rejections;
 mod restart;
+mod rpc_caps;
 mod rpc_codes;
 mod rpc_limits;
 mod sealed_recipients;
