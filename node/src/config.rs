@@ -38,6 +38,14 @@ pub struct NodeArgs {
     /// Most transactions the pool holds; submissions beyond it get error 1004 (default 50000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub pool_max_txs: Option<u64>,
+    /// Most transactions one account may have pending; beyond it error 1004
+    /// `account_pool_full` (default 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_max_per_account: Option<u64>,
+    /// A transaction pending this long is evicted, with its signer's later ones (default
+    /// 3600000, an hour).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_max_age_ms: Option<u64>,
     /// Most fuel one `contract_query` or `contract_dryRun` may burn (default 100000000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub query_fuel_cap: Option<u64>,
@@ -99,6 +107,12 @@ pub struct NodeConfig {
     /// Most transactions the pool holds.
     #[serde(default = "default_pool_max_txs")]
     pub pool_max_txs: u64,
+    /// Most transactions one account may have pending.
+    #[serde(default = "default_pool_max_per_account")]
+    pub pool_max_per_account: u64,
+    /// How long a transaction may stay pending before it is evicted.
+    #[serde(default = "default_pool_max_age_ms")]
+    pub pool_max_age_ms: u64,
     /// Most fuel one query or dry run may burn: unauthenticated work is bounded.
     #[serde(default = "default_query_fuel_cap")]
     pub query_fuel_cap: u64,
@@ -164,6 +178,13 @@ fn default_interval() -> u64 {
 }
 fn default_pool_max_txs() -> u64 {
     PoolLimits::default().max_count as u64
+}
+
+fn default_pool_max_per_account() -> u64 {
+    PoolLimits::default().max_per_account
+}
+fn default_pool_max_age_ms() -> u64 {
+    u64::try_from(PoolLimits::default().max_age.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn default_query_fuel_cap() -> u64 {
@@ -292,6 +313,10 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
             pool_max_txs: args.pool_max_txs.unwrap_or_else(default_pool_max_txs),
+            pool_max_per_account: args
+                .pool_max_per_account
+                .unwrap_or_else(default_pool_max_per_account),
+            pool_max_age_ms: args.pool_max_age_ms.unwrap_or_else(default_pool_max_age_ms),
             query_fuel_cap: args.query_fuel_cap.unwrap_or(DEFAULT_QUERY_FUEL_CAP),
             rpc_max_connections: args
                 .rpc_max_connections
@@ -354,6 +379,12 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         }
         if let Some(n) = args.pool_max_txs {
             config.pool_max_txs = n;
+        }
+        if let Some(n) = args.pool_max_per_account {
+            config.pool_max_per_account = n;
+        }
+        if let Some(n) = args.pool_max_age_ms {
+            config.pool_max_age_ms = n;
         }
         if let Some(n) = args.query_fuel_cap {
             config.query_fuel_cap = n;
@@ -452,6 +483,21 @@ mod tests {
         let set: NodeConfig = toml::from_str(&format!("{BASE}pool_max_txs = 7\n")).expect("config");
         assert_eq!(set.pool_max_txs, 7);
         assert!(toml::from_str::<NodeConfig>(&format!("{BASE}pool_max = 7\n")).is_err());
+    }
+
+    #[test]
+    fn pool_per_account_cap_and_age_read_from_the_file_with_the_pool_defaults() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        assert_eq!(
+            absent.pool_max_per_account,
+            PoolLimits::default().max_per_account
+        );
+        assert_eq!(absent.pool_max_age_ms, 3_600_000);
+        let set: NodeConfig = toml::from_str(&format!(
+            "{BASE}pool_max_per_account = 4\npool_max_age_ms = 1500\n"
+        ))
+        .expect("config");
+        assert_eq!((set.pool_max_per_account, set.pool_max_age_ms), (4, 1500));
     }
 
     #[test]

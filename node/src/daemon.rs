@@ -77,8 +77,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
     if config.rpc_max_connections == 0 {
         bail!("rpc_max_connections must be at least 1");
     }
+    if config.pool_max_per_account == 0 || config.pool_max_age_ms == 0 {
+        bail!("pool_max_per_account and pool_max_age_ms must be at least 1");
+    }
     let limits = PoolLimits {
         max_count: usize::try_from(config.pool_max_txs).unwrap_or(usize::MAX),
+        max_per_account: config.pool_max_per_account,
+        max_age: std::time::Duration::from_millis(config.pool_max_age_ms),
         ..PoolLimits::default()
     };
     let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
@@ -110,6 +115,22 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 committee = config.committee_rpc.len(),
                 "forwarding transactions to peers and records to the committee's nodes"
             );
+        }
+        {
+            // Stuck transactions leave the pool within a quarter of their age limit.
+            let chain = chain.clone();
+            let every = (chain.pool_max_age() / 4).clamp(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_secs(10),
+            );
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    chain.evict_expired_txs();
+                }
+            });
         }
         let settings = crate::rpc_server::RpcSettings {
             query_fuel: config.query_fuel_cap,

@@ -218,6 +218,35 @@ impl Chain {
         self.pool.lock().map(|p| p.contains(hash)).unwrap_or(false)
     }
 
+    /// How long a transaction may stay pending before [`Chain::evict_expired_txs`] drops it.
+    pub fn pool_max_age(&self) -> Duration {
+        self.pool
+            .lock()
+            .map(|p| p.max_age())
+            .unwrap_or(Duration::MAX)
+    }
+
+    /// Evicts the transactions pending longer than the pool's age limit, each with its
+    /// signer's later ones; returns how many went.
+    pub fn evict_expired_txs(&self) -> usize {
+        let Ok(mut pool) = self.pool.lock() else {
+            return 0;
+        };
+        let evicted = pool.evict_expired(Instant::now());
+        if !evicted.is_empty() {
+            for h in &evicted {
+                tracing::debug!(tx = %h, "evicted from the pool: pending too long");
+            }
+            tracing::warn!(
+                evicted = evicted.len(),
+                max_age_ms = pool.max_age().as_millis() as u64,
+                "transactions pending longer than the pool's age limit evicted"
+            );
+            self.metrics.mempool_size.set(pool.len() as i64);
+        }
+        evicted.len()
+    }
+
     /// On a node of the sealed-compute committee (it holds the sealing key), a record
     /// commitment is admitted only once the node holds its payload, so a committed record can
     /// always be served to sealed reads and disclosures. Other nodes never hold payloads.
@@ -822,13 +851,14 @@ mod tests {
                 max_count: 3,
                 max_bytes: 1 << 20,
                 max_per_account: 2,
+                ..PoolLimits::default()
             },
         );
         c.submit(transfer("alice", 0)).expect("first");
         c.submit(transfer("alice", 1)).expect("next pending nonce");
         assert_eq!(
             c.submit(transfer("alice", 2)),
-            Err(PoolError::Full("pending transactions of this account")),
+            Err(PoolError::AccountFull(2)),
             "alice holds her two pending slots"
         );
         assert_eq!(

@@ -20,6 +20,7 @@ mod flood;
 mod keystore;
 mod membership;
 mod observer;
+mod pool_limits;
 mod private_metadata;
 mod pruning;
 mod rejections;
