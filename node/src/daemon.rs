@@ -134,6 +134,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
         }
         let settings = crate::rpc_server::RpcSettings {
             query_fuel: config.query_fuel_cap,
+            replay_guard_file: Some(config.data_dir.join("replay_guard.bin")),
             listener: config.rpc_listener(nofile.soft)?,
         };
         tracing::info!(

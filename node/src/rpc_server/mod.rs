@@ -144,8 +144,17 @@ impl Api {
 }
 
 /// Every method of the API in one module, plus `rpc.discover`; queries and dry runs stop at
-/// `query_fuel` fuel.
+/// `query_fuel` fuel; signed requests are remembered in memory only.
 pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()>> {
+    module_with_guard(chain, query_fuel, Arc::new(private::ReplayGuard::default()))
+}
+
+/// [`module`] with the replay guard of signed requests given.
+pub fn module_with_guard(
+    chain: Arc<Chain>,
+    query_fuel: u64,
+    guard: Arc<private::ReplayGuard>,
+) -> anyhow::Result<RpcModule<()>> {
     let submitter = Arc::new(submit_queue::SubmitQueue::start(chain.clone())?);
     let api = || Api {
         chain: chain.clone(),
@@ -158,7 +167,6 @@ pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()
     module.merge(ContractApiServer::into_rpc(api()))?;
     module.merge(StateApiServer::into_rpc(api()))?;
     module.merge(SystemApiServer::into_rpc(api()))?;
-    let guard = Arc::new(private::ReplayGuard::default());
     let private = || private::PrivateApi::new(chain.clone(), guard.clone());
     module.merge(VaultApiServer::into_rpc(private()))?;
     module.merge(ConsentApiServer::into_rpc(private()))?;
@@ -171,10 +179,13 @@ pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()
 }
 
 /// What the RPC server runs with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RpcSettings {
     /// The fuel cap of queries and dry runs.
     pub query_fuel: u64,
+    /// Where the replay guard remembers the signed requests it let through (across
+    /// restarts); `None` keeps them in memory only.
+    pub replay_guard_file: Option<std::path::PathBuf>,
     /// The connection limits (see [`listener`]).
     pub listener: listener::ListenerConfig,
 }
@@ -186,7 +197,11 @@ pub async fn start(
     chain: Arc<Chain>,
     settings: RpcSettings,
 ) -> anyhow::Result<(SocketAddr, ServerHandle)> {
-    let methods = module(chain, settings.query_fuel)?;
+    let guard = match &settings.replay_guard_file {
+        Some(path) => private::ReplayGuard::persistent(path, civitas_primitives::clock::now_ms())?,
+        None => private::ReplayGuard::default(),
+    };
+    let methods = module_with_guard(chain, settings.query_fuel, Arc::new(guard))?;
     serve(addr, methods, settings.listener).await
 }
 
