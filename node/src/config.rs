@@ -74,6 +74,10 @@ pub struct NodeArgs {
     /// 0 keeps every height). Older tree nodes and values are deleted as blocks commit.
     #[arg(long, value_name = "N")]
     pub state_retained_heights: Option<u64>,
+    /// Free space (MiB) the data directory's filesystem must keep: below it the node stops
+    /// with an error before writing the next block (default 64; 0 turns the floor off).
+    #[arg(long, value_name = "MIB")]
+    pub min_free_disk_mb: Option<u64>,
     /// Run as an observer (follow the validators in `relay_rpc` without voting, executing or
     /// holding any key), even if the configuration names a validator key.
     #[arg(long, requires = "config")]
@@ -140,6 +144,10 @@ pub struct NodeConfig {
     /// older heights need is deleted in the same write as each block.
     #[serde(default = "default_state_retained_heights")]
     pub state_retained_heights: u64,
+    /// Free space (MiB) the data directory's filesystem must keep; below it the node stops
+    /// before writing a block. 0: no floor.
+    #[serde(default = "default_min_free_disk_mb")]
+    pub min_free_disk_mb: u64,
     /// File holding the chain sealing key (32 bytes, hex), on the nodes that execute sealed
     /// calls; without it the node cannot execute a block holding one.
     #[serde(default)]
@@ -207,6 +215,9 @@ fn default_rpc_ip_requests_per_minute() -> u32 {
 }
 fn default_rpc_connection_requests_per_minute() -> u32 {
     60_000
+}
+fn default_min_free_disk_mb() -> u64 {
+    64
 }
 fn default_state_retained_heights() -> u64 {
     civitas_ledger::store::DEFAULT_RETAINED_HEIGHTS
@@ -339,6 +350,9 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             state_retained_heights: args
                 .state_retained_heights
                 .unwrap_or_else(default_state_retained_heights),
+            min_free_disk_mb: args
+                .min_free_disk_mb
+                .unwrap_or_else(default_min_free_disk_mb),
             sealing_key_file: None,
             access_key_file: None,
             relay_rpc: Vec::new(),
@@ -394,6 +408,9 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         }
         if let Some(n) = args.state_retained_heights {
             config.state_retained_heights = n;
+        }
+        if let Some(n) = args.min_free_disk_mb {
+            config.min_free_disk_mb = n;
         }
         if let Some(n) = args.rpc_max_batch_len {
             config.rpc_max_batch_len = n;

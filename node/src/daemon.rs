@@ -87,6 +87,12 @@ pub fn run(args: NodeArgs) -> Result<()> {
         ..PoolLimits::default()
     };
     let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
+    if config.min_free_disk_mb > 0 {
+        chain.set_disk_floor(
+            config.data_dir.clone(),
+            config.min_free_disk_mb.saturating_mul(1024 * 1024),
+        );
+    }
     if !args.dev {
         chain.network.update(|n| n.role = "validator");
     }
@@ -252,11 +258,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
     };
     let _ = std::io::stdout().flush();
 
+    let mut storage_failure = None;
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
+            failure = chain.storage_failed() => storage_failure = Some(failure),
         }
         anyhow::Ok(())
     })?;
@@ -273,5 +281,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
         }
     }
     println!("stopped at height {}", chain.head().height);
+    if let Some(failure) = storage_failure {
+        bail!(
+            "the data directory {} cannot be written ({failure}): the node stopped at height {} \
+             without writing the next block; free space or restore write access, then restart",
+            config.data_dir.display(),
+            chain.head().height
+        );
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod commit_record;
 mod committee;
 mod config;
 mod data;
+mod data_dir_faults;
 mod devnet;
 mod faulty_proposer;
 mod flood;
