@@ -38,16 +38,46 @@ pub struct NodeArgs {
     /// Most transactions the pool holds; submissions beyond it get error 1004 (default 50000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub pool_max_txs: Option<u64>,
+    /// Most transactions one account may have pending; beyond it error 1004
+    /// `account_pool_full` (default 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_max_per_account: Option<u64>,
+    /// A transaction pending this long is evicted, with its signer's later ones (default
+    /// 3600000, an hour).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_max_age_ms: Option<u64>,
     /// Most fuel one `contract_query` or `contract_dryRun` may burn (default 100000000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub query_fuel_cap: Option<u64>,
     /// Most open RPC connections (default 512; never more than half the open-file limit).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rpc_max_connections: Option<u64>,
+    /// Most calls in one JSON-RPC batch; a longer batch is refused whole with error -32010
+    /// (default 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rpc_max_batch_len: Option<u32>,
+    /// Most subscriptions one WebSocket connection may hold; beyond it error -32006 (default 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rpc_max_subscriptions_per_connection: Option<u32>,
+    /// Longest a call (or a batch) may take; after it the client gets error 1008
+    /// (default 30000).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rpc_request_timeout_ms: Option<u64>,
+    /// Requests one client IP may make per minute, all its connections together (a token
+    /// bucket of that size); beyond it error 1007 with a retry hint (default 120000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rpc_ip_requests_per_minute: Option<u32>,
+    /// Requests one connection may make per minute; beyond it error 1007 (default 60000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rpc_connection_requests_per_minute: Option<u32>,
     /// Heights whose state stays provable: the head and the N-1 before it (default 10000;
     /// 0 keeps every height). Older tree nodes and values are deleted as blocks commit.
     #[arg(long, value_name = "N")]
     pub state_retained_heights: Option<u64>,
+    /// Free space (MiB) the data directory's filesystem must keep: below it the node stops
+    /// with an error before writing the next block (default 64; 0 turns the floor off).
+    #[arg(long, value_name = "MIB")]
+    pub min_free_disk_mb: Option<u64>,
     /// Run as an observer (follow the validators in `relay_rpc` without voting, executing or
     /// holding any key), even if the configuration names a validator key.
     #[arg(long, requires = "config")]
@@ -81,6 +111,12 @@ pub struct NodeConfig {
     /// Most transactions the pool holds.
     #[serde(default = "default_pool_max_txs")]
     pub pool_max_txs: u64,
+    /// Most transactions one account may have pending.
+    #[serde(default = "default_pool_max_per_account")]
+    pub pool_max_per_account: u64,
+    /// How long a transaction may stay pending before it is evicted.
+    #[serde(default = "default_pool_max_age_ms")]
+    pub pool_max_age_ms: u64,
     /// Most fuel one query or dry run may burn: unauthenticated work is bounded.
     #[serde(default = "default_query_fuel_cap")]
     pub query_fuel_cap: u64,
@@ -88,11 +124,30 @@ pub struct NodeConfig {
     /// half its open-file limit.
     #[serde(default = "default_rpc_max_connections")]
     pub rpc_max_connections: u64,
+    /// Most calls in one JSON-RPC batch.
+    #[serde(default = "default_rpc_max_batch_len")]
+    pub rpc_max_batch_len: u32,
+    /// Most subscriptions one WebSocket connection may hold.
+    #[serde(default = "default_rpc_max_subscriptions_per_connection")]
+    pub rpc_max_subscriptions_per_connection: u32,
+    /// Longest a call or batch may take before it is answered with a timeout.
+    #[serde(default = "default_rpc_request_timeout_ms")]
+    pub rpc_request_timeout_ms: u64,
+    /// Requests one client IP may make per minute (all its connections).
+    #[serde(default = "default_rpc_ip_requests_per_minute")]
+    pub rpc_ip_requests_per_minute: u32,
+    /// Requests one connection may make per minute.
+    #[serde(default = "default_rpc_connection_requests_per_minute")]
+    pub rpc_connection_requests_per_minute: u32,
     /// Heights whose state stays provable (`state_getProof`, signed audit reads): the head and
     /// the `n - 1` before it, at least 2; 0 keeps every height (an archive node). What only
     /// older heights need is deleted in the same write as each block.
     #[serde(default = "default_state_retained_heights")]
     pub state_retained_heights: u64,
+    /// Free space (MiB) the data directory's filesystem must keep; below it the node stops
+    /// before writing a block. 0: no floor.
+    #[serde(default = "default_min_free_disk_mb")]
+    pub min_free_disk_mb: u64,
     /// File holding the chain sealing key (32 bytes, hex), on the nodes that execute sealed
     /// calls; without it the node cannot execute a block holding one.
     #[serde(default)]
@@ -133,17 +188,79 @@ fn default_pool_max_txs() -> u64 {
     PoolLimits::default().max_count as u64
 }
 
+fn default_pool_max_per_account() -> u64 {
+    PoolLimits::default().max_per_account
+}
+fn default_pool_max_age_ms() -> u64 {
+    u64::try_from(PoolLimits::default().max_age.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn default_query_fuel_cap() -> u64 {
     DEFAULT_QUERY_FUEL_CAP
 }
 fn default_rpc_max_connections() -> u64 {
     DEFAULT_RPC_MAX_CONNECTIONS
 }
+fn default_rpc_max_batch_len() -> u32 {
+    100
+}
+fn default_rpc_max_subscriptions_per_connection() -> u32 {
+    64
+}
+fn default_rpc_request_timeout_ms() -> u64 {
+    30_000
+}
+fn default_rpc_ip_requests_per_minute() -> u32 {
+    120_000
+}
+fn default_rpc_connection_requests_per_minute() -> u32 {
+    60_000
+}
+fn default_min_free_disk_mb() -> u64 {
+    64
+}
 fn default_state_retained_heights() -> u64 {
     civitas_ledger::store::DEFAULT_RETAINED_HEIGHTS
 }
 
 impl NodeConfig {
+    /// The RPC listener's limits for this configuration, on a process whose open-file limit
+    /// is `nofile`. Zero values (possible only in a file) are refused.
+    pub fn rpc_listener(&self, nofile: u64) -> Result<crate::rpc_server::listener::ListenerConfig> {
+        use std::num::NonZeroU32;
+        let nonzero = |v: u32, key: &str| {
+            NonZeroU32::new(v).with_context(|| format!("`{key}` must be at least 1"))
+        };
+        if self.rpc_max_batch_len == 0 {
+            bail!("`rpc_max_batch_len` must be at least 1");
+        }
+        if self.rpc_max_subscriptions_per_connection == 0 {
+            bail!("`rpc_max_subscriptions_per_connection` must be at least 1");
+        }
+        if self.rpc_request_timeout_ms == 0 {
+            bail!("`rpc_request_timeout_ms` must be at least 1");
+        }
+        Ok(crate::rpc_server::listener::ListenerConfig {
+            max_batch_len: self.rpc_max_batch_len,
+            max_subscriptions_per_connection: self.rpc_max_subscriptions_per_connection,
+            calls: crate::rpc_server::limits::CallLimits {
+                ip_requests_per_minute: nonzero(
+                    self.rpc_ip_requests_per_minute,
+                    "rpc_ip_requests_per_minute",
+                )?,
+                connection_requests_per_minute: nonzero(
+                    self.rpc_connection_requests_per_minute,
+                    "rpc_connection_requests_per_minute",
+                )?,
+                call_timeout: std::time::Duration::from_millis(self.rpc_request_timeout_ms),
+            },
+            ..crate::rpc_server::listener::ListenerConfig::for_limits(
+                self.rpc_max_connections,
+                nofile,
+            )
+        })
+    }
+
     /// The store settings this configuration asks for.
     pub fn store_config(&self) -> civitas_ledger::StoreConfig {
         civitas_ledger::StoreConfig {
@@ -207,13 +324,35 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             metrics_addr: args.metrics_addr.unwrap_or_else(default_metrics),
             block_interval_ms: args.block_interval_ms.unwrap_or(50),
             pool_max_txs: args.pool_max_txs.unwrap_or_else(default_pool_max_txs),
+            pool_max_per_account: args
+                .pool_max_per_account
+                .unwrap_or_else(default_pool_max_per_account),
+            pool_max_age_ms: args.pool_max_age_ms.unwrap_or_else(default_pool_max_age_ms),
             query_fuel_cap: args.query_fuel_cap.unwrap_or(DEFAULT_QUERY_FUEL_CAP),
             rpc_max_connections: args
                 .rpc_max_connections
                 .unwrap_or(DEFAULT_RPC_MAX_CONNECTIONS),
+            rpc_max_batch_len: args
+                .rpc_max_batch_len
+                .unwrap_or_else(default_rpc_max_batch_len),
+            rpc_max_subscriptions_per_connection: args
+                .rpc_max_subscriptions_per_connection
+                .unwrap_or_else(default_rpc_max_subscriptions_per_connection),
+            rpc_request_timeout_ms: args
+                .rpc_request_timeout_ms
+                .unwrap_or_else(default_rpc_request_timeout_ms),
+            rpc_ip_requests_per_minute: args
+                .rpc_ip_requests_per_minute
+                .unwrap_or_else(default_rpc_ip_requests_per_minute),
+            rpc_connection_requests_per_minute: args
+                .rpc_connection_requests_per_minute
+                .unwrap_or_else(default_rpc_connection_requests_per_minute),
             state_retained_heights: args
                 .state_retained_heights
                 .unwrap_or_else(default_state_retained_heights),
+            min_free_disk_mb: args
+                .min_free_disk_mb
+                .unwrap_or_else(default_min_free_disk_mb),
             sealing_key_file: None,
             access_key_file: None,
             relay_rpc: Vec::new(),
@@ -255,6 +394,12 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         if let Some(n) = args.pool_max_txs {
             config.pool_max_txs = n;
         }
+        if let Some(n) = args.pool_max_per_account {
+            config.pool_max_per_account = n;
+        }
+        if let Some(n) = args.pool_max_age_ms {
+            config.pool_max_age_ms = n;
+        }
         if let Some(n) = args.query_fuel_cap {
             config.query_fuel_cap = n;
         }
@@ -263,6 +408,24 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         }
         if let Some(n) = args.state_retained_heights {
             config.state_retained_heights = n;
+        }
+        if let Some(n) = args.min_free_disk_mb {
+            config.min_free_disk_mb = n;
+        }
+        if let Some(n) = args.rpc_max_batch_len {
+            config.rpc_max_batch_len = n;
+        }
+        if let Some(n) = args.rpc_max_subscriptions_per_connection {
+            config.rpc_max_subscriptions_per_connection = n;
+        }
+        if let Some(n) = args.rpc_request_timeout_ms {
+            config.rpc_request_timeout_ms = n;
+        }
+        if let Some(n) = args.rpc_ip_requests_per_minute {
+            config.rpc_ip_requests_per_minute = n;
+        }
+        if let Some(n) = args.rpc_connection_requests_per_minute {
+            config.rpc_connection_requests_per_minute = n;
         }
         let genesis: Genesis = serde_json::from_slice(
             &std::fs::read(&config.genesis_file)
@@ -340,6 +503,21 @@ mod tests {
     }
 
     #[test]
+    fn pool_per_account_cap_and_age_read_from_the_file_with_the_pool_defaults() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        assert_eq!(
+            absent.pool_max_per_account,
+            PoolLimits::default().max_per_account
+        );
+        assert_eq!(absent.pool_max_age_ms, 3_600_000);
+        let set: NodeConfig = toml::from_str(&format!(
+            "{BASE}pool_max_per_account = 4\npool_max_age_ms = 1500\n"
+        ))
+        .expect("config");
+        assert_eq!((set.pool_max_per_account, set.pool_max_age_ms), (4, 1500));
+    }
+
+    #[test]
     fn query_fuel_cap_and_rpc_max_connections_read_from_the_file_with_defaults() {
         let absent: NodeConfig = toml::from_str(BASE).expect("config");
         assert_eq!(absent.query_fuel_cap, DEFAULT_QUERY_FUEL_CAP);
@@ -350,6 +528,32 @@ mod tests {
         .expect("config");
         assert_eq!(set.query_fuel_cap, 1_000_000);
         assert_eq!(set.rpc_max_connections, 9);
+    }
+
+    #[test]
+    fn rpc_call_limits_read_from_the_file_with_defaults_and_zero_is_refused() {
+        let absent: NodeConfig = toml::from_str(BASE).expect("config");
+        let l = absent.rpc_listener(4096).expect("defaults");
+        assert_eq!(l.max_batch_len, 100);
+        assert_eq!(l.max_subscriptions_per_connection, 64);
+        assert_eq!(l.calls.call_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(l.calls.ip_requests_per_minute.get(), 120_000);
+        assert_eq!(l.calls.connection_requests_per_minute.get(), 60_000);
+        let set: NodeConfig = toml::from_str(&format!(
+            "{BASE}rpc_max_batch_len = 3\nrpc_max_subscriptions_per_connection = 2\n\
+             rpc_request_timeout_ms = 250\nrpc_ip_requests_per_minute = 7\n\
+             rpc_connection_requests_per_minute = 5\n"
+        ))
+        .expect("config");
+        let l = set.rpc_listener(4096).expect("set");
+        assert_eq!(l.max_batch_len, 3);
+        assert_eq!(l.max_subscriptions_per_connection, 2);
+        assert_eq!(l.calls.call_timeout, std::time::Duration::from_millis(250));
+        assert_eq!(l.calls.ip_requests_per_minute.get(), 7);
+        assert_eq!(l.calls.connection_requests_per_minute.get(), 5);
+        let zero: NodeConfig =
+            toml::from_str(&format!("{BASE}rpc_ip_requests_per_minute = 0\n")).expect("config");
+        assert!(zero.rpc_listener(4096).is_err());
     }
 
     #[test]

@@ -77,11 +77,22 @@ pub fn run(args: NodeArgs) -> Result<()> {
     if config.rpc_max_connections == 0 {
         bail!("rpc_max_connections must be at least 1");
     }
+    if config.pool_max_per_account == 0 || config.pool_max_age_ms == 0 {
+        bail!("pool_max_per_account and pool_max_age_ms must be at least 1");
+    }
     let limits = PoolLimits {
         max_count: usize::try_from(config.pool_max_txs).unwrap_or(usize::MAX),
+        max_per_account: config.pool_max_per_account,
+        max_age: std::time::Duration::from_millis(config.pool_max_age_ms),
         ..PoolLimits::default()
     };
     let chain = Arc::new(Chain::new(block_exec, query_exec, limits)?);
+    if config.min_free_disk_mb > 0 {
+        chain.set_disk_floor(
+            config.data_dir.clone(),
+            config.min_free_disk_mb.saturating_mul(1024 * 1024),
+        );
+    }
     if !args.dev {
         chain.network.update(|n| n.role = "validator");
     }
@@ -111,15 +122,35 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 "forwarding transactions to peers and records to the committee's nodes"
             );
         }
+        {
+            // Stuck transactions leave the pool within a quarter of their age limit.
+            let chain = chain.clone();
+            let every = (chain.pool_max_age() / 4).clamp(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_secs(10),
+            );
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    chain.evict_expired_txs();
+                }
+            });
+        }
         let settings = crate::rpc_server::RpcSettings {
             query_fuel: config.query_fuel_cap,
-            listener: crate::rpc_server::listener::ListenerConfig::for_limits(
-                config.rpc_max_connections,
-                nofile.soft,
-            ),
+            replay_guard_file: Some(config.data_dir.join("replay_guard.bin")),
+            listener: config.rpc_listener(nofile.soft)?,
         };
         tracing::info!(
             max_connections = settings.listener.max_connections,
+            max_batch_len = settings.listener.max_batch_len,
+            max_subscriptions_per_connection = settings.listener.max_subscriptions_per_connection,
+            request_timeout_ms = settings.listener.calls.call_timeout.as_millis() as u64,
+            ip_requests_per_minute = settings.listener.calls.ip_requests_per_minute.get(),
+            connection_requests_per_minute =
+                settings.listener.calls.connection_requests_per_minute.get(),
             query_fuel_cap = settings.query_fuel,
             "RPC limits"
         );
@@ -227,11 +258,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
     };
     let _ = std::io::stdout().flush();
 
+    let mut storage_failure = None;
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
+            failure = chain.storage_failed() => storage_failure = Some(failure),
         }
         anyhow::Ok(())
     })?;
@@ -248,5 +281,13 @@ pub fn run(args: NodeArgs) -> Result<()> {
         }
     }
     println!("stopped at height {}", chain.head().height);
+    if let Some(failure) = storage_failure {
+        bail!(
+            "the data directory {} cannot be written ({failure}): the node stopped at height {} \
+             without writing the next block; free space or restore write access, then restart",
+            config.data_dir.display(),
+            chain.head().height
+        );
+    }
     Ok(())
 }

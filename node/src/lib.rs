@@ -11,6 +11,7 @@ pub mod consensus;
 mod daemon;
 pub mod dev;
 pub mod devnet;
+pub mod disk;
 pub mod fdlimit;
 pub mod mempool;
 pub mod metrics;

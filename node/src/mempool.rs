@@ -1,8 +1,12 @@
 //! The transaction pool: admits signed transactions after their signature and state checks,
-//! keeps each account's transactions in nonce order, refuses duplicates, and bounds its size.
+//! keeps each account's transactions in nonce order, refuses duplicates, and bounds its size
+//! (transactions, bytes, pending transactions per account). A transaction pending longer than
+//! the pool's `max_age` is evicted with every later one of its signer (which could only follow
+//! it), so what no block ever includes does not hold its room forever.
 //! The block producer takes from it round-robin across signers; commits prune it. The pool knows the
 //! ledger only through [`LedgerChecks`].
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use civitas_ledger::TxError;
 use civitas_primitives::tx::SignedTransaction;
@@ -19,6 +23,8 @@ pub struct PoolLimits {
     pub max_bytes: usize,
     /// Transactions one account may have pending, so one member cannot fill the pool.
     pub max_per_account: u64,
+    /// How long a transaction may stay pending before it is evicted.
+    pub max_age: Duration,
 }
 
 impl Default for PoolLimits {
@@ -27,6 +33,7 @@ impl Default for PoolLimits {
             max_count: 50_000,
             max_bytes: 256 * 1024 * 1024,
             max_per_account: 10_000,
+            max_age: Duration::from_secs(3600),
         }
     }
 }
@@ -43,6 +50,9 @@ pub enum PoolError {
     /// No room.
     #[error("the transaction pool is full ({0}); retry later")]
     Full(&'static str),
+    /// The signer already has as many pending transactions as one account may.
+    #[error("the signer already has {0} pending transactions, the most one account may; retry once some commit")]
+    AccountFull(u64),
     /// This node could not check the transaction (its state failed to read); the transaction
     /// itself may be fine.
     #[error("this node could not check the transaction: {0}")]
@@ -62,6 +72,8 @@ pub trait LedgerChecks {
 struct Entry {
     tx: SignedTransaction,
     bytes: usize,
+    /// When the pool admitted it.
+    admitted: Instant,
 }
 
 /// Pending transactions.
@@ -146,7 +158,7 @@ impl Mempool {
             }));
         }
         if expected.saturating_sub(committed) >= self.limits.max_per_account {
-            return Err(PoolError::Full("pending transactions of this account"));
+            return Err(PoolError::AccountFull(self.limits.max_per_account));
         }
         // Every other check, as if it were the account's next transaction on committed state.
         ledger.check(&tx).map_err(PoolError::Node)??;
@@ -156,8 +168,64 @@ impl Mempool {
         self.next_nonce.insert(tx.tx.signer, tx.tx.nonce + 1);
         self.bytes += bytes;
         self.order.push_back(hash);
-        self.entries.insert(hash, Entry { tx, bytes });
+        self.entries.insert(
+            hash,
+            Entry {
+                tx,
+                bytes,
+                admitted: Instant::now(),
+            },
+        );
         Ok(hash)
+    }
+
+    /// How long a transaction may stay pending.
+    pub fn max_age(&self) -> Duration {
+        self.limits.max_age
+    }
+
+    /// Evicts every transaction admitted more than `max_age` before `now`, with every later
+    /// one of its signer (each could only follow it); returns the evicted hashes.
+    pub fn evict_expired(&mut self, now: Instant) -> Vec<Hash> {
+        let max_age = self.limits.max_age;
+        // Each signer's lowest expired nonce: it and everything after it go.
+        let mut from: BTreeMap<AccountId, u64> = BTreeMap::new();
+        for e in self.entries.values() {
+            if now.saturating_duration_since(e.admitted) > max_age {
+                let n = from.entry(e.tx.tx.signer).or_insert(u64::MAX);
+                *n = (*n).min(e.tx.tx.nonce);
+            }
+        }
+        if from.is_empty() {
+            return Vec::new();
+        }
+        let evicted: Vec<Hash> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| {
+                from.get(&e.tx.tx.signer)
+                    .is_some_and(|first| e.tx.tx.nonce >= *first)
+            })
+            .map(|(h, _)| *h)
+            .collect();
+        for h in &evicted {
+            if let Some(e) = self.entries.remove(h) {
+                self.bytes -= e.bytes;
+            }
+        }
+        self.order.retain(|h| self.entries.contains_key(h));
+        self.recount_next_nonces();
+        evicted
+    }
+
+    /// The next nonce of each signer from what is pending.
+    fn recount_next_nonces(&mut self) {
+        let mut next: BTreeMap<AccountId, u64> = BTreeMap::new();
+        for e in self.entries.values() {
+            let n = next.entry(e.tx.tx.signer).or_insert(0);
+            *n = (*n).max(e.tx.tx.nonce + 1);
+        }
+        self.next_nonce = next;
     }
 
     /// Up to `max` transactions for the next block, taken round-robin across signers: every
@@ -212,12 +280,7 @@ impl Mempool {
             }
         }
         self.order.retain(|h| self.entries.contains_key(h));
-        let mut next: BTreeMap<AccountId, u64> = BTreeMap::new();
-        for e in self.entries.values() {
-            let n = next.entry(e.tx.tx.signer).or_insert(0);
-            *n = (*n).max(e.tx.tx.nonce + 1);
-        }
-        self.next_nonce = next;
+        self.recount_next_nonces();
     }
 }
 
@@ -251,6 +314,49 @@ mod tests {
                 amount: 1,
             },
         })
+    }
+
+    #[test]
+    fn a_transaction_pending_past_the_age_is_evicted_with_its_signers_later_ones_only() {
+        let (stuck, other) = (Keypair::dev("a"), Keypair::dev("b"));
+        let mut pool = Mempool::new(PoolLimits {
+            max_age: Duration::from_secs(60),
+            ..PoolLimits::default()
+        });
+        let first = pool.admit(&Fresh, tx(&stuck, 0), false).expect("admit");
+        let second = pool.admit(&Fresh, tx(&stuck, 1), false).expect("admit");
+        let kept = pool.admit(&Fresh, tx(&other, 0), false).expect("admit");
+        let now = Instant::now();
+        assert!(pool.evict_expired(now).is_empty(), "nothing is old yet");
+        // Only `stuck`'s first is past the age: its second goes with it, `other`'s stays.
+        pool.entries.get_mut(&first).expect("pending").admitted = now - Duration::from_secs(61);
+        let mut evicted = pool.evict_expired(now);
+        evicted.sort();
+        let mut expected = vec![first, second];
+        expected.sort();
+        assert_eq!(evicted, expected);
+        assert!(pool.contains(&kept) && pool.len() == 1);
+        assert_eq!(pool.next_nonce(&stuck.account()), None);
+        // The signer starts again from its committed nonce.
+        pool.admit(&Fresh, tx(&stuck, 0), false)
+            .expect("the evicted nonce is free again");
+    }
+
+    #[test]
+    fn an_account_at_its_pending_cap_is_refused_and_another_account_is_not() {
+        let (full, other) = (Keypair::dev("a"), Keypair::dev("b"));
+        let mut pool = Mempool::new(PoolLimits {
+            max_per_account: 2,
+            ..PoolLimits::default()
+        });
+        pool.admit(&Fresh, tx(&full, 0), false).expect("admit");
+        pool.admit(&Fresh, tx(&full, 1), false).expect("admit");
+        assert_eq!(
+            pool.admit(&Fresh, tx(&full, 2), false),
+            Err(PoolError::AccountFull(2))
+        );
+        pool.admit(&Fresh, tx(&other, 0), false)
+            .expect("another account");
     }
 
     #[test]

@@ -75,6 +75,13 @@ pub struct Chain {
     /// Whether this node's committee work waits for the next block (a single-validator
     /// chain then produces one even with an empty pool).
     wants_block: std::sync::atomic::AtomicBool,
+    /// The first store I/O failure (a full disk, a read-only data directory): the node must
+    /// stop, see [`Chain::storage_failed`].
+    storage_failure: std::sync::OnceLock<String>,
+    storage_notify: tokio::sync::Notify,
+    /// The data directory and the free space below which the node stops before writing a
+    /// block (set once, at start; unset: no floor).
+    disk_floor: std::sync::OnceLock<(std::path::PathBuf, u64)>,
 }
 
 /// This node's explanations of recently failed transactions, by hash (bounded; never part of
@@ -151,6 +158,9 @@ impl Chain {
             network: crate::consensus::NetworkStatus::default(),
             metrics,
             wants_block: std::sync::atomic::AtomicBool::new(false),
+            storage_failure: std::sync::OnceLock::new(),
+            storage_notify: tokio::sync::Notify::new(),
+            disk_floor: std::sync::OnceLock::new(),
         })
     }
 
@@ -216,6 +226,93 @@ impl Chain {
     /// Whether `hash` waits in the pool.
     pub fn is_pending(&self, hash: &Hash) -> bool {
         self.pool.lock().map(|p| p.contains(hash)).unwrap_or(false)
+    }
+
+    /// Resolves once the store failed to read or write its files while the engine proposed,
+    /// validated or committed a block, with the store's message. Nothing of that block was
+    /// written (RocksDB writes a block as one batch), and nothing more can be: the node must
+    /// stop, and restarts at the same head once its data directory is writable again.
+    pub async fn storage_failed(&self) -> String {
+        loop {
+            if let Some(m) = self.storage_failure.get() {
+                return m.clone();
+            }
+            self.storage_notify.notified().await;
+        }
+    }
+
+    /// Stops the node before it writes a block once the filesystem of `data_dir` has fewer
+    /// than `min_free` bytes free: RocksDB must never meet a full disk mid-write (after a
+    /// failed write it refuses further ones, and some builds abort).
+    pub fn set_disk_floor(&self, data_dir: std::path::PathBuf, min_free: u64) {
+        let _ = self.disk_floor.set((data_dir, min_free));
+    }
+
+    /// Refuses to go on (and records why, for [`Chain::storage_failed`]) when the data
+    /// directory's filesystem is below its floor of free space.
+    fn check_disk_floor(&self) -> Result<(), AppError> {
+        let Some((dir, min_free)) = self.disk_floor.get() else {
+            return Ok(());
+        };
+        let free = match crate::disk::free_bytes(dir) {
+            Ok(free) => free,
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %dir.display(), "could not read the free space of the data directory");
+                return Ok(());
+            }
+        };
+        if free >= *min_free {
+            return Ok(());
+        }
+        let message = format!(
+            "No space left on device: {free} bytes free, below the floor of {min_free} bytes (min_free_disk_mb)"
+        );
+        if self.storage_failure.set(message.clone()).is_ok() {
+            tracing::error!(free, min_free, dir = %dir.display(), "the data directory's disk is full; the node stops");
+        }
+        self.storage_notify.notify_one();
+        Err(AppError::Node(message))
+    }
+
+    /// The engine's view of an executor failure; a store I/O failure is also recorded for
+    /// [`Chain::storage_failed`].
+    fn engine_err(&self, e: ExecError) -> AppError {
+        if e.is_storage_io() {
+            if self.storage_failure.set(e.to_string()).is_ok() {
+                tracing::error!(error = %e, "the store cannot write its files; the node stops");
+            }
+            self.storage_notify.notify_one();
+        }
+        exec_err(e)
+    }
+
+    /// How long a transaction may stay pending before [`Chain::evict_expired_txs`] drops it.
+    pub fn pool_max_age(&self) -> Duration {
+        self.pool
+            .lock()
+            .map(|p| p.max_age())
+            .unwrap_or(Duration::MAX)
+    }
+
+    /// Evicts the transactions pending longer than the pool's age limit, each with its
+    /// signer's later ones; returns how many went.
+    pub fn evict_expired_txs(&self) -> usize {
+        let Ok(mut pool) = self.pool.lock() else {
+            return 0;
+        };
+        let evicted = pool.evict_expired(Instant::now());
+        if !evicted.is_empty() {
+            for h in &evicted {
+                tracing::debug!(tx = %h, "evicted from the pool: pending too long");
+            }
+            tracing::warn!(
+                evicted = evicted.len(),
+                max_age_ms = pool.max_age().as_millis() as u64,
+                "transactions pending longer than the pool's age limit evicted"
+            );
+            self.metrics.mempool_size.set(pool.len() as i64);
+        }
+        evicted.len()
     }
 
     /// On a node of the sealed-compute committee (it holds the sealing key), a record
@@ -355,7 +452,7 @@ impl Chain {
         let head = self
             .block_exec
             .commit(executed, certificate)
-            .map_err(app_err)?;
+            .map_err(|e| self.engine_err(e))?;
         if !failures.is_empty() {
             if let Ok(mut d) = self.diagnostics.lock() {
                 for (hash, code, text) in failures {
@@ -481,6 +578,7 @@ impl Application for Chain {
         time_ms: u64,
         proposer: AccountId,
     ) -> Result<Block, AppError> {
+        self.check_disk_floor()?;
         let parent = self.head();
         if height != parent.height + 1 {
             return Err(AppError::Node(format!(
@@ -502,7 +600,7 @@ impl Application for Chain {
         } = self
             .block_exec
             .propose(&parent, time_ms, proposer, candidates)
-            .map_err(exec_err)?;
+            .map_err(|e| self.engine_err(e))?;
         self.metrics
             .execute_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -561,7 +659,7 @@ impl Application for Chain {
         let executed = self
             .block_exec
             .validate_with_verified(&self.head(), block, &admitted)
-            .map_err(exec_err)?;
+            .map_err(|e| self.engine_err(e))?;
         self.metrics
             .execute_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -570,6 +668,7 @@ impl Application for Chain {
     }
 
     fn decided(&self, block: Block, certificate: CommitCertificate) -> Result<(), AppError> {
+        self.check_disk_floor()?;
         let validators = self.validator_set(block.header.height)?;
         verify_certificate(&block.header, &certificate, &validators).map_err(|e| {
             AppError::Invalid(format!("refusing block {}: {e}", block.header.height))
@@ -581,7 +680,7 @@ impl Application for Chain {
             None => self
                 .block_exec
                 .validate(&self.head(), &block)
-                .map_err(exec_err)?,
+                .map_err(|e| self.engine_err(e))?,
         };
         let height = executed.block.header.height;
         civitas_crash::crash_point!("decided.before_commit");
@@ -824,13 +923,14 @@ mod tests {
                 max_count: 3,
                 max_bytes: 1 << 20,
                 max_per_account: 2,
+                ..PoolLimits::default()
             },
         );
         c.submit(transfer("alice", 0)).expect("first");
         c.submit(transfer("alice", 1)).expect("next pending nonce");
         assert_eq!(
             c.submit(transfer("alice", 2)),
-            Err(PoolError::Full("pending transactions of this account")),
+            Err(PoolError::AccountFull(2)),
             "alice holds her two pending slots"
         );
         assert_eq!(

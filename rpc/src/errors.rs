@@ -19,6 +19,17 @@ pub const DUPLICATE: i32 = 1005;
 /// A signed request that is malformed, stale, replayed, or signed by a key not allowed to see
 /// the data.
 pub const UNAUTHORIZED: i32 = 1006;
+/// The client is over one of the node's request rates (`data.code` `rate_limited`;
+/// `data.limit` says which: `connection` or `ip`; `data.retry_after_ms` when to retry).
+pub const RATE_LIMITED: i32 = 1007;
+/// The request took longer than the node's time limit (`data.code` `request_timeout`,
+/// `data.timeout_ms` the limit).
+pub const REQUEST_TIMEOUT: i32 = 1008;
+/// A batch longer than the node's cap (jsonrpsee's code; the whole batch is refused, answered
+/// with one error object whose `id` is null).
+pub const BATCH_TOO_LARGE: i32 = -32010;
+/// A subscription beyond the node's cap on one connection (jsonrpsee's code).
+pub const TOO_MANY_SUBSCRIPTIONS: i32 = -32006;
 
 /// An error object with a stable `data.code` reason.
 pub fn error(code: i32, message: impl Into<String>, reason: Option<&str>) -> ErrorObjectOwned {

@@ -224,6 +224,13 @@ impl ExecError {
         }
     }
 
+    /// Whether the store could not read or write its files (a full disk, a read-only or
+    /// failing data directory): RocksDB refuses further writes after such an error, so the node
+    /// cannot go on until its operator fixes the data directory.
+    pub fn is_storage_io(&self) -> bool {
+        matches!(self, ExecError::Store(StoreError::Db(e)) if e.kind() == rocksdb::ErrorKind::IOError)
+    }
+
     /// Whether this node alone may see the failure: it says nothing about the block or the
     /// transaction, so the node must retry (or refuse to vote), never drop or vote against.
     pub fn is_node_local(&self) -> bool {

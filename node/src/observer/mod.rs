@@ -129,10 +129,7 @@ pub fn run(config: NodeConfig, genesis: Genesis) -> Result<()> {
             sources,
             in_sync: AtomicBool::new(false),
         });
-        let listener = crate::rpc_server::listener::ListenerConfig::for_limits(
-            config.rpc_max_connections,
-            1024,
-        );
+        let listener = config.rpc_listener(1024)?;
         let (addr, server) =
             crate::rpc_server::serve(config.rpc_addr, rpc::module(observer.clone())?, listener)
                 .await?;

@@ -19,6 +19,10 @@
 //! - accept errors (EMFILE, ENFILE, ECONNABORTED, …) back off, with a growing sleep capped at
 //!   `max_accept_backoff`, and are logged once per run of errors, not on every attempt.
 //!
+//! Each connection's calls also draw on its own request bucket and its IP's
+//! ([`super::limits`]), handed to the RPC middleware in the request's extensions; batch length
+//! and subscriptions per connection are capped by jsonrpsee ([`services`]).
+//!
 //! A WebSocket session counts as active when its client sends a frame (requests, pongs to the
 //! server's pings); jsonrpsee's ping configuration closes sessions whose client went silent.
 use std::collections::HashMap;
@@ -31,14 +35,16 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
+use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
 use jsonrpsee::server::{
-    serve_with_graceful_shutdown, HttpRequest, HttpResponse, Methods, StopHandle,
-    TowerServiceBuilder,
+    serve_with_graceful_shutdown, BatchRequestConfig, HttpRequest, HttpResponse, Methods,
+    PingConfig, Server, StopHandle, TowerServiceBuilder,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tower::layer::util::Identity;
+use tower::layer::util::{Identity, Stack};
 
+use crate::rpc_server::limits::{CallLimits, CallLimitsLayer, ClientBuckets, RateBuckets};
 use crate::rpc_server::wallet_files::WalletFiles;
 
 /// The largest JSON-RPC request body, over HTTP or in one WebSocket message.
@@ -58,6 +64,12 @@ pub struct ListenerConfig {
     pub max_request_body: usize,
     /// The longest pause after a failed accept.
     pub max_accept_backoff: Duration,
+    /// Most calls in one batch.
+    pub max_batch_len: u32,
+    /// Most subscriptions one WebSocket connection holds.
+    pub max_subscriptions_per_connection: u32,
+    /// Request rates per connection and per IP, and the time limit of a call.
+    pub calls: CallLimits,
 }
 
 impl ListenerConfig {
@@ -71,6 +83,15 @@ impl ListenerConfig {
             request_timeout: Duration::from_secs(10),
             max_request_body: MAX_REQUEST_BODY,
             max_accept_backoff: Duration::from_secs(1),
+            max_batch_len: 100,
+            max_subscriptions_per_connection: 64,
+            calls: CallLimits {
+                ip_requests_per_minute: std::num::NonZeroU32::new(120_000)
+                    .unwrap_or(std::num::NonZeroU32::MAX),
+                connection_requests_per_minute: std::num::NonZeroU32::new(60_000)
+                    .unwrap_or(std::num::NonZeroU32::MAX),
+                call_timeout: Duration::from_secs(30),
+            },
         }
     }
 }
@@ -293,6 +314,8 @@ struct Tracked<S> {
     registry: Arc<Registry>,
     request_timeout: Duration,
     max_body: usize,
+    /// The request buckets of this connection and its IP.
+    buckets: ClientBuckets,
 }
 
 /// One request in flight; ending it (response produced or request dropped) stamps the slot.
@@ -345,7 +368,8 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
+    fn call(&mut self, mut request: HttpRequest<B>) -> Self::Future {
+        request.extensions_mut().insert(self.buckets.clone());
         let mut inner = self.inner.clone();
         let slot = self.slot.clone();
         let registry = self.registry.clone();
@@ -462,19 +486,48 @@ impl AcceptBackoff {
     }
 }
 
+/// The jsonrpsee services the listener builds for each connection: calls under
+/// [`CallLimitsLayer`].
+pub(crate) type RpcServices = TowerServiceBuilder<Stack<CallLimitsLayer, Identity>, Identity>;
+
+/// The jsonrpsee service builder for `config`: request and response size limits, the batch
+/// and subscription caps, WebSocket pings, and the call limits' middleware.
+pub(crate) fn services(config: &ListenerConfig) -> RpcServices {
+    let max = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
+    let server_config = jsonrpsee::server::ServerConfig::builder()
+        .max_request_body_size(u32::try_from(MAX_REQUEST_BODY).unwrap_or(u32::MAX))
+        .max_response_body_size(16 * 1024 * 1024)
+        // The listener caps sockets; this caps what jsonrpsee counts (requests in flight and
+        // WebSocket sessions), which never exceeds them.
+        .max_connections(max)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        // Sessions whose client stops answering pings are closed.
+        .enable_ws_ping(PingConfig::new())
+        .build();
+    Server::builder()
+        .set_config(server_config)
+        .set_rpc_middleware(
+            RpcServiceBuilder::new().layer(CallLimitsLayer::new(config.calls.call_timeout)),
+        )
+        .to_service_builder()
+}
+
 /// Accepts connections on `listener` until `stop` fires, serving each with a jsonrpsee service
 /// for `methods` built by `services`.
 pub(crate) async fn run(
     listener: TcpListener,
-    services: TowerServiceBuilder<Identity, Identity>,
+    services: RpcServices,
     methods: Methods,
     stop: StopHandle,
     config: ListenerConfig,
     files: Arc<WalletFiles>,
 ) {
     let registry = Registry::new();
+    let buckets = Arc::new(RateBuckets::new(&config.calls));
     let sweeper = {
         let registry = Arc::downgrade(&registry);
+        let buckets = buckets.clone();
         let every = (config.idle_timeout / 4).max(Duration::from_millis(10));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -485,6 +538,7 @@ pub(crate) async fn run(
                     break;
                 };
                 registry.sweep(config.idle_timeout);
+                buckets.forget_idle();
             }
         })
     };
@@ -496,10 +550,10 @@ pub(crate) async fn run(
             accepted = listener.accept() => accepted,
             _ = &mut stopped => break,
         };
-        let socket = match accepted {
-            Ok((socket, _)) => {
+        let (socket, peer) = match accepted {
+            Ok(accepted) => {
                 backoff.succeeded();
-                socket
+                accepted
             }
             Err(e) => {
                 let pause = backoff.failed(&e, registry.slots().len());
@@ -529,6 +583,7 @@ pub(crate) async fn run(
             registry: registry.clone(),
             request_timeout: config.request_timeout,
             max_body: config.max_request_body,
+            buckets: buckets.connection(peer.ip()),
         };
         let stopped = stop.clone().shutdown();
         tokio::spawn(async move {
@@ -590,7 +645,7 @@ mod tests {
         let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = tcp.local_addr().expect("addr");
         let (stop, handle) = jsonrpsee::server::stop_channel();
-        let services = jsonrpsee::server::Server::builder().to_service_builder();
+        let services = services(&config);
         let methods: Methods = jsonrpsee::RpcModule::new(()).into();
         tokio::spawn(run(
             tcp,

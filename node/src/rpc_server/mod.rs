@@ -7,6 +7,7 @@ mod chain;
 mod consent;
 mod contract;
 mod credits;
+pub mod limits;
 pub mod listener;
 pub mod private;
 mod state;
@@ -26,7 +27,7 @@ use civitas_primitives::{AccountId, Hash};
 use civitas_rpc::errors::{self, error, invalid_param};
 use civitas_rpc::*;
 use jsonrpsee::core::RpcResult;
-use jsonrpsee::server::{PingConfig, RpcModule, Server, ServerHandle};
+use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use parity_scale_codec::Encode;
 
@@ -143,8 +144,17 @@ impl Api {
 }
 
 /// Every method of the API in one module, plus `rpc.discover`; queries and dry runs stop at
-/// `query_fuel` fuel.
+/// `query_fuel` fuel; signed requests are remembered in memory only.
 pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()>> {
+    module_with_guard(chain, query_fuel, Arc::new(private::ReplayGuard::default()))
+}
+
+/// [`module`] with the replay guard of signed requests given.
+pub fn module_with_guard(
+    chain: Arc<Chain>,
+    query_fuel: u64,
+    guard: Arc<private::ReplayGuard>,
+) -> anyhow::Result<RpcModule<()>> {
     let submitter = Arc::new(submit_queue::SubmitQueue::start(chain.clone())?);
     let api = || Api {
         chain: chain.clone(),
@@ -157,7 +167,6 @@ pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()
     module.merge(ContractApiServer::into_rpc(api()))?;
     module.merge(StateApiServer::into_rpc(api()))?;
     module.merge(SystemApiServer::into_rpc(api()))?;
-    let guard = Arc::new(private::ReplayGuard::default());
     let private = || private::PrivateApi::new(chain.clone(), guard.clone());
     module.merge(VaultApiServer::into_rpc(private()))?;
     module.merge(ConsentApiServer::into_rpc(private()))?;
@@ -170,10 +179,13 @@ pub fn module(chain: Arc<Chain>, query_fuel: u64) -> anyhow::Result<RpcModule<()
 }
 
 /// What the RPC server runs with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RpcSettings {
     /// The fuel cap of queries and dry runs.
     pub query_fuel: u64,
+    /// Where the replay guard remembers the signed requests it let through (across
+    /// restarts); `None` keeps them in memory only.
+    pub replay_guard_file: Option<std::path::PathBuf>,
     /// The connection limits (see [`listener`]).
     pub listener: listener::ListenerConfig,
 }
@@ -185,7 +197,11 @@ pub async fn start(
     chain: Arc<Chain>,
     settings: RpcSettings,
 ) -> anyhow::Result<(SocketAddr, ServerHandle)> {
-    let methods = module(chain, settings.query_fuel)?;
+    let guard = match &settings.replay_guard_file {
+        Some(path) => private::ReplayGuard::persistent(path, civitas_primitives::clock::now_ms())?,
+        None => private::ReplayGuard::default(),
+    };
+    let methods = module_with_guard(chain, settings.query_fuel, Arc::new(guard))?;
     serve(addr, methods, settings.listener).await
 }
 
@@ -195,21 +211,7 @@ pub async fn serve(
     methods: RpcModule<()>,
     listener_config: listener::ListenerConfig,
 ) -> anyhow::Result<(SocketAddr, ServerHandle)> {
-    let settings = RpcSettings {
-        query_fuel: 0,
-        listener: listener_config,
-    };
-    let max = u32::try_from(settings.listener.max_connections).unwrap_or(u32::MAX);
-    let config = jsonrpsee::server::ServerConfig::builder()
-        .max_request_body_size(listener::MAX_REQUEST_BODY as u32)
-        .max_response_body_size(16 * 1024 * 1024)
-        // The listener caps sockets; this caps what jsonrpsee counts (requests in flight and
-        // WebSocket sessions), which never exceeds them.
-        .max_connections(max)
-        // Sessions whose client stops answering pings are closed.
-        .enable_ws_ping(PingConfig::new())
-        .build();
-    let services = Server::builder().set_config(config).to_service_builder();
+    let services = listener::services(&listener_config);
     let tcp = tokio::net::TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
     let (stop, handle) = jsonrpsee::server::stop_channel();
@@ -218,7 +220,7 @@ pub async fn serve(
         services,
         methods.into(),
         stop,
-        settings.listener,
+        listener_config,
         Arc::new(wallet_files::WalletFiles::discover()),
     ));
     Ok((local, handle))

@@ -158,6 +158,7 @@ fn pool_error_code(e: &PoolError) -> (i32, &'static str) {
         PoolError::Invalid(e) => (errors::TX_REJECTED, e.code()),
         PoolError::Duplicate(_) => (errors::DUPLICATE, "duplicate"),
         PoolError::Full(_) => (errors::POOL_FULL, "pool_full"),
+        PoolError::AccountFull(_) => (errors::POOL_FULL, "account_pool_full"),
         PoolError::Node(_) => (errors::INTERNAL, "node_failure"),
     }
 }

@@ -133,6 +133,11 @@ impl Net {
 
     /// Starts node `i` with extra environment variables.
     pub fn start_with_env(&self, i: usize, env: &[(&str, &str)]) -> DevNode {
+        self.start_with(i, env, &[])
+    }
+
+    /// Starts node `i` with extra environment variables and extra `civitas node` flags.
+    pub fn start_with(&self, i: usize, env: &[(&str, &str)], flags: &[&str]) -> DevNode {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -143,16 +148,13 @@ impl Net {
             .unwrap_or_else(|_| "warn,civitas_node=info,arc_malachitebft_sync=info".into());
         let mut command = Command::new(env!("CARGO_BIN_EXE_civitas"));
         command.envs(env.iter().copied());
-        DevNode::spawn_command(
-            command,
-            &[
-                "node",
-                "--config",
-                self.configs[i].to_str().expect("utf-8 path"),
-            ],
-            &filter,
-            Stdio::from(log),
-        )
+        let mut args = vec![
+            "node",
+            "--config",
+            self.configs[i].to_str().expect("utf-8 path"),
+        ];
+        args.extend_from_slice(flags);
+        DevNode::spawn_command(command, &args, &filter, Stdio::from(log))
     }
 }
 

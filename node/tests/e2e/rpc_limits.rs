@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use crate::common::*;
 
 /// A contract whose `call` loops forever.
-fn endless_loop_wasm() -> Vec<u8> {
+pub(crate) fn endless_loop_wasm() -> Vec<u8> {
     wat::parse_str(
         r#"(module (memory (export "memory") 1) (func (export "deploy"))
              (func (export "call") (loop $l (br $l))))"#,

@@ -218,3 +218,34 @@ async fn only_fresh_unreplayed_correctly_signed_requests_pass_the_guard() {
     }
     data.node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_used_before_a_crash_is_refused_as_replayed_after_the_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bank = key("bank-b");
+    let body = InstitutionAuditQuery {
+        institution: bank.account(),
+        from: 0,
+        limit: 10,
+    }
+    .encode();
+    let used = bank.sign_request("audit_listByInstitution", body.clone(), now_ms());
+    let node = DevNode::start(dir.path());
+    call(&node.client(), "audit_listByInstitution", &used)
+        .await
+        .expect("the first use passes");
+    // Killed, not stopped: nothing is written at shutdown.
+    node.crash();
+    let node = DevNode::start(dir.path());
+    let c = node.client();
+    assert_refused(
+        call(&c, "audit_listByInstitution", &used).await,
+        "replayed_request",
+        "the same request after the restart",
+    );
+    let fresh = bank.sign_request("audit_listByInstitution", body, now_ms());
+    call(&c, "audit_listByInstitution", &fresh)
+        .await
+        .expect("a new request is served");
+    node.terminate();
+}
