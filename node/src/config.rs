@@ -64,10 +64,10 @@ pub struct NodeArgs {
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub rpc_request_timeout_ms: Option<u64>,
     /// Requests one client IP may make per minute, all its connections together (a token
-    /// bucket of that size); beyond it error 1007 with a retry hint (default 120000).
+    /// bucket of that size); beyond it error 1007 with a retry hint (default 3000000: 50,000 a second).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rpc_ip_requests_per_minute: Option<u32>,
-    /// Requests one connection may make per minute; beyond it error 1007 (default 60000).
+    /// Requests one connection may make per minute; beyond it error 1007 (default 1200000: 20,000 a second).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rpc_connection_requests_per_minute: Option<u32>,
     /// Heights whose state stays provable: the head and the N-1 before it (default 10000;
@@ -211,10 +211,10 @@ fn default_rpc_request_timeout_ms() -> u64 {
     30_000
 }
 fn default_rpc_ip_requests_per_minute() -> u32 {
-    120_000
+    3_000_000
 }
 fn default_rpc_connection_requests_per_minute() -> u32 {
-    60_000
+    1_200_000
 }
 fn default_min_free_disk_mb() -> u64 {
     64
@@ -537,8 +537,8 @@ mod tests {
         assert_eq!(l.max_batch_len, 100);
         assert_eq!(l.max_subscriptions_per_connection, 64);
         assert_eq!(l.calls.call_timeout, std::time::Duration::from_secs(30));
-        assert_eq!(l.calls.ip_requests_per_minute.get(), 120_000);
-        assert_eq!(l.calls.connection_requests_per_minute.get(), 60_000);
+        assert_eq!(l.calls.ip_requests_per_minute.get(), 3_000_000);
+        assert_eq!(l.calls.connection_requests_per_minute.get(), 1_200_000);
         let set: NodeConfig = toml::from_str(&format!(
             "{BASE}rpc_max_batch_len = 3\nrpc_max_subscriptions_per_connection = 2\n\
              rpc_request_timeout_ms = 250\nrpc_ip_requests_per_minute = 7\n\
