@@ -731,3 +731,15 @@ mod tests {
         assert!(valid_dataset_id("tax.annual_income") && !valid_dataset_id("Tax income"));
     }
 }
+
+/// Most consents one `consent_list` page holds.
+pub const MAX_CONSENT_PAGE: u32 = 500;
+
+/// Body of `consent_list` (an empty body asks for the first page of [`MAX_CONSENT_PAGE`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct ConsentListQuery {
+    /// The page starts after this consent id (`None`: from the first).
+    pub after: Option<u64>,
+    /// Most consents (1 to [`MAX_CONSENT_PAGE`]).
+    pub limit: u32,
+}

@@ -185,7 +185,9 @@ pub trait VaultApi {
 #[rpc(server, client, namespace = "consent")]
 pub trait ConsentApi {
     /// The consents of the signer: about her (if her key is bound to a subject) or filed by
-    /// it (institutions). Signed request with an empty body.
+    /// it (institutions), by id, a page at a time: a signed request whose body is empty (the
+    /// first page of up to 500) or a `ConsentListQuery` (the page after a consent id); a page
+    /// as long as its limit may have more after its last id.
     #[method(name = "list")]
     async fn list(&self, request: String) -> RpcResult<Vec<ConsentInfo>>;
 }

@@ -81,10 +81,18 @@ impl Wallet {
         to_hex(&self.key.account().0)
     }
 
-    /// A signed `consent_list` request.
+    /// A signed `consent_list` request for the page after consent `after` (`undefined`: the
+    /// first page); a page of [`Self::consent_page_size`] consents may have more after it.
     #[wasm_bindgen(js_name = consentListRequest)]
-    pub fn consent_list_request(&self, now_ms: f64) -> Result<String, JsError> {
-        requests::consent_list(&self.key, whole("time", now_ms)?).map_err(js)
+    pub fn consent_list_request(&self, now_ms: f64, after: Option<f64>) -> Result<String, JsError> {
+        let after = after.map(|a| whole("consent id", a)).transpose()?;
+        requests::consent_list(&self.key, after, whole("time", now_ms)?).map_err(js)
+    }
+
+    /// The most consents one `consent_list` page holds.
+    #[wasm_bindgen(js_name = consentPageSize)]
+    pub fn consent_page_size() -> u32 {
+        civitas_primitives::vault::MAX_CONSENT_PAGE
     }
 
     /// A signed `audit_listBySubject` request.

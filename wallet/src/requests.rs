@@ -3,7 +3,9 @@
 //! (`Keypair::sign_tx_for_chain`), exactly as the CLI sends them.
 use civitas_primitives::crypto::Keypair;
 use civitas_primitives::tx::{Call, Transaction};
-use civitas_primitives::vault::{ConsentAction, SignedRequest, SubjectAuditQuery, SubjectId};
+use civitas_primitives::vault::{
+    ConsentAction, ConsentListQuery, SignedRequest, SubjectAuditQuery, SubjectId, MAX_CONSENT_PAGE,
+};
 use parity_scale_codec::Encode;
 
 use crate::{random, to_hex, WalletError};
@@ -33,9 +35,18 @@ pub fn signed_request(
     Ok(to_hex(&req.encode()))
 }
 
-/// A signed `consent_list` request.
-pub fn consent_list(key: &Keypair, issued_ms: u64) -> Result<String, WalletError> {
-    signed_request(key, "consent_list", Vec::new(), issued_ms)
+/// A signed `consent_list` request for the page of her consents after consent `after` (from
+/// the first when `None`), [`MAX_CONSENT_PAGE`] at most.
+pub fn consent_list(
+    key: &Keypair,
+    after: Option<u64>,
+    issued_ms: u64,
+) -> Result<String, WalletError> {
+    let query = ConsentListQuery {
+        after,
+        limit: MAX_CONSENT_PAGE,
+    };
+    signed_request(key, "consent_list", query.encode(), issued_ms)
 }
 
 /// A signed `audit_listBySubject` request for `subject`'s entries `from..from + limit`.

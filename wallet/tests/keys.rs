@@ -40,10 +40,10 @@ fn generated_keys_are_fresh_and_sign() {
     assert_ne!(a.account(), b.account());
     // A signed request made with it verifies for its signer only; two requests of the same
     // instant differ by their random nonce.
-    let hex = consent_list(&a, 1_000).expect("signed");
+    let hex = consent_list(&a, None, 1_000).expect("signed");
     let mut req = SignedRequest::decode_all(&mut &from_hex(&hex)[..]).expect("decodes");
     assert!(verify_request(&req));
-    assert_ne!(hex, consent_list(&a, 1_000).expect("signed"));
+    assert_ne!(hex, consent_list(&a, None, 1_000).expect("signed"));
     req.signer = b.account();
     assert!(!verify_request(&req));
 }

@@ -385,7 +385,13 @@ async function checkedConsent(served) {
 }
 
 async function loadConsents(lastUse) {
-  const list = await rpc('consent_list', [wallet.consentListRequest(Date.now())]);
+  const list = [];
+  for (let after; ;) {
+    const page = await rpc('consent_list', [wallet.consentListRequest(Date.now(), after)]);
+    list.push(...page);
+    if (page.length < Wallet.consentPageSize()) break;
+    after = page[page.length - 1].id;
+  }
   const proven = await Promise.all(list.map(checkedConsent));
   const codes = [...new Set(proven.map((p, i) => (p || list[i]).code_hash).filter(Boolean))];
   const approvals = new Map(await Promise.all(codes.map(async (h) => [h, await checkedApproval(h)])));

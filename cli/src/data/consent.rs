@@ -1,11 +1,13 @@
 //! `civitas consent …`: consent requests (institutions) and answers (citizens).
 use anyhow::{anyhow, bail, Result};
 use civitas_primitives::tx::Call;
-use civitas_primitives::vault::{ConsentAction, ConsentMode, ConsentRequest};
+use civitas_primitives::vault::{
+    ConsentAction, ConsentListQuery, ConsentMode, ConsentRequest, MAX_CONSENT_PAGE,
+};
 use civitas_primitives::Hash;
 use civitas_rpc::{from_hex, hex32, ConsentApiClient};
 use clap::{Args, Subcommand, ValueEnum};
-use parity_scale_codec::Decode;
+use parity_scale_codec::{Decode, Encode};
 
 use crate::client::{now_ms, send, signing_key, Client, Output};
 
@@ -141,7 +143,25 @@ pub fn run_consent(cmd: ConsentCommand, client: &Client, out: Output) -> Result<
         }
         ConsentCommand::List { from } => {
             let key = signing_key(&from)?;
-            let list = client.call(client.rpc().list(signed(&key, "consent_list", Vec::new())))?;
+            let mut list = Vec::new();
+            let mut after = None;
+            loop {
+                let query = ConsentListQuery {
+                    after,
+                    limit: MAX_CONSENT_PAGE,
+                };
+                let page = client.call(client.rpc().list(signed(
+                    &key,
+                    "consent_list",
+                    query.encode(),
+                )))?;
+                let full = page.len() == MAX_CONSENT_PAGE as usize;
+                after = page.last().map(|c| c.id);
+                list.extend(page);
+                if !full {
+                    break;
+                }
+            }
             if out.json {
                 println!("{}", serde_json::to_string(&list)?);
             } else if list.is_empty() {

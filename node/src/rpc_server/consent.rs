@@ -2,6 +2,8 @@
 
 use civitas_ledger::state::keys;
 use civitas_primitives::clock::now_ms;
+use civitas_primitives::vault::{ConsentListQuery, MAX_CONSENT_PAGE};
+use civitas_rpc::errors::invalid_param;
 use civitas_rpc::*;
 use jsonrpsee::core::{async_trait, RpcResult};
 
@@ -12,6 +14,22 @@ use super::private::{head_time, PrivateApi};
 impl ConsentApiServer for PrivateApi {
     async fn list(&self, request: String) -> RpcResult<Vec<ConsentInfo>> {
         let req = self.guard.check(&request, "consent_list", now_ms())?;
+        // An empty body asks for the first page; a `ConsentListQuery` for the page after a
+        // consent id.
+        let query = if req.body.is_empty() {
+            ConsentListQuery {
+                after: None,
+                limit: MAX_CONSENT_PAGE,
+            }
+        } else {
+            Self::body::<ConsentListQuery>(&req)?
+        };
+        if query.limit == 0 || query.limit > MAX_CONSENT_PAGE {
+            return Err(invalid_param(
+                "limit",
+                format!("between 1 and {MAX_CONSENT_PAGE} consents a page"),
+            ));
+        }
         let (head, view) = self.view()?;
         let mut ids = view
             .id_list(&keys::consents_of_grantee(&req.signer))
@@ -24,6 +42,8 @@ impl ConsentApiServer for PrivateApi {
         }
         ids.sort_unstable();
         ids.dedup();
+        ids.retain(|id| query.after.is_none_or(|after| *id > after));
+        ids.truncate(query.limit as usize);
         let now = head_time(&self.chain)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {

@@ -2,7 +2,6 @@
 //! JSON-RPC on a real socket. Deploys the token contract, transfers, queries, reads receipts,
 //! verifies state proofs, restarts, crashes, and sends every kind of bad transaction.
 mod common;
-mod fault_link;
 mod net;
 mod proxy;
 
@@ -14,10 +13,12 @@ mod block_times;
 mod commit_record;
 mod committee;
 mod config;
+mod consent_pages;
 mod crash_points;
 mod data;
 mod data_dir_faults;
 mod devnet;
+mod devnet_setup;
 mod events;
 mod faulty_proposer;
 mod flood;
@@ -34,7 +35,6 @@ mod rpc_codes;
 mod rpc_limits;
 mod sealed_recipients;
 mod signed_requests;
-mod soak;
 mod stall;
 mod subscriptions;
 mod token;

@@ -19,7 +19,7 @@ use civitas_primitives::selector;
 use civitas_primitives::vault::DeclaredRead;
 
 use crate::common::*;
-use crate::devnet::{init_devnet, upload_loan_records, LOAN_DATASETS};
+use crate::devnet_setup::{init_devnet, upload_loan_records, LOAN_DATASETS};
 use crate::fault_link::{FaultLink, LinkMode};
 
 const CHAIN_ID: &str = "civitas-devnet";
