@@ -1,9 +1,43 @@
 //! Encodes JSON arguments to SCALE and decodes SCALE outputs to JSON, guided by a contract's
 //! metadata (its scale-info type registry). Covers what contract interfaces use: primitives,
 //! strings, byte arrays and vectors (as hex), structs, tuples, sequences, options and enums.
+//!
+//! The metadata comes from the chain, so from whoever uploaded the code: a registry that nests
+//! deeper than [`MAX_DEPTH`] (a recursive type) or an output that decodes to more than
+//! [`MAX_DECODED_VALUES`] values (arrays of empty types) is refused with a [`RegistryLimit`].
 use anyhow::{anyhow, bail, Context, Result};
 use parity_scale_codec::{Compact, Decode, Encode};
 use serde_json::{json, Value};
+
+/// Deepest nesting of types followed while encoding or decoding one value.
+pub const MAX_DEPTH: usize = 64;
+
+/// Most JSON values one output decodes to (a contract's output is at most 64 KiB).
+pub const MAX_DECODED_VALUES: usize = 1 << 17;
+
+/// Why a value's type registry was not followed to the end.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryLimit {
+    /// Types nest deeper than [`MAX_DEPTH`]: a recursive type, or a malformed registry.
+    #[error("types nest deeper than {limit} levels (a recursive or malformed type registry)")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// The output decodes to more than [`MAX_DECODED_VALUES`] values.
+    #[error("the output decodes to more than {limit} values (a malformed type registry)")]
+    TooManyValues {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+fn deeper(depth: usize) -> Result<usize> {
+    if depth >= MAX_DEPTH {
+        return Err(RegistryLimit::TooDeep { limit: MAX_DEPTH }.into());
+    }
+    Ok(depth + 1)
+}
 
 /// A contract's type registry.
 pub struct Types<'a>(&'a [Value]);
@@ -33,6 +67,11 @@ impl<'a> Types<'a> {
 
     /// Appends the SCALE encoding of `v` as type `id`.
     pub fn encode(&self, id: u64, v: &Value, out: &mut Vec<u8>) -> Result<()> {
+        self.encode_at(id, v, out, 0)
+    }
+
+    fn encode_at(&self, id: u64, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
+        let depth = deeper(depth)?;
         let def = self.def(id)?;
         if let Some(p) = def["primitive"].as_str() {
             return encode_primitive(p, v, out);
@@ -40,7 +79,7 @@ impl<'a> Types<'a> {
         if let Some(c) = def.get("composite") {
             let fields = c["fields"].as_array().cloned().unwrap_or_default();
             if fields.len() == 1 {
-                return self.encode(fields[0]["type"].as_u64().unwrap_or(0), v, out);
+                return self.encode_at(fields[0]["type"].as_u64().unwrap_or(0), v, out, depth);
             }
             for (i, f) in fields.iter().enumerate() {
                 let fv = match (f["name"].as_str(), v) {
@@ -52,7 +91,7 @@ impl<'a> Types<'a> {
                     }
                     _ => bail!("expected an object or array for a struct, got {v}"),
                 };
-                self.encode(f["type"].as_u64().unwrap_or(0), fv, out)?;
+                self.encode_at(f["type"].as_u64().unwrap_or(0), fv, out, depth)?;
             }
             return Ok(());
         }
@@ -69,7 +108,7 @@ impl<'a> Types<'a> {
             }
             let items = v.as_array().context("expected a JSON array")?;
             for item in items {
-                self.encode(elem, item, out)?;
+                self.encode_at(elem, item, out, depth)?;
             }
             return Ok(());
         }
@@ -82,7 +121,7 @@ impl<'a> Types<'a> {
             let items = v.as_array().context("expected a JSON array")?;
             Compact(items.len() as u32).encode_to(out);
             for item in items {
-                self.encode(elem, item, out)?;
+                self.encode_at(elem, item, out, depth)?;
             }
             return Ok(());
         }
@@ -93,7 +132,7 @@ impl<'a> Types<'a> {
                 bail!("expected a tuple of {} elements", ids.len());
             }
             for (id, item) in ids.iter().zip(&items) {
-                self.encode(id.as_u64().unwrap_or(0), item, out)?;
+                self.encode_at(id.as_u64().unwrap_or(0), item, out, depth)?;
             }
             return Ok(());
         }
@@ -127,14 +166,14 @@ impl<'a> Types<'a> {
             let fields = variant["fields"].as_array().cloned().unwrap_or_default();
             match fields.len() {
                 0 => {}
-                1 => self.encode(fields[0]["type"].as_u64().unwrap_or(0), &inner, out)?,
+                1 => self.encode_at(fields[0]["type"].as_u64().unwrap_or(0), &inner, out, depth)?,
                 _ => {
                     for (i, f) in fields.iter().enumerate() {
                         let fv = inner
                             .get(f["name"].as_str().unwrap_or(""))
                             .or_else(|| inner.get(i))
                             .with_context(|| format!("missing field {i} of `{name}`"))?;
-                        self.encode(f["type"].as_u64().unwrap_or(0), fv, out)?;
+                        self.encode_at(f["type"].as_u64().unwrap_or(0), fv, out, depth)?;
                     }
                 }
             }
@@ -145,6 +184,21 @@ impl<'a> Types<'a> {
 
     /// Decodes a value of type `id` from `input`.
     pub fn decode(&self, id: u64, input: &mut &[u8]) -> Result<Value> {
+        let mut budget = MAX_DECODED_VALUES;
+        self.decode_at(id, input, 0, &mut budget)
+    }
+
+    fn decode_at(
+        &self,
+        id: u64,
+        input: &mut &[u8],
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<Value> {
+        let depth = deeper(depth)?;
+        *budget = budget.checked_sub(1).ok_or(RegistryLimit::TooManyValues {
+            limit: MAX_DECODED_VALUES,
+        })?;
         let def = self.def(id)?;
         if let Some(p) = def["primitive"].as_str() {
             return decode_primitive(p, input);
@@ -152,7 +206,12 @@ impl<'a> Types<'a> {
         if let Some(c) = def.get("composite") {
             let fields = c["fields"].as_array().cloned().unwrap_or_default();
             if fields.len() == 1 {
-                return self.decode(fields[0]["type"].as_u64().unwrap_or(0), input);
+                return self.decode_at(
+                    fields[0]["type"].as_u64().unwrap_or(0),
+                    input,
+                    depth,
+                    budget,
+                );
             }
             let mut obj = serde_json::Map::new();
             for (i, f) in fields.iter().enumerate() {
@@ -160,7 +219,10 @@ impl<'a> Types<'a> {
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| i.to_string());
-                obj.insert(name, self.decode(f["type"].as_u64().unwrap_or(0), input)?);
+                obj.insert(
+                    name,
+                    self.decode_at(f["type"].as_u64().unwrap_or(0), input, depth, budget)?,
+                );
             }
             return Ok(Value::Object(obj));
         }
@@ -176,7 +238,7 @@ impl<'a> Types<'a> {
                 return Ok(json!(format!("0x{}", hex::encode(bytes))));
             }
             return (0..len)
-                .map(|_| self.decode(elem, input))
+                .map(|_| self.decode_at(elem, input, depth, budget))
                 .collect::<Result<Vec<_>>>()
                 .map(Value::Array);
         }
@@ -192,7 +254,7 @@ impl<'a> Types<'a> {
                 return Ok(json!(format!("0x{}", hex::encode(bytes))));
             }
             return (0..n)
-                .map(|_| self.decode(elem, input))
+                .map(|_| self.decode_at(elem, input, depth, budget))
                 .collect::<Result<Vec<_>>>()
                 .map(Value::Array);
         }
@@ -200,7 +262,7 @@ impl<'a> Types<'a> {
             let ids = t.as_array().cloned().unwrap_or_default();
             return ids
                 .iter()
-                .map(|id| self.decode(id.as_u64().unwrap_or(0), input))
+                .map(|id| self.decode_at(id.as_u64().unwrap_or(0), input, depth, budget))
                 .collect::<Result<Vec<_>>>()
                 .map(Value::Array);
         }
@@ -218,14 +280,21 @@ impl<'a> Types<'a> {
             }
             return match fields.len() {
                 0 => Ok(json!(name)),
-                1 if name == "Some" => self.decode(fields[0]["type"].as_u64().unwrap_or(0), input),
+                1 if name == "Some" => self.decode_at(
+                    fields[0]["type"].as_u64().unwrap_or(0),
+                    input,
+                    depth,
+                    budget,
+                ),
                 1 => Ok(
-                    json!({ name: self.decode(fields[0]["type"].as_u64().unwrap_or(0), input)? }),
+                    json!({ name: self.decode_at(fields[0]["type"].as_u64().unwrap_or(0), input, depth, budget)? }),
                 ),
                 _ => {
                     let vals = fields
                         .iter()
-                        .map(|f| self.decode(f["type"].as_u64().unwrap_or(0), input))
+                        .map(|f| {
+                            self.decode_at(f["type"].as_u64().unwrap_or(0), input, depth, budget)
+                        })
                         .collect::<Result<Vec<_>>>()?;
                     Ok(json!({ name: vals }))
                 }
@@ -384,4 +453,89 @@ fn find_entry<'a>(metadata: &'a Value, method: &str) -> Result<&'a Value> {
                 names.join(", ")
             )
         })
+}
+
+/// Metadata the chain serves is untrusted: registries that recurse or explode are refused with
+/// a [`RegistryLimit`], never a stack overflow or unbounded memory.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(e: &anyhow::Error) -> Option<&RegistryLimit> {
+        e.downcast_ref::<RegistryLimit>()
+    }
+
+    #[test]
+    fn an_array_of_itself_is_refused_as_too_deep_when_decoding() {
+        // The crash input fuzz/artifacts/scale_json/crash-95da90c200c730d87845996fcad1cfef9d0ea470
+        // (bytes 69 36 34 03 72 65 74 75 02 00 0b), printed by the fuzz target with
+        // CIVITAS_FUZZ_PRINT=1: type 0 is an array of type 0, and `m` returns it.
+        let metadata: Value = serde_json::from_str(
+            r#"{"constructors":[],"messages":[{"args":[],"name":"m","returns":0}],"types":{"types":[{"id":0,"type":{"def":{"array":{"len":30068,"type":0}}}}]}}"#,
+        )
+        .unwrap();
+        let e = decode_output(&metadata, "m", &[]).unwrap_err();
+        assert_eq!(
+            limit(&e),
+            Some(&RegistryLimit::TooDeep { limit: MAX_DEPTH })
+        );
+    }
+
+    #[test]
+    fn a_struct_of_itself_is_refused_as_too_deep_when_encoding() {
+        let metadata = json!({
+            "types": { "types": [
+                { "id": 0, "type": { "def": { "composite": { "fields": [{ "type": 0 }] } } } }
+            ] },
+            "messages": [{ "name": "m", "args": [{ "name": "a", "type": 0 }] }],
+        });
+        let e = encode_message(&metadata, "m", &json!([1])).unwrap_err();
+        assert_eq!(
+            limit(&e),
+            Some(&RegistryLimit::TooDeep { limit: MAX_DEPTH })
+        );
+    }
+
+    #[test]
+    fn arrays_of_empty_tuples_are_refused_past_the_value_budget() {
+        // 1,000 × 1,000 empty tuples: a million values from no bytes at all.
+        let metadata = json!({
+            "types": { "types": [
+                { "id": 0, "type": { "def": { "tuple": [] } } },
+                { "id": 1, "type": { "def": { "array": { "type": 0, "len": 1000 } } } },
+                { "id": 2, "type": { "def": { "array": { "type": 1, "len": 1000 } } } },
+            ] },
+            "messages": [{ "name": "m", "args": [], "returns": 2 }],
+        });
+        let e = decode_output(&metadata, "m", &[]).unwrap_err();
+        assert_eq!(
+            limit(&e),
+            Some(&RegistryLimit::TooManyValues {
+                limit: MAX_DECODED_VALUES
+            })
+        );
+    }
+
+    #[test]
+    fn nested_values_within_the_limits_round_trip() {
+        // Option<(u32, Vec<u8>, [bool; 2])>, nested four levels.
+        let metadata = json!({
+            "types": { "types": [
+                { "id": 0, "type": { "def": { "primitive": "u32" } } },
+                { "id": 1, "type": { "def": { "primitive": "u8" } } },
+                { "id": 2, "type": { "def": { "sequence": { "type": 1 } } } },
+                { "id": 3, "type": { "def": { "primitive": "bool" } } },
+                { "id": 4, "type": { "def": { "array": { "type": 3, "len": 2 } } } },
+                { "id": 5, "type": { "def": { "tuple": [0, 2, 4] } } },
+                { "id": 6, "type": { "def": { "variant": { "variants": [
+                    { "name": "None", "index": 0, "fields": [] },
+                    { "name": "Some", "index": 1, "fields": [{ "type": 5 }] },
+                ] } } } },
+            ] },
+            "messages": [{ "name": "m", "args": [{ "name": "a", "type": 6 }], "returns": 6 }],
+        });
+        let value = json!([7, "0x0102", [true, false]]);
+        let encoded = encode_message(&metadata, "m", &json!([value])).unwrap();
+        assert_eq!(decode_output(&metadata, "m", &encoded[4..]).unwrap(), value);
+    }
 }
