@@ -1161,7 +1161,7 @@ mod tests {
         let calls = every_call();
         assert_eq!(
             calls.len(),
-            21,
+            22,
             "every variant, governance actions counted one by one"
         );
         let mut kinds: Vec<&str> = calls.iter().map(Call::kind).collect();
