@@ -14,6 +14,7 @@ pub mod events;
 pub mod keystore;
 pub mod records;
 pub mod scale_json;
+pub mod trace;
 pub mod verified;
 
 use clap::{Args, Subcommand};
@@ -140,6 +141,9 @@ pub enum Command {
     Credits(credits::CreditsCommand),
     /// Committed events by contract, topic and heights, decoded with the contract's metadata.
     Events(events::EventsArgs),
+    /// Follow a welfare fund, a repair ticket or any numbered thing of a contract through its
+    /// events, with dates and a summary (a fund's balances and whether they add up).
+    Trace(trace::TraceArgs),
 }
 
 fn with_client(
@@ -171,6 +175,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Audit(args) => with_client(global, |c, o| audit::run_audit(args, c, o)),
         Command::Credits(cmd) => with_client(global, |c, o| credits::run_credits(cmd, c, o)),
         Command::Events(args) => with_client(global, |c, o| events::run_events(args, c, o)),
+        Command::Trace(args) => with_client(global, |c, o| trace::run_trace(args, c, o)),
     }
 }
 

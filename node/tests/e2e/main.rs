@@ -10,6 +10,7 @@ mod audit;
 mod batch;
 mod bft;
 mod block_times;
+mod city;
 mod commit_record;
 mod committee;
 mod config;

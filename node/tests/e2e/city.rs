@@ -1,0 +1,308 @@
+//! The city's traceable flows through the CLI against a dev node. A welfare fund allocated by
+//! social security passes through a paying bank to two pseudonymous recipients, each tranche
+//! approved (one rejected) by civil affairs; `civitas trace` follows it from allocation to every
+//! recipient, and its totals equal the contract's own balances and add up to the allocation,
+//! while no event names a recipient's subject. A repair ticket is filed, assigned, closed,
+//! reopened, closed again and confirmed; the trace shows each step and the time it took to close.
+use std::path::Path;
+
+use civitas_primitives::sha3_256;
+
+use crate::common::*;
+
+/// Deploys the reference contract `name` from `from` and instantiates it with `new`: its address.
+fn instantiate(url: &str, work: &Path, name: &str, from: &str) -> String {
+    let wasm = work.join(format!("{name}.wasm"));
+    std::fs::write(
+        &wasm,
+        civitas_testkit::contract_wasm(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../contracts/{name}")),
+        ),
+    )
+    .expect("write wasm");
+    let wasm = wasm.to_str().expect("utf-8");
+    cli_ok(
+        url,
+        &[
+            "contract", "deploy", wasm, "--from", from, "--send", "--json",
+        ],
+    );
+    let inst: serde_json::Value = serde_json::from_str(&cli_ok(
+        url,
+        &[
+            "contract",
+            "instantiate",
+            wasm,
+            "--from",
+            from,
+            "--send",
+            "--json",
+        ],
+    ))
+    .expect("json");
+    assert_eq!(inst["status"], "success", "{inst}");
+    inst["output"].as_str().expect("address").to_string()
+}
+
+/// `civitas contract call ADDR METHOD --args ARGS --from FROM --send --json`: the receipt.
+fn call(url: &str, addr: &str, from: &str, method: &str, args: &str) -> serde_json::Value {
+    let out = cli_ok(
+        url,
+        &[
+            "contract", "call", addr, method, "--args", args, "--from", from, "--send", "--json",
+        ],
+    );
+    serde_json::from_str(out.trim()).expect("receipt json")
+}
+
+fn call_ok(url: &str, addr: &str, from: &str, method: &str, args: &str) {
+    let r = call(url, addr, from, method, args);
+    assert_eq!(r["status"], "success", "{method} {args} by {from}: {r}");
+}
+
+fn query(url: &str, addr: &str, method: &str, args: &str) -> serde_json::Value {
+    let out = cli_ok(
+        url,
+        &["contract", "query", addr, method, "--args", args, "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    v["result"].clone()
+}
+
+fn trace(url: &str, addr: &str, id: &str) -> serde_json::Value {
+    serde_json::from_str(cli_ok(url, &["trace", addr, id, "--json"]).trim()).expect("trace json")
+}
+
+/// The steps' event names, in order.
+fn names(trace: &serde_json::Value) -> Vec<String> {
+    trace["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["event"].as_str().expect("event").to_string())
+        .collect()
+}
+
+fn hex_of(account: &str) -> String {
+    format!("0x{}", hex::encode(key(account).account().0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_welfare_fund_is_traced_from_allocation_to_every_recipient() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(&dir.path().join("node"));
+    let url = node.url.clone();
+    let work = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let fund = instantiate(&url, &work, "welfare-fund", "social-security");
+        // Pseudonyms: sha3(subject id ‖ the fund's salt), known to the paying bank and regulators.
+        let salt = b"winter-heating-2026 salt";
+        let pseudonym = |who: &str| {
+            let mut bytes = dev_subject(who).0.to_vec();
+            bytes.extend_from_slice(salt);
+            format!("0x{}", hex::encode(sha3_256(&bytes).0))
+        };
+        let (pa, pb) = (pseudonym("alice"), pseudonym("bob"));
+
+        call_ok(
+            &url,
+            &fund,
+            "social-security",
+            "allocate",
+            r#"["winter-heating-2026", 1000000, "civil-affairs"]"#,
+        );
+        call_ok(
+            &url,
+            &fund,
+            "social-security",
+            "add_intermediary",
+            r#"[1, "bank-a"]"#,
+        );
+        call_ok(
+            &url,
+            &fund,
+            "social-security",
+            "propose",
+            r#"[1, {"Holder": "bank-a"}, 600000, "paying bank"]"#,
+        );
+        // The allocator cannot approve its own tranche, nor pass money to a stranger.
+        let refused = call(&url, &fund, "social-security", "approve", "[1]");
+        assert_ne!(refused["status"], "success", "{refused}");
+        let refused = call(
+            &url,
+            &fund,
+            "social-security",
+            "propose",
+            r#"[1, {"Holder": "bob"}, 5, "stranger"]"#,
+        );
+        assert_ne!(refused["status"], "success", "{refused}");
+        call_ok(&url, &fund, "civil-affairs", "approve", "[1]");
+        for (to, amount, purpose) in [
+            (&pa, 250_000, "january"),
+            (&pb, 250_000, "january"),
+            (&pa, 100_000, "february"),
+        ] {
+            call_ok(
+                &url,
+                &fund,
+                "bank-a",
+                "propose",
+                &format!(r#"[1, {{"Recipient": "{to}"}}, {amount}, "{purpose}"]"#),
+            );
+        }
+        call_ok(&url, &fund, "civil-affairs", "approve", "[2]");
+        call_ok(
+            &url,
+            &fund,
+            "civil-affairs",
+            "reject",
+            r#"[3, "not eligible this winter"]"#,
+        );
+        call_ok(&url, &fund, "civil-affairs", "approve", "[4]");
+        // A second fund's steps must not appear in the first one's trace.
+        call_ok(
+            &url,
+            &fund,
+            "social-security",
+            "allocate",
+            r#"["school-meals", 5000, "civil-affairs"]"#,
+        );
+
+        let t = trace(&url, &fund, "1");
+        assert_eq!(t["field"], "fund", "{t}");
+        assert_eq!(
+            names(&t),
+            [
+                "Allocated",
+                "IntermediaryAdded",
+                "TrancheProposed",
+                "TrancheApproved",
+                "TrancheProposed",
+                "TrancheProposed",
+                "TrancheProposed",
+                "TrancheApproved",
+                "TrancheRejected",
+                "TrancheApproved"
+            ],
+            "{t}"
+        );
+        let s = &t["summary"];
+        let (ss, bank) = (hex_of("social-security"), hex_of("bank-a"));
+        assert_eq!(s["total"], "1000000");
+        assert_eq!(s["disbursed"], "350000", "{s}");
+        assert_eq!(
+            s["received"],
+            serde_json::json!({ pa.clone(): "350000" }),
+            "{s}"
+        );
+        assert_eq!(
+            s["held"],
+            serde_json::json!({ ss.clone(): "400000", bank.clone(): "250000" }),
+            "{s}"
+        );
+        assert_eq!(s["adds_up"], true);
+        assert_eq!(s["pending_tranches"], serde_json::json!([]));
+        // The trace's replay agrees with the contract's own books.
+        let as_num = |v: serde_json::Value| v.to_string().trim_matches('"').to_string();
+        assert_eq!(
+            as_num(query(&url, &fund, "held", &format!(r#"[1, "{ss}"]"#))),
+            "400000"
+        );
+        assert_eq!(
+            as_num(query(&url, &fund, "held", &format!(r#"[1, "{bank}"]"#))),
+            "250000"
+        );
+        assert_eq!(
+            as_num(query(&url, &fund, "received", &format!(r#"[1, "{pa}"]"#))),
+            "350000"
+        );
+        assert_eq!(
+            as_num(query(&url, &fund, "received", &format!(r#"[1, "{pb}"]"#))),
+            "0"
+        );
+        // Steps carry block times; the human form prints them as dates and says the totals add up.
+        assert!(
+            t["steps"][0]["at_ms"].as_u64().is_some_and(|ms| ms > 0),
+            "{t}"
+        );
+        let human = cli_ok(&url, &["trace", &fund, "1"]);
+        assert!(human.contains("totals add up"), "{human}");
+        assert!(human.contains("Z "), "dates: {human}");
+        // The public trail names no recipient: neither subject id appears in any event.
+        let all = cli_ok(&url, &["events", "--contract", &fund, "--all", "--json"]);
+        for who in ["alice", "bob"] {
+            let subject = hex::encode(dev_subject(who).0);
+            assert!(!all.contains(&subject), "{who}'s subject id is public");
+        }
+        let second = trace(&url, &fund, "2");
+        assert_eq!(names(&second), ["Allocated"], "{second}");
+        let (ok, _, err) = cli(&url, &["trace", &fund, "9"]);
+        assert!(!ok && err.contains("no event"), "{err}");
+    })
+    .await
+    .expect("steps");
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopened_ticket_is_traced_with_its_time_to_close() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(&dir.path().join("node"));
+    let url = node.url.clone();
+    let work = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        // real-estate runs the estate's ticket desk; alice is a resident, bob a worker.
+        let desk = instantiate(&url, &work, "community-tickets", "real-estate");
+        call_ok(&url, &desk, "alice", "file", r#"["lift in block 4 stuck"]"#);
+        call_ok(&url, &desk, "alice", "file", r#"["broken window"]"#);
+        call_ok(&url, &desk, "real-estate", "assign", r#"[1, "bob"]"#);
+        call_ok(&url, &desk, "bob", "close", r#"[1, "reset the lift"]"#);
+        let refused = call(&url, &desk, "bob", "confirm", "[1]");
+        assert_ne!(
+            refused["status"], "success",
+            "only the resident confirms: {refused}"
+        );
+        call_ok(&url, &desk, "alice", "reopen", r#"[1, "stuck again"]"#);
+        call_ok(&url, &desk, "bob", "close", r#"[1, "replaced the motor"]"#);
+        call_ok(&url, &desk, "alice", "confirm", "[1]");
+
+        let t = trace(&url, &desk, "1");
+        assert_eq!(t["field"], "ticket", "{t}");
+        assert_eq!(
+            names(&t),
+            [
+                "Filed",
+                "Assigned",
+                "Closed",
+                "Reopened",
+                "Closed",
+                "Confirmed"
+            ],
+            "{t}"
+        );
+        let at = |i: usize| t["steps"][i]["at_ms"].as_u64().expect("at");
+        let s = &t["summary"];
+        assert_eq!(s["status"], "Confirmed", "{s}");
+        assert_eq!(s["reopened"], 1);
+        // Time to close runs from filing to the close she confirmed, not the first one.
+        assert_eq!(s["time_to_close_ms"].as_u64(), Some(at(4) - at(0)), "{t}");
+        assert!(at(4) > at(2), "{t}");
+        let stats = query(&url, &desk, "stats", "[]");
+        assert_eq!(
+            stats["total_time_to_close_ms"].as_u64(),
+            Some(at(4) - at(0)),
+            "{stats}"
+        );
+        assert_eq!(stats["reopened"], 1, "{stats}");
+        let open = trace(&url, &desk, "2");
+        assert_eq!(open["summary"]["status"], "Open", "{open}");
+        let human = cli_ok(&url, &["trace", &desk, "1"]);
+        assert!(
+            human.contains("status Confirmed, reopened 1 times"),
+            "{human}"
+        );
+    })
+    .await
+    .expect("steps");
+    node.terminate();
+}

@@ -1,0 +1,59 @@
+# The city story of `scripts/demo city`, sourced by scripts/demo once its node answers (it
+# defines $civitas, $work, step and json). A welfare fund is allocated, passed through a paying
+# bank and disbursed to pseudonymous recipients with every tranche approved by a second
+# department, then traced; a repair ticket is filed, reopened and confirmed, then traced.
+
+alice=$("$civitas" identity subject alice)
+bob=$("$civitas" identity subject bob)
+code_of() { "$civitas" contract check "target/civitas/$1.wasm" --json | json 'd["code_hash"]'; }
+instantiate() { # contract owner
+  "$civitas" contract deploy "target/civitas/$1.wasm" --from "$2" --send --json >/dev/null
+  "$civitas" contract instantiate "$(code_of "$1")" --from "$2" --salt city --send --json | json 'd["output"]'
+}
+send() { # contract from method args
+  local r
+  r=$("$civitas" contract call "$1" "$3" --args "$4" --from "$2" --send --json)
+  printf '   %-16s %-18s %s\n' "$2" "$3" "$(echo "$r" | json 'd["status"] + ("" if d["status"] == "success" else ": " + d.get("error", ""))')"
+}
+# A recipient's pseudonym: sha3-256(subject id ‖ the fund's salt); the salt goes to regulators only.
+pseudonym() { python3 -c 'import hashlib,sys; print("0x" + hashlib.sha3_256(bytes.fromhex(sys.argv[1][2:]) + sys.argv[2].encode()).hexdigest())' "$1" "$2"; }
+
+step "1. Social security allocates a winter-heating fund; civil affairs must approve every tranche"
+fund=$(instantiate welfare-fund social-security)
+echo "   welfare-fund contract $fund"
+send "$fund" social-security allocate '["winter-heating-2026", 1000000, "civil-affairs"]'
+send "$fund" social-security add_intermediary '[1, "bank-a"]'
+
+step "2. The money moves in tranches: to the paying bank, then to pseudonymous recipients"
+salt="winter-heating-2026/district-3"
+pa=$(pseudonym "$alice" "$salt")
+pb=$(pseudonym "$bob" "$salt")
+echo "   recipients appear only as pseudonyms: alice $pa"
+echo "                                         bob   $pb"
+send "$fund" social-security propose '[1, {"Holder": "bank-a"}, 600000, "paying bank, district 3"]'
+send "$fund" social-security approve '[1]'
+echo "   (refused: the allocator cannot approve its own tranche)"
+send "$fund" civil-affairs approve '[1]'
+send "$fund" bank-a propose "[1, {\"Recipient\": \"$pa\"}, 250000, \"january\"]"
+send "$fund" bank-a propose "[1, {\"Recipient\": \"$pb\"}, 250000, \"january\"]"
+send "$fund" civil-affairs approve '[2]'
+send "$fund" civil-affairs reject '[3, "not eligible this winter"]'
+
+step "3. Anyone traces the fund from allocation to every recipient; the totals add up"
+"$civitas" trace "$fund" 1 | sed 's/^/   /'
+
+step "4. A resident files a repair ticket; the property desk assigns and closes it; she reopens it"
+desk=$(instantiate community-tickets real-estate)
+echo "   community-tickets contract $desk (run by the real-estate department's estate desk)"
+send "$desk" alice file '["lift in block 4 stuck"]'
+send "$desk" real-estate assign '[1, "bob"]'
+send "$desk" bob close '[1, "reset the lift controller"]'
+send "$desk" alice reopen '[1, "stuck again the next morning"]'
+send "$desk" bob close '[1, "replaced the door motor"]'
+send "$desk" alice confirm '[1]'
+
+step "5. The ticket's trail: every step with its date, and how long it took to close"
+"$civitas" trace "$desk" 1 | sed 's/^/   /'
+
+step "6. The event index: every approved tranche of any fund, decoded with the contract's metadata"
+"$civitas" events --contract "$fund" --topic TrancheApproved | sed 's/^/   /'
