@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use civitas_rpc::{ChainApiClient, EventQuery, IndexedEventInfo, MAX_EVENT_PAGE};
 use clap::Args;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::client::{account_arg, Client, Output};
 use crate::contract::chain_metadata;
@@ -106,5 +106,45 @@ impl Decoder {
             .as_ref()?;
         let data = civitas_rpc::from_hex(&e.data).ok()?;
         decode_event(metadata, &e.topic, &data).ok().flatten()
+    }
+}
+
+/// A committed event with its fields decoded by its contract's metadata.
+pub struct DecodedEvent {
+    /// The event as the index holds it.
+    pub event: IndexedEventInfo,
+    /// Its fields by name.
+    pub fields: Map<String, Value>,
+}
+
+/// Every event of `contract` (of `topic`, if given) up to the head, in chain order, with its
+/// fields decoded by `metadata`; events the metadata does not describe as a struct are left out.
+pub fn decoded_events(
+    client: &Client,
+    contract: &str,
+    topic: Option<&str>,
+    metadata: &Value,
+) -> Result<Vec<DecodedEvent>> {
+    let mut query = EventQuery {
+        contract: Some(contract.to_string()),
+        topic: topic.map(str::to_string),
+        limit: Some(MAX_EVENT_PAGE),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = client.call(client.rpc().get_events(query.clone()))?;
+        query.to_height.get_or_insert(page.head);
+        for event in page.events {
+            let data = civitas_rpc::from_hex(&event.data)
+                .map_err(|e| anyhow::anyhow!("event data of block {}: {e}", event.height))?;
+            if let Ok(Some(Value::Object(fields))) = decode_event(metadata, &event.topic, &data) {
+                out.push(DecodedEvent { event, fields });
+            }
+        }
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
+            None => return Ok(out),
+        }
     }
 }

@@ -14,6 +14,8 @@ pub mod events;
 pub mod keystore;
 pub mod records;
 pub mod scale_json;
+pub mod supervision;
+pub mod time;
 pub mod trace;
 pub mod verified;
 
@@ -144,6 +146,9 @@ pub enum Command {
     /// Follow a welfare fund, a repair ticket or any numbered thing of a contract through its
     /// events, with dates and a summary (a fund's balances and whether they add up).
     Trace(trace::TraceArgs),
+    /// Supervised entities' compliance: records on time, late records and gaps in their schedule.
+    #[command(subcommand)]
+    Supervision(supervision::SupervisionCommand),
 }
 
 fn with_client(
@@ -176,6 +181,9 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Credits(cmd) => with_client(global, |c, o| credits::run_credits(cmd, c, o)),
         Command::Events(args) => with_client(global, |c, o| events::run_events(args, c, o)),
         Command::Trace(args) => with_client(global, |c, o| trace::run_trace(args, c, o)),
+        Command::Supervision(cmd) => {
+            with_client(global, |c, o| supervision::run_supervision(cmd, c, o))
+        }
     }
 }
 

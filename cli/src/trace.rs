@@ -3,17 +3,15 @@
 //! heights and dates, then summed up: for a welfare fund, what each holder holds and each
 //! recipient received and whether that adds up to the allocation; for a repair ticket, where it
 //! stands, how often it was reopened and how long it took to close.
-use std::collections::BTreeMap;
-use std::time::{Duration, UNIX_EPOCH};
-
 use anyhow::{anyhow, bail, Context, Result};
-use civitas_rpc::{ChainApiClient, EventQuery, IndexedEventInfo, MAX_EVENT_PAGE};
 use clap::Args;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 use crate::client::{account_arg, Client, Output};
 use crate::contract::chain_metadata;
-use crate::scale_json::decode_event;
+use crate::events::{decoded_events, DecodedEvent as Step};
+use crate::time::{date, duration};
 
 /// Event fields that name the thing followed, tried in this order when `--field` is not given.
 const ID_FIELDS: &[&str] = &["fund", "ticket", "id"];
@@ -31,19 +29,13 @@ pub struct TraceArgs {
     pub field: Option<String>,
 }
 
-/// One step: an event of the followed thing.
-struct Step {
-    event: IndexedEventInfo,
-    fields: Map<String, Value>,
-}
-
 /// Runs `civitas trace`.
 pub fn run_trace(args: TraceArgs, client: &Client, out: Output) -> Result<()> {
     let contract = civitas_rpc::to_hex(&account_arg(&args.contract)?.0);
     let metadata = chain_metadata(client, &contract).with_context(|| {
         format!("trace decodes events with the contract's metadata; none for {contract}")
     })?;
-    let events = contract_events(client, &contract, &metadata)?;
+    let events = decoded_events(client, &contract, None, &metadata)?;
     let field = match args.field {
         Some(f) => f,
         None => ID_FIELDS
@@ -106,32 +98,6 @@ pub fn run_trace(args: TraceArgs, client: &Client, out: Output) -> Result<()> {
     }
     print_summary(&summary);
     Ok(())
-}
-
-/// Every event of `contract`, in chain order, with its decoded fields (events the metadata does
-/// not describe as a struct are left out).
-fn contract_events(client: &Client, contract: &str, metadata: &Value) -> Result<Vec<Step>> {
-    let mut query = EventQuery {
-        contract: Some(contract.to_string()),
-        limit: Some(MAX_EVENT_PAGE),
-        ..Default::default()
-    };
-    let mut steps = Vec::new();
-    loop {
-        let page = client.call(client.rpc().get_events(query.clone()))?;
-        query.to_height.get_or_insert(page.head);
-        for event in page.events {
-            let data = civitas_rpc::from_hex(&event.data)
-                .map_err(|e| anyhow!("event data of block {}: {e}", event.height))?;
-            if let Ok(Some(Value::Object(fields))) = decode_event(metadata, &event.topic, &data) {
-                steps.push(Step { event, fields });
-            }
-        }
-        match page.next_cursor {
-            Some(next) => query.cursor = Some(next),
-            None => return Ok(steps),
-        }
-    }
 }
 
 /// The summary the steps' kind allows: a welfare fund's balances, a ticket's state, or none.
@@ -326,19 +292,10 @@ fn plain(v: &Value) -> String {
     }
 }
 
-/// A block time as an RFC 3339 date (UTC, seconds).
-fn date(ms: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
-}
-
-/// A span of milliseconds as a person reads it, e.g. `5h 2m`.
-fn duration(ms: u64) -> String {
-    humantime::format_duration(Duration::from_secs(ms / 1000)).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use civitas_rpc::IndexedEventInfo;
 
     fn step(topic: &str, fields: Value) -> Step {
         Step {

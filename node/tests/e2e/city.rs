@@ -4,6 +4,8 @@
 //! recipient, and its totals equal the contract's own balances and add up to the allocation,
 //! while no event names a recipient's subject. A repair ticket is filed, assigned, closed,
 //! reopened, closed again and confirmed; the trace shows each step and the time it took to close.
+//! A hotel under supervision files records late and misses slots of its schedule; the
+//! supervision report marks the late records and lists the gaps.
 use std::path::Path;
 
 use civitas_primitives::sha3_256;
@@ -12,6 +14,11 @@ use crate::common::*;
 
 /// Deploys the reference contract `name` from `from` and instantiates it with `new`: its address.
 fn instantiate(url: &str, work: &Path, name: &str, from: &str) -> String {
+    instantiate_with(url, work, name, from, "[]")
+}
+
+/// As [`instantiate`], with the constructor's arguments.
+fn instantiate_with(url: &str, work: &Path, name: &str, from: &str, args: &str) -> String {
     let wasm = work.join(format!("{name}.wasm"));
     std::fs::write(
         &wasm,
@@ -35,6 +42,8 @@ fn instantiate(url: &str, work: &Path, name: &str, from: &str) -> String {
             wasm,
             "--from",
             from,
+            "--args",
+            args,
             "--send",
             "--json",
         ],
@@ -305,4 +314,116 @@ async fn a_reopened_ticket_is_traced_with_its_time_to_close() {
     .await
     .expect("steps");
     node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervision_report_marks_late_records_and_lists_the_gaps() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(&dir.path().join("node"));
+    let url = node.url.clone();
+    let work = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        const MIN: u64 = 60_000;
+        // The regulator stands in for market supervision: records more than a minute old when
+        // recorded are late. The hotel must report every 10 minutes, from an hour ago.
+        let sup = instantiate_with(&url, &work, "supervision", "regulator", "[60000]");
+        let head: serde_json::Value =
+            serde_json::from_str(cli_ok(&url, &["block", "--json"]).trim()).expect("block json");
+        let now = head["header"]["time_ms"].as_u64().expect("block time");
+        let start = now - 60 * MIN;
+        call_ok(
+            &url,
+            &sup,
+            "regulator",
+            "register",
+            &format!(r#"["Harbour Hotel", {}, {start}]"#, 10 * MIN),
+        );
+        // bank-b's key stands in for the hotel's camera.
+        let refused = call(&url, &sup, "bank-b", "report", &report_args(start + MIN));
+        assert_ne!(
+            refused["status"], "success",
+            "not yet a reporter: {refused}"
+        );
+        call_ok(&url, &sup, "regulator", "add_reporter", r#"[1, "bank-b"]"#);
+        // Slots 0 and 2 are back-filled now (late); slot 5 is reported as it happens.
+        for claimed in [start + MIN, start + 25 * MIN, now - 5_000] {
+            call_ok(&url, &sup, "bank-b", "report", &report_args(claimed));
+        }
+        let refused = call(&url, &sup, "bank-b", "report", &report_args(now + 10 * MIN));
+        assert_ne!(
+            refused["status"], "success",
+            "claimed in the future: {refused}"
+        );
+
+        let report: serde_json::Value = serde_json::from_str(
+            cli_ok(
+                &url,
+                &[
+                    "supervision",
+                    "report",
+                    "--contract",
+                    &sup,
+                    "--entity",
+                    "1",
+                    "--from",
+                    &start.to_string(),
+                    "--json",
+                ],
+            )
+            .trim(),
+        )
+        .expect("json");
+        assert_eq!(report["name"], "Harbour Hotel", "{report}");
+        assert_eq!(report["slots_due"], 6, "{report}");
+        assert_eq!(report["on_time"], 1, "{report}");
+        assert_eq!(report["late_only"], 2, "{report}");
+        let gaps: Vec<u64> = report["gaps"]
+            .as_array()
+            .expect("gaps")
+            .iter()
+            .map(|g| g["from_ms"].as_u64().expect("from"))
+            .collect();
+        assert_eq!(
+            gaps,
+            [start + 10 * MIN, start + 30 * MIN, start + 40 * MIN],
+            "{report}"
+        );
+        assert_eq!(report["compliance_percent"], 16, "{report}");
+        let late: Vec<bool> = report["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| r["late"].as_bool().expect("late"))
+            .collect();
+        assert_eq!(late, [true, true, false], "{report}");
+        let human = cli_ok(
+            &url,
+            &[
+                "supervision",
+                "report",
+                "--contract",
+                &sup,
+                "--entity",
+                "1",
+                "--from",
+                &start.to_string(),
+            ],
+        );
+        assert!(human.contains("LATE: recorded"), "{human}");
+        assert_eq!(human.matches("GAP ").count(), 3, "{human}");
+        let (ok, _, err) = cli(
+            &url,
+            &["supervision", "report", "--contract", &sup, "--entity", "7"],
+        );
+        assert!(!ok && err.contains("no entity 7"), "{err}");
+    })
+    .await
+    .expect("steps");
+    node.terminate();
+}
+
+/// `report` arguments for a disinfection claimed at `claimed_ms`.
+fn report_args(claimed_ms: u64) -> String {
+    let evidence = hex::encode(sha3_256(format!("camera frame at {claimed_ms}").as_bytes()).0);
+    format!(r#"[1, "disinfection", "room 204, UV-C 15 min", "0x{evidence}", {claimed_ms}]"#)
 }
