@@ -12,6 +12,7 @@ pub mod contract;
 pub mod data;
 pub mod events;
 pub mod keystore;
+pub mod licence;
 pub mod records;
 pub mod scale_json;
 pub mod supervision;
@@ -149,6 +150,9 @@ pub enum Command {
     /// Supervised entities' compliance: records on time, late records and gaps in their schedule.
     #[command(subcommand)]
     Supervision(supervision::SupervisionCommand),
+    /// Electronic licences: issue (departments), present (holders), verify (anyone).
+    #[command(subcommand)]
+    Licence(licence::LicenceCommand),
 }
 
 fn with_client(
@@ -181,6 +185,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Credits(cmd) => with_client(global, |c, o| credits::run_credits(cmd, c, o)),
         Command::Events(args) => with_client(global, |c, o| events::run_events(args, c, o)),
         Command::Trace(args) => with_client(global, |c, o| trace::run_trace(args, c, o)),
+        Command::Licence(cmd) => with_client(global, |c, o| licence::run_licence(cmd, c, o)),
         Command::Supervision(cmd) => {
             with_client(global, |c, o| supervision::run_supervision(cmd, c, o))
         }

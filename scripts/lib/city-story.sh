@@ -2,7 +2,8 @@
 # defines $civitas, $work, step and json). A welfare fund is allocated, passed through a paying
 # bank and disbursed to pseudonymous recipients with every tranche approved by a second
 # department, then traced; a repair ticket is filed, reopened and confirmed, then traced; a
-# supervised hotel files records on time and late and misses slots, and the report shows it.
+# supervised hotel files records on time and late and misses slots, and the report shows it;
+# civil affairs issues alice a residence registration that a bank verifies from the chain alone.
 
 alice=$("$civitas" identity subject alice)
 bob=$("$civitas" identity subject bob)
@@ -76,3 +77,19 @@ send "$sup" bank-b report "[1, \"disinfection\", \"room 204\", \"$evidence\", $(
 
 step "8. The supervision report: records back-filled an hour late are marked, missing slots are gaps"
 "$civitas" supervision report --contract "$sup" --entity 1 --from "$start" | sed 's/^/   /'
+
+step "9. Civil affairs issues alice an electronic residence registration (signed document, status on chain)"
+registry=$(instantiate licences civil-affairs)
+echo "   licences registry $registry"
+"$civitas" identity bind --subject alice --account alice --from civil-affairs >/dev/null
+"$civitas" licence issue --registry "$registry" --subject alice --kind residence-registration \
+  --field address="12 Harbour Road" --field since=2019-04-01 --valid-for 365d --from civil-affairs \
+  --out "$work/residence.json" | sed 's/^/   /'
+
+step "10. She presents it to bank-a; the bank verifies it against the chain alone and records its check"
+"$civitas" licence present "$work/residence.json" --from alice --to bank-a --out "$work/presented.json" | sed 's/^/   /'
+"$civitas" licence verify "$work/presented.json" --from bank-a --record | sed 's/^/   /'
+
+step "11. Civil affairs revokes it: the same file no longer verifies, and the reason is shown"
+send "$registry" civil-affairs revoke '[1, "moved out of the city"]'
+"$civitas" licence verify "$work/presented.json" --from bank-a 2>&1 | sed 's/^/   /' || true

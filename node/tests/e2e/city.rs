@@ -5,7 +5,10 @@
 //! while no event names a recipient's subject. A repair ticket is filed, assigned, closed,
 //! reopened, closed again and confirmed; the trace shows each step and the time it took to close.
 //! A hotel under supervision files records late and misses slots of its schedule; the
-//! supervision report marks the late records and lists the gaps.
+//! supervision report marks the late records and lists the gaps. A residence registration is
+//! issued, presented by its holder and verified against the chain alone; a tampered document,
+//! a stranger's presentation, the wrong verifier, a suspension, a revocation and an expiry each
+//! fail verification with their reason.
 use std::path::Path;
 
 use civitas_primitives::sha3_256;
@@ -426,4 +429,208 @@ async fn a_supervision_report_marks_late_records_and_lists_the_gaps() {
 fn report_args(claimed_ms: u64) -> String {
     let evidence = hex::encode(sha3_256(format!("camera frame at {claimed_ms}").as_bytes()).0);
     format!(r#"[1, "disinfection", "room 204, UV-C 15 min", "0x{evidence}", {claimed_ms}]"#)
+}
+
+/// `civitas licence verify FILE ARGS… --json`: (success, the report).
+fn verify_licence(url: &str, file: &Path, args: &[&str]) -> (bool, serde_json::Value, String) {
+    let path = file.to_str().expect("utf-8");
+    let mut all = vec!["licence", "verify", path, "--json"];
+    all.extend_from_slice(args);
+    let (ok, stdout, stderr) = cli(url, &all);
+    let report = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    (ok, report, stderr)
+}
+
+/// The names of the checks that failed.
+fn failed_checks(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["check"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_is_verified_from_the_chain_alone_until_it_is_suspended_revoked_or_expired() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = DevNode::start(&dir.path().join("node"));
+    let url = node.url.clone();
+    let work = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let registry = instantiate(&url, &work, "licences", "civil-affairs");
+        cli_ok(
+            &url,
+            &[
+                "identity",
+                "bind",
+                "--subject",
+                "alice",
+                "--account",
+                "alice",
+                "--from",
+                "civil-affairs",
+            ],
+        );
+        let lic = work.join("residence.json");
+        let issue = |out: &Path, valid_for: &str| {
+            cli_ok(
+                &url,
+                &[
+                    "licence",
+                    "issue",
+                    "--registry",
+                    &registry,
+                    "--subject",
+                    "alice",
+                    "--kind",
+                    "residence-registration",
+                    "--field",
+                    "address=12 Harbour Road",
+                    "--field",
+                    "since=2019-04-01",
+                    "--valid-for",
+                    valid_for,
+                    "--from",
+                    "civil-affairs",
+                    "--out",
+                    out.to_str().expect("utf-8"),
+                ],
+            )
+        };
+        issue(&lic, "365d");
+        let present = |from: &str, out: &Path| {
+            cli_ok(
+                &url,
+                &[
+                    "licence",
+                    "present",
+                    lic.to_str().expect("utf-8"),
+                    "--from",
+                    from,
+                    "--to",
+                    "bank-a",
+                    "--out",
+                    out.to_str().expect("utf-8"),
+                ],
+            );
+        };
+        let by_alice = work.join("presented-by-alice.json");
+        present("alice", &by_alice);
+
+        // In force: every check passes, and bank-a records its check on chain.
+        let (ok, report, err) = verify_licence(&url, &by_alice, &["--from", "bank-a", "--record"]);
+        assert!(ok, "{report} {err}");
+        assert_eq!(report["in_force"], true);
+        let names: Vec<&str> = report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .map(|c| c["check"].as_str().expect("name"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "issuer signature",
+                "chain",
+                "on-chain entry",
+                "status",
+                "holder signature",
+                "addressed to this verifier",
+                "holder bound to the subject",
+                "check recorded"
+            ],
+            "{report}"
+        );
+        let presented = cli_ok(
+            &url,
+            &[
+                "events",
+                "--contract",
+                &registry,
+                "--topic",
+                "Presented",
+                "--json",
+            ],
+        );
+        let presented: serde_json::Value = serde_json::from_str(presented.trim()).expect("json");
+        assert_eq!(
+            presented["events"][0]["decoded"]["verifier"],
+            hex_of("bank-a"),
+            "{presented}"
+        );
+
+        // One changed character of the document breaks the issuer's signature.
+        let mut tampered: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&lic).expect("read")).expect("json");
+        tampered["document"]["fields"]["address"] = serde_json::json!("13 Harbour Road");
+        let tampered_file = work.join("tampered.json");
+        std::fs::write(&tampered_file, tampered.to_string()).expect("write");
+        let (ok, report, _) = verify_licence(&url, &tampered_file, &[]);
+        assert!(!ok);
+        assert_eq!(failed_checks(&report), ["issuer signature"], "{report}");
+
+        // bob holds the file but his key is not bound to alice's subject.
+        let by_bob = work.join("presented-by-bob.json");
+        present("bob", &by_bob);
+        let (ok, report, _) = verify_licence(&url, &by_bob, &["--from", "bank-a"]);
+        assert!(!ok);
+        assert_eq!(
+            failed_checks(&report),
+            ["holder bound to the subject"],
+            "{report}"
+        );
+        // A presentation made for bank-a does not verify for bank-b.
+        let (ok, report, _) = verify_licence(&url, &by_alice, &["--from", "bank-b"]);
+        assert!(!ok);
+        assert_eq!(
+            failed_checks(&report),
+            ["addressed to this verifier"],
+            "{report}"
+        );
+
+        // Suspended, reinstated, then revoked: the reason is the failure.
+        call_ok(
+            &url,
+            &registry,
+            "civil-affairs",
+            "suspend",
+            r#"[1, "address under review"]"#,
+        );
+        let (ok, report, err) = verify_licence(&url, &lic, &[]);
+        assert!(
+            !ok && err.contains("suspended: address under review"),
+            "{report} {err}"
+        );
+        call_ok(&url, &registry, "civil-affairs", "reinstate", "[1]");
+        assert!(verify_licence(&url, &lic, &[]).0, "in force again");
+        call_ok(
+            &url,
+            &registry,
+            "civil-affairs",
+            "revoke",
+            r#"[1, "moved away"]"#,
+        );
+        let (ok, report, err) = verify_licence(&url, &by_alice, &["--from", "bank-a"]);
+        assert!(!ok && err.contains("revoked: moved away"), "{report} {err}");
+        assert_eq!(failed_checks(&report), ["status"], "{report}");
+
+        // A licence past its validity has expired once a block passes its end.
+        let short = work.join("short.json");
+        issue(&short, "2s");
+        std::thread::sleep(std::time::Duration::from_millis(2_500));
+        call_ok(
+            &url,
+            &registry,
+            "civil-affairs",
+            "add_issuer",
+            r#"["real-estate"]"#,
+        );
+        let (ok, report, err) = verify_licence(&url, &short, &[]);
+        assert!(!ok && err.contains("expired at"), "{report} {err}");
+    })
+    .await
+    .expect("steps");
+    node.terminate();
 }
