@@ -2,7 +2,8 @@
 //! regulators' code approvals, the audit trail, and the sealed-read decision that ties them
 //! together. Every rule here is deterministic and reads only committed state and the block
 //! context, so every node reaches the same decision.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use civitas_primitives::vault::{
     AccessKind, AccessOutcome, AuditEntry, ConsentArtefact, ConsentMode, ConsentStatus, Dataset,
@@ -382,6 +383,26 @@ pub fn grant_declared_reads(
     Ok((grants, entries))
 }
 
+/// Payloads decrypted from this node's vault for one block's sealed calls, by record hash:
+/// the block's calls share them, so each record is decrypted once per block however many of
+/// its calls read it. A record hash names exactly one payload (the vault keeps records under
+/// their hash, and they never change), so a kept payload is what decrypting again would give;
+/// the committee drops them with the block's job context.
+#[derive(Clone, Default)]
+pub struct DecryptedRecords(Arc<Mutex<HashMap<Hash, Vec<u8>>>>);
+
+impl DecryptedRecords {
+    fn get(&self, record_hash: &Hash) -> Option<Vec<u8>> {
+        self.0.lock().ok()?.get(record_hash).cloned()
+    }
+
+    fn keep(&self, record_hash: Hash, payload: &[u8]) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.insert(record_hash, payload.to_vec());
+        }
+    }
+}
+
 /// Serves a sealed call's reads from its grants: a granted pair's payload comes from the
 /// vault; anything else gets the uniform refusal. It changes no state: every public effect
 /// was settled by [`grant_declared_reads`].
@@ -390,6 +411,7 @@ pub struct GrantedSource {
     contract: AccountId,
     code_hash: Hash,
     grants: SealedGrants,
+    decrypted: DecryptedRecords,
 }
 
 impl GrantedSource {
@@ -405,7 +427,14 @@ impl GrantedSource {
             contract,
             code_hash,
             grants,
+            decrypted: DecryptedRecords::default(),
         }
+    }
+
+    /// The source, sharing the payloads decrypted for its block's other calls.
+    pub fn sharing(mut self, decrypted: DecryptedRecords) -> Self {
+        self.decrypted = decrypted;
+        self
     }
 }
 
@@ -421,6 +450,9 @@ impl SealedSource for GrantedSource {
         let Some(record_hash) = self.grants.get(&read) else {
             return Ok(SealedRead::Refused);
         };
+        if let Some(payload) = self.decrypted.get(record_hash) {
+            return Ok(SealedRead::Granted(payload));
+        }
         let vault = self.vault.as_ref().ok_or_else(|| {
             StateError::Backend("this node holds no vault: it cannot execute sealed reads".into())
         })?;
@@ -432,6 +464,7 @@ impl SealedSource for GrantedSource {
                     "the vault lacks the payload of committed record {record_hash}"
                 ))
             })?;
+        self.decrypted.keep(*record_hash, &full.payload);
         Ok(SealedRead::Granted(full.payload))
     }
 }

@@ -398,6 +398,9 @@ pub struct StateView {
     base_version: u64,
     layers: Arc<RwLock<Layers>>,
     base: BaseReads,
+    /// The executor's values of its newest committed version, consulted when this view reads
+    /// that version (see [`CommittedValues`]).
+    committed: Option<CommittedValues>,
 }
 
 /// The committed values a view has read, by key: a read-through cache of version
@@ -410,6 +413,71 @@ struct BaseReads(Arc<RwLock<ReadValues>>);
 /// Values read, by raw key (`None`: the key is absent).
 type ReadValues = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Most values [`CommittedValues`] keeps; past it they are dropped and the store serves them
+/// again (a few blocks' worth of a busy chain's reads and writes).
+const COMMITTED_VALUES_MAX: usize = 100_000;
+
+/// Values of one committed version, by raw key, shared by an executor's clones and the views
+/// it makes: a read-through cache that outlives a block. It holds values of exactly one
+/// version, the newest its executor committed: when a block commits on top of that version,
+/// the block's writes replace their keys' values and the cache moves to the new version (every
+/// other kept value is unchanged by the block, so still that of the new version); a commit on
+/// top of any other version starts the cache afresh from that block's writes. A view reads
+/// from it only if its base version is the cache's, and adds the values it reads from the
+/// store only under the same condition, checked under the cache's lock; so a value is never
+/// served for a version it does not belong to, and a proposal's writes (committed or not)
+/// never enter it before its block commits.
+#[derive(Clone, Default)]
+pub(crate) struct CommittedValues(Arc<RwLock<KeptVersion>>);
+
+/// The version kept (`None`: nothing yet) and its values (`None`: the key is absent).
+#[derive(Default)]
+struct KeptVersion {
+    version: Option<u64>,
+    values: ReadValues,
+}
+
+impl CommittedValues {
+    /// The value of `key` at `version`, if kept.
+    fn get(&self, version: u64, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let kept = self.0.read().ok()?;
+        if kept.version != Some(version) {
+            return None;
+        }
+        kept.values.get(key).cloned()
+    }
+
+    /// Keeps `value`, read from the store for `key` at `version`, if `version` is the kept one.
+    fn read_through(&self, version: u64, key: &[u8], value: &Option<Vec<u8>>) {
+        let Ok(mut kept) = self.0.write() else {
+            return;
+        };
+        if kept.version != Some(version) {
+            return;
+        }
+        if kept.values.len() >= COMMITTED_VALUES_MAX {
+            kept.values.clear();
+        }
+        kept.values.insert(key.to_vec(), value.clone());
+    }
+
+    /// Block `version` has committed with `writes`, every state write it made (`None`
+    /// deletes): its version becomes the kept one.
+    pub(crate) fn block_committed(&self, version: u64, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
+        let Ok(mut kept) = self.0.write() else {
+            return;
+        };
+        let continues = version
+            .checked_sub(1)
+            .is_some_and(|parent| kept.version == Some(parent));
+        if !continues || kept.values.len() + writes.len() > COMMITTED_VALUES_MAX {
+            kept.values.clear();
+        }
+        kept.version = Some(version);
+        kept.values.extend(writes);
+    }
+}
+
 impl StateView {
     /// A view over the committed state at `base_version`.
     pub fn new(store: Store, base_version: u64) -> Self {
@@ -418,6 +486,19 @@ impl StateView {
             base_version,
             layers: Arc::new(RwLock::new(Layers::default())),
             base: BaseReads::default(),
+            committed: None,
+        }
+    }
+
+    /// A view over the committed state at `base_version` that reads through `committed`.
+    pub(crate) fn with_committed(
+        store: Store,
+        base_version: u64,
+        committed: CommittedValues,
+    ) -> Self {
+        StateView {
+            committed: Some(committed),
+            ..StateView::new(store, base_version)
         }
     }
 
@@ -437,10 +518,18 @@ impl StateView {
         if let Some(v) = self.base.0.read().map_err(|_| poisoned())?.get(key) {
             return Ok(v.clone());
         }
+        if let Some(committed) = &self.committed {
+            if let Some(v) = committed.get(self.base_version, key) {
+                return Ok(v);
+            }
+        }
         let value = self
             .store
             .value_at(key_hash(key), self.base_version)
             .map_err(|e| StateError::Backend(e.to_string()))?;
+        if let Some(committed) = &self.committed {
+            committed.read_through(self.base_version, key, &value);
+        }
         self.base
             .0
             .write()
@@ -540,6 +629,16 @@ impl StateView {
     pub fn abort_tx(&self) -> Result<(), StateError> {
         self.layers.write().map_err(|_| poisoned())?.tx.clear();
         Ok(())
+    }
+
+    /// Takes the block's committed-transaction writes, ordered by key, leaving the block layer
+    /// empty: for the end of a block's execution.
+    pub(crate) fn take_block_writes(
+        &self,
+    ) -> Result<BTreeMap<Vec<u8>, Option<Vec<u8>>>, StateError> {
+        Ok(std::mem::take(
+            &mut self.layers.write().map_err(|_| poisoned())?.block,
+        ))
     }
 
     /// The block's committed-transaction writes, ordered by key.

@@ -17,6 +17,8 @@ pub(super) struct TxCtx<'a> {
     pub view: &'a StateView,
     pub block: BlockContext,
     pub stx: &'a SignedTransaction,
+    /// The signed transaction's hash.
+    pub tx_hash: Hash,
     /// The call it makes (a private call's opened body).
     pub call: &'a Call,
 }
@@ -125,6 +127,7 @@ impl Executor {
         stx: &SignedTransaction,
     ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
+        let tx_hash = stx.hash();
         let price = super::fees::fuel_price(view)?;
         let max_fee = super::fees::fee(tx.fuel_limit, price);
         let mut account = view.account(&tx.signer)?;
@@ -146,7 +149,7 @@ impl Executor {
         view.set_account(&tx.signer, &account)?;
         view.commit_tx()?;
 
-        let call = match self.effective_call(stx)? {
+        let call = match self.effective_call_hashed(stx, tx_hash)? {
             Ok(call) => call,
             Err(e) => return Err(ExecError::InvalidTx { index: 0, error: e }),
         };
@@ -154,6 +157,7 @@ impl Executor {
             view,
             block,
             stx,
+            tx_hash,
             call: &call,
         })?;
         if result.error.is_some() {
@@ -170,7 +174,7 @@ impl Executor {
             // whole fuel budget, no events, no output, and no output hash (the committee's
             // attested hash is kept in state once a threshold agrees).
             let receipt = Receipt {
-                tx_hash: stx.hash(),
+                tx_hash,
                 status: ReceiptStatus::Success,
                 fuel_used: tx.fuel_limit,
                 events: Vec::new(),
@@ -187,7 +191,7 @@ impl Executor {
             max_fee - super::fees::fee(fuel_used, price),
         )?;
         let receipt = Receipt {
-            tx_hash: stx.hash(),
+            tx_hash,
             status: if result.error.is_none() {
                 ReceiptStatus::Success
             } else {

@@ -14,7 +14,7 @@ pub(super) fn disclose(t: TxCtx<'_>, consent_id: u64) -> Result<CallResult, Exec
     }
     let (view, ctx) = (t.view, t.block);
     let signer = t.signer();
-    let tx_hash = t.stx.hash();
+    let tx_hash = t.tx_hash;
     let Some(mut c) = view.consent(consent_id)? else {
         return Ok(CallResult::fail(
             fuel::DISCLOSE,

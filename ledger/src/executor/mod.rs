@@ -20,7 +20,7 @@ use civitas_runtime::{BlockContext, CallRequest, Entry, Vm, VmError};
 use jmt::storage::TreeUpdateBatch;
 
 use crate::genesis::Genesis;
-use crate::state::{keys, ContractInfo, StateView};
+use crate::state::{keys, CommittedValues, ContractInfo, StateView};
 use crate::store::{BlockWrite, Head, Store};
 use crate::vault::Vault;
 
@@ -188,6 +188,8 @@ pub struct ExecutedBlock {
     /// The state root after the block.
     pub state_root: Hash,
     tree: TreeUpdateBatch,
+    /// Every state write of the block, by key (`None` deletes).
+    writes: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
 /// A block built by [`Executor::propose`], and what it left out.
@@ -219,6 +221,8 @@ pub struct Executor {
     job_context: sealed::JobContext,
     /// Committed state-tree nodes, kept across blocks.
     kept_nodes: tree::KeptNodes,
+    /// Values of the newest committed version, kept across blocks.
+    committed_values: CommittedValues,
     #[cfg(feature = "test-hooks")]
     hooks: hooks::TestHooks,
 }
@@ -236,6 +240,7 @@ impl Executor {
             opened: opened::OpenedBodies::default(),
             job_context: sealed::JobContext::default(),
             kept_nodes: tree::KeptNodes::default(),
+            committed_values: CommittedValues::default(),
             #[cfg(feature = "test-hooks")]
             hooks: hooks::TestHooks::default(),
         }
@@ -290,12 +295,23 @@ impl Executor {
         if !matches!(stx.tx.call, Call::Private { .. }) {
             return Ok(Ok(std::borrow::Cow::Borrowed(&stx.tx.call)));
         }
+        self.effective_call_hashed(stx, stx.hash())
+    }
+
+    /// [`Executor::effective_call`] of `stx`, whose hash is `tx_hash`.
+    fn effective_call_hashed<'a>(
+        &self,
+        stx: &'a SignedTransaction,
+        tx_hash: Hash,
+    ) -> Result<Result<std::borrow::Cow<'a, Call>, TxError>, ExecError> {
+        if !matches!(stx.tx.call, Call::Private { .. }) {
+            return Ok(Ok(std::borrow::Cow::Borrowed(&stx.tx.call)));
+        }
         let opener = self.access_key.as_ref().ok_or_else(|| {
             ExecError::State(civitas_runtime::StateError::Backend(
                 "this node holds no chain access key: it cannot open private calls".into(),
             ))
         })?;
-        let tx_hash = stx.hash();
         if let Some(call) = self.opened.get(&tx_hash) {
             return Ok(Ok(std::borrow::Cow::Owned(call)));
         }
@@ -351,7 +367,7 @@ impl Executor {
         }
         let view = StateView::new(self.store.clone(), 0);
         genesis.write(&view)?;
-        let (root, tree) = self.tree_update(&view, 0)?;
+        let (root, tree) = self.tree_update(view.block_writes()?, 0)?;
         let doc = serde_json_bytes(genesis);
         Ok(self.store.commit_genesis(&doc, &tree, root)?)
     }
@@ -362,7 +378,7 @@ impl Executor {
             .store
             .head()?
             .ok_or_else(|| ExecError::Genesis("the store has no genesis".into()))?;
-        let view = StateView::new(self.store.clone(), head.height);
+        let view = self.view_at(head.height);
         Ok((head, view))
     }
 
@@ -382,7 +398,7 @@ impl Executor {
         let height = parent.height + 1;
         self.params
             .check_block_time(self.parent_time(parent)?, time_ms)?;
-        let view = StateView::new(self.store.clone(), parent.height);
+        let view = self.view_at(parent.height);
         let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, height)?;
         let ctx = BlockContext { height, time_ms };
         let mut included = Vec::new();
@@ -550,7 +566,7 @@ impl Executor {
             }
             .into());
         }
-        let view = StateView::new(self.store.clone(), parent.height);
+        let view = self.view_at(parent.height);
         let (validators_hash, next_validators_hash) = Self::validator_hashes(&view, h.height)?;
         expect(h.validators_hash == validators_hash, "validators hash")?;
         expect(
@@ -698,6 +714,8 @@ impl Executor {
         };
         self.store.commit_block(&write)?;
         self.kept_nodes.keep_committed(&write.tree);
+        self.committed_values
+            .block_committed(head.height, executed.writes);
         Ok(head)
     }
 
@@ -710,7 +728,8 @@ impl Executor {
     ) -> Result<ExecutedBlock, ExecError> {
         view.put_encoded(keys::HEIGHT.to_vec(), &block.header.height)?;
         view.commit_tx()?;
-        let (state_root, tree) = self.tree_update(&view, block.header.height)?;
+        let writes = view.take_block_writes()?;
+        let (state_root, tree) = self.tree_update(writes.clone(), block.header.height)?;
         block.header.state_root = state_root;
         Ok(ExecutedBlock {
             block,
@@ -718,18 +737,24 @@ impl Executor {
             diagnostics,
             state_root,
             tree,
+            writes,
         })
     }
 
-    /// Computes the tree for `version` from the view's writes, without writing it.
+    /// Computes the tree for `version` from a block's writes, without writing it.
     fn tree_update(
         &self,
-        view: &StateView,
+        writes: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>,
         version: u64,
     ) -> Result<(Hash, TreeUpdateBatch), ExecError> {
-        let writes = view.block_writes()?;
         let reader = tree::KeptNodesReader::new(&self.store, &self.kept_nodes);
         tree::tree_update(&reader, writes, version)
+    }
+
+    /// A view over committed version `version` that reads through the values this executor
+    /// keeps of its newest committed version.
+    fn view_at(&self, version: u64) -> StateView {
+        StateView::with_committed(self.store.clone(), version, self.committed_values.clone())
     }
 }
 

@@ -16,7 +16,9 @@ use parity_scale_codec::{Decode, Encode};
 
 use super::apply::{CallResult, TxCtx};
 use super::{ExecError, Executor};
-use crate::access::{grant_declared_reads, AuditContext, GrantedSource, SealedGrants};
+use crate::access::{
+    grant_declared_reads, AuditContext, DecryptedRecords, GrantedSource, SealedGrants,
+};
 use crate::state::{keys, ContractInfo, StateView};
 use crate::vault::StoredSealedOutput;
 
@@ -40,8 +42,18 @@ pub struct SealedJob {
     pub subjects: Vec<Hash>,
 }
 
-/// The committed height whose sealed jobs ran last, with its block context and state view.
-pub(super) type JobContext = Arc<std::sync::Mutex<Option<(u64, BlockContext, StateView)>>>;
+/// The committed height whose sealed jobs ran last, with what its jobs share.
+pub(super) type JobContext = Arc<std::sync::Mutex<Option<(u64, KeptJobContext)>>>;
+
+/// What one committed block's sealed jobs share: its block context, one view of the state it
+/// left, and the payloads decrypted for its jobs.
+#[derive(Clone)]
+pub(super) struct KeptJobContext {
+    /// `None`: no block is stored at that height.
+    block: Option<BlockContext>,
+    view: StateView,
+    decrypted: DecryptedRecords,
+}
 
 impl Executor {
     /// Applies a sealed call in its block: decides its declared reads (their charges, consent
@@ -55,7 +67,7 @@ impl Executor {
         reads: &[DeclaredRead],
     ) -> Result<CallResult, ExecError> {
         let (view, ctx, tx) = (t.view, t.block, t.tx());
-        let tx_hash = t.stx.hash();
+        let tx_hash = t.tx_hash;
         let info = view.get_decoded::<ContractInfo>(&keys::contract(&contract))?;
         let (grants, audit) = match &info {
             None => (SealedGrants::new(), Vec::new()),
@@ -102,35 +114,40 @@ impl Executor {
 
     /// The job of committed sealed call `tx_hash`, as block `height` left it.
     pub fn sealed_job(&self, tx_hash: &Hash, height: u64) -> Result<Option<SealedJob>, ExecError> {
-        let (_, view) = self.job_context_at(height)?;
+        let view = self.job_context_at(height)?.view;
         Ok(view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))?)
     }
 
-    /// The block context and the state that committed block `height`'s sealed jobs run in.
-    /// Kept for the height last asked for, so that a block's jobs share one read of its header
-    /// and one view (whose reads are kept: the jobs read the same contract state): a committed
-    /// version never changes, and jobs only read.
-    /// `None` for the context: no block is stored at that height (nothing is kept then).
-    fn job_context_at(&self, height: u64) -> Result<(Option<BlockContext>, StateView), ExecError> {
+    /// The block context, the state and the decrypted payloads that committed block
+    /// `height`'s sealed jobs share. Kept for the height last asked for, so that a block's
+    /// jobs share one read of its header, one view (whose reads are kept: the jobs read the
+    /// same contract state) and one decryption of each record: a committed version never
+    /// changes, and jobs only read. Asking for another height drops them.
+    /// `None` for the block context: no block is stored at that height (nothing is kept then).
+    fn job_context_at(&self, height: u64) -> Result<KeptJobContext, ExecError> {
         if let Ok(kept) = self.job_context.lock() {
-            if let Some((h, ctx, view)) = &*kept {
+            if let Some((h, context)) = &*kept {
                 if *h == height {
-                    return Ok((Some(*ctx), view.clone()));
+                    return Ok(context.clone());
                 }
             }
         }
-        let Some(block) = self.store.block(height)? else {
-            return Ok((None, StateView::new(self.store.clone(), height)));
+        let fresh = |block| KeptJobContext {
+            block,
+            view: self.view_at(height),
+            decrypted: DecryptedRecords::default(),
         };
-        let ctx = BlockContext {
+        let Some(block) = self.store.block(height)? else {
+            return Ok(fresh(None));
+        };
+        let context = fresh(Some(BlockContext {
             height,
             time_ms: block.header.time_ms,
-        };
-        let view = StateView::new(self.store.clone(), height);
+        }));
         if let Ok(mut kept) = self.job_context.lock() {
-            *kept = Some((height, ctx, view.clone()));
+            *kept = Some((height, context.clone()));
         }
-        Ok((Some(ctx), view))
+        Ok(context)
     }
 
     /// Runs the committed sealed call `tx_hash` of block `height` over the state as that block
@@ -143,7 +160,11 @@ impl Executor {
         tx_hash: &Hash,
         height: u64,
     ) -> Result<Option<(Hash, StoredSealedOutput)>, ExecError> {
-        let (ctx, view) = self.job_context_at(height)?;
+        let KeptJobContext {
+            block: ctx,
+            view,
+            decrypted,
+        } = self.job_context_at(height)?;
         let Some(job) = view.get_decoded::<SealedJob>(&keys::sealed_job(tx_hash))? else {
             return Ok(None);
         };
@@ -167,7 +188,8 @@ impl Executor {
                     job.contract,
                     code_hash,
                     job.grants.iter().cloned().collect(),
-                );
+                )
+                .sharing(decrypted);
                 let outcome = self.vm.execute_sealed(
                     Arc::new(view),
                     Arc::new(source),

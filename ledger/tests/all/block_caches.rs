@@ -1,7 +1,9 @@
 //! What the executor keeps in memory must never change a decision: committed reads kept for a
 //! block see the block's own writes over them, end with the block (committed or not), and
 //! never hold a transaction's writes that were rolled back; private bodies are kept by the
-//! exact transaction; a committed height's kept job context serves that height only.
+//! exact transaction; a committed height's kept job context serves that height only; the
+//! values kept of the newest committed version serve that version only and follow each
+//! committed block's writes.
 use civitas_ledger::state::keys;
 use civitas_primitives::tx::Call;
 use civitas_primitives::vault::{
@@ -255,4 +257,37 @@ fn tree_nodes_of_a_dropped_proposal_never_reach_the_blocks_after_it() {
     assert!(a.produce(next.clone()).is_empty());
     assert!(b.produce(next).is_empty());
     assert_eq!(a.head, b.head, "after the next block");
+}
+
+#[test]
+fn reading_an_older_height_never_changes_what_the_newest_height_reads() {
+    let (mut w, _) = consented(5);
+    let bank = w.nonce("bank");
+    let call = sealed_tx(&w, bank, 0);
+    assert!(w.node.produce(vec![call.clone()]).is_empty());
+    let height = w.node.head.height;
+    let key = keys::sealed_job(&call.hash());
+    // The newest height holds the job its block wrote (kept with the committed values).
+    let (_, head) = w.node.exec.head_view().expect("view");
+    assert!(head.get(&key).expect("read").is_some());
+    // The height before holds no such job: that read goes to the store, at its own height.
+    assert_eq!(
+        w.node
+            .exec
+            .sealed_job(&call.hash(), height - 1)
+            .expect("read"),
+        None
+    );
+    // What it read there never becomes the newest height's value.
+    let (_, head) = w.node.exec.head_view().expect("view");
+    assert!(
+        head.get(&key).expect("read").is_some(),
+        "the head lost the job its block wrote"
+    );
+    assert!(w
+        .node
+        .exec
+        .sealed_job(&call.hash(), height)
+        .expect("read")
+        .is_some());
 }
