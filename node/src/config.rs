@@ -70,6 +70,11 @@ pub struct NodeArgs {
     /// Requests one connection may make per minute; beyond it error 1007 (default 1200000: 20,000 a second).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rpc_connection_requests_per_minute: Option<u32>,
+    /// A web origin (`https://bank.example`) whose pages may call the RPC from a browser
+    /// (CORS); repeatable, `*` for any origin. Replaces the file's `rpc_cors`. The dev node
+    /// allows any origin unless this is given; other nodes allow none unless configured.
+    #[arg(long = "rpc-cors", value_name = "ORIGIN")]
+    pub rpc_cors: Vec<String>,
     /// Heights whose state stays provable: the head and the N-1 before it (default 10000;
     /// 0 keeps every height). Older tree nodes and values are deleted as blocks commit.
     #[arg(long, value_name = "N")]
@@ -139,6 +144,10 @@ pub struct NodeConfig {
     /// Requests one connection may make per minute.
     #[serde(default = "default_rpc_connection_requests_per_minute")]
     pub rpc_connection_requests_per_minute: u32,
+    /// Web origins whose pages may call the RPC from a browser (CORS), e.g.
+    /// `["https://bank.example"]`; `["*"]` allows any. Default: none.
+    #[serde(default)]
+    pub rpc_cors: Vec<String>,
     /// Heights whose state stays provable (`state_getProof`, signed audit reads): the head and
     /// the `n - 1` before it, at least 2; 0 keeps every height (an archive node). What only
     /// older heights need is deleted in the same write as each block.
@@ -240,7 +249,11 @@ impl NodeConfig {
         if self.rpc_request_timeout_ms == 0 {
             bail!("`rpc_request_timeout_ms` must be at least 1");
         }
+        for origin in &self.rpc_cors {
+            crate::rpc_server::cors::check_origin(origin)?;
+        }
         Ok(crate::rpc_server::listener::ListenerConfig {
+            cors: self.rpc_cors.clone(),
             max_batch_len: self.rpc_max_batch_len,
             max_subscriptions_per_connection: self.rpc_max_subscriptions_per_connection,
             calls: crate::rpc_server::limits::CallLimits {
@@ -347,6 +360,11 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
             rpc_connection_requests_per_minute: args
                 .rpc_connection_requests_per_minute
                 .unwrap_or_else(default_rpc_connection_requests_per_minute),
+            rpc_cors: if args.rpc_cors.is_empty() {
+                vec!["*".to_string()]
+            } else {
+                args.rpc_cors.clone()
+            },
             state_retained_heights: args
                 .state_retained_heights
                 .unwrap_or_else(default_state_retained_heights),
@@ -426,6 +444,9 @@ pub fn resolve(args: &NodeArgs) -> Result<Resolved> {
         }
         if let Some(n) = args.rpc_connection_requests_per_minute {
             config.rpc_connection_requests_per_minute = n;
+        }
+        if !args.rpc_cors.is_empty() {
+            config.rpc_cors = args.rpc_cors.clone();
         }
         let genesis: Genesis = serde_json::from_slice(
             &std::fs::read(&config.genesis_file)

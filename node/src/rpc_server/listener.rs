@@ -51,7 +51,7 @@ use crate::rpc_server::wallet_files::WalletFiles;
 pub const MAX_REQUEST_BODY: usize = 2 * 1024 * 1024;
 
 /// The limits the listener enforces.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ListenerConfig {
     /// Most open connections, idle ones included.
     pub max_connections: usize,
@@ -70,6 +70,8 @@ pub struct ListenerConfig {
     pub max_subscriptions_per_connection: u32,
     /// Request rates per connection and per IP, and the time limit of a call.
     pub calls: CallLimits,
+    /// Web origins allowed to call from a browser (`*`: any); empty: none.
+    pub cors: Vec<String>,
 }
 
 impl ListenerConfig {
@@ -92,6 +94,7 @@ impl ListenerConfig {
                     .unwrap_or(std::num::NonZeroU32::MAX),
                 call_timeout: Duration::from_secs(30),
             },
+            cors: Vec::new(),
         }
     }
 }
@@ -487,11 +490,14 @@ impl AcceptBackoff {
 }
 
 /// The jsonrpsee services the listener builds for each connection: calls under
-/// [`CallLimitsLayer`].
-pub(crate) type RpcServices = TowerServiceBuilder<Stack<CallLimitsLayer, Identity>, Identity>;
+/// [`CallLimitsLayer`], HTTP under the CORS policy.
+pub(crate) type RpcServices = TowerServiceBuilder<
+    Stack<CallLimitsLayer, Identity>,
+    Stack<tower_http::cors::CorsLayer, Identity>,
+>;
 
 /// The jsonrpsee service builder for `config`: request and response size limits, the batch
-/// and subscription caps, WebSocket pings, and the call limits' middleware.
+/// and subscription caps, WebSocket pings, the call limits' middleware and the CORS policy.
 pub(crate) fn services(config: &ListenerConfig) -> RpcServices {
     let max = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
     let server_config = jsonrpsee::server::ServerConfig::builder()
@@ -509,6 +515,9 @@ pub(crate) fn services(config: &ListenerConfig) -> RpcServices {
         .set_config(server_config)
         .set_rpc_middleware(
             RpcServiceBuilder::new().layer(CallLimitsLayer::new(config.calls.call_timeout)),
+        )
+        .set_http_middleware(
+            tower::ServiceBuilder::new().layer(crate::rpc_server::cors::layer(&config.cors)),
         )
         .to_service_builder()
 }

@@ -6,6 +6,7 @@ mod audit;
 mod chain;
 mod consent;
 mod contract;
+pub mod cors;
 mod credits;
 pub mod limits;
 pub mod listener;

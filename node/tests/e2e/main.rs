@@ -15,6 +15,7 @@ mod commit_record;
 mod committee;
 mod config;
 mod consent_pages;
+mod cors;
 mod crash_points;
 mod data;
 mod data_dir_faults;
