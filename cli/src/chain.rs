@@ -4,7 +4,7 @@ use civitas_primitives::tx::Call;
 use civitas_rpc::{to_hex, ChainApiClient, TxApiClient};
 use clap::Subcommand;
 
-use crate::client::{account_arg, print_receipt, signing_key, transact, Client, Output};
+use crate::client::{account_arg, print_receipt, signing_key, transact, Client, Output, Send};
 
 #[derive(Subcommand, Debug)]
 pub enum TxCommand {
@@ -22,6 +22,9 @@ pub enum TxCommand {
         /// Submit and wait for the receipt.
         #[arg(long)]
         send: bool,
+        /// With --send: submit even when the dry run fails.
+        #[arg(long, requires = "send")]
+        force: bool,
     },
     /// Pending, committed or unknown.
     Status {
@@ -42,6 +45,7 @@ pub fn run_tx(cmd: TxCommand, client: &Client, out: Output) -> Result<()> {
             to,
             amount,
             send,
+            force,
         } => {
             let key = signing_key(&from)?;
             let to = account_arg(&to)?;
@@ -50,7 +54,7 @@ pub fn run_tx(cmd: TxCommand, client: &Client, out: Output) -> Result<()> {
                 &key,
                 Call::Transfer { to, amount },
                 100_000,
-                send,
+                Send { send, force },
                 out,
             )?;
         }

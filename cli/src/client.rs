@@ -175,17 +175,30 @@ pub struct Output {
     pub json: bool,
 }
 
+/// Whether a state-changing command submits: `--send`, and `--force` to submit after a
+/// failed dry run.
+#[derive(Clone, Copy, Debug)]
+pub struct Send {
+    /// Submit and wait for the receipt (else: dry run only).
+    pub send: bool,
+    /// Submit even when the dry run fails.
+    pub force: bool,
+}
+
 /// Dry-runs `call` as `key`, and with `send` signs, submits, waits and prints the receipt.
+/// A failed dry run stops before submitting unless forced; a receipt that is not a success is
+/// an error (exit 1) naming the decoded error, after the receipt is printed.
 pub fn transact(
     client: &Client,
     key: &Keypair,
     call: Call,
     fuel: u64,
-    send: bool,
+    send: Send,
     out: Output,
 ) -> Result<Option<ReceiptInfo>> {
     let tx = next_tx(client, key, call, fuel)?;
     let dry: DryRunResult = client.call(client.rpc().dry_run(to_hex(&tx.encode())))?;
+    let Send { send, force } = send;
     if !send {
         if out.json {
             println!("{}", serde_json::json!({ "dry_run": dry }));
@@ -195,17 +208,30 @@ pub fn transact(
         }
         return Ok(None);
     }
-    if !dry.success && !out.json {
-        eprintln!(
-            "warning: the dry run failed ({}); submitting anyway",
-            dry.error.clone().unwrap_or_default()
-        );
+    if !dry.success {
+        let why = dry.error.clone().unwrap_or_default();
+        if !force {
+            bail!(
+                "the dry run failed ({why}); nothing was submitted (add --force to submit anyway)"
+            );
+        }
+        if !out.json {
+            eprintln!("warning: the dry run failed ({why}); submitting anyway (--force)");
+        }
     }
     let receipt = submit_and_wait(client, key, tx, !out.json)?;
     if out.json {
         println!("{}", serde_json::to_string(&receipt)?);
     } else {
         print_receipt(&receipt);
+    }
+    if receipt.status != "success" {
+        bail!(
+            "transaction {} failed [{}]: {}",
+            receipt.tx_hash,
+            receipt.error_code.clone().unwrap_or_default(),
+            receipt.error.clone().unwrap_or_default()
+        );
     }
     Ok(Some(receipt))
 }

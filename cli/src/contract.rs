@@ -6,7 +6,7 @@ use civitas_contract_build::{build, check_file, default_sdk_path, new_contract, 
 use civitas_primitives::tx::Call;
 use clap::Subcommand;
 
-use crate::client::{account_arg, receipt_output, signing_key, transact, Client, Output};
+use crate::client::{account_arg, receipt_output, signing_key, transact, Client, Output, Send};
 use crate::scale_json;
 
 #[derive(Subcommand, Debug)]
@@ -54,6 +54,9 @@ pub enum ContractCommand {
         /// Submit and wait for the receipt.
         #[arg(long)]
         send: bool,
+        /// With --send: submit even when the dry run fails.
+        #[arg(long, requires = "send")]
+        force: bool,
     },
     /// Create a contract from uploaded code by running a constructor (dry-run unless --send).
     Instantiate {
@@ -77,6 +80,9 @@ pub enum ContractCommand {
         /// Submit and wait for the receipt.
         #[arg(long)]
         send: bool,
+        /// With --send: submit even when the dry run fails.
+        #[arg(long, requires = "send")]
+        force: bool,
     },
     /// Call a contract method in a transaction (dry-run unless --send).
     Call {
@@ -96,6 +102,9 @@ pub enum ContractCommand {
         /// Submit and wait for the receipt.
         #[arg(long)]
         send: bool,
+        /// With --send: submit even when the dry run fails.
+        #[arg(long, requires = "send")]
+        force: bool,
     },
     /// Read-only call: free, changes nothing; prints the decoded output.
     Query {
@@ -143,7 +152,12 @@ fn parse_args(args: &str) -> Result<serde_json::Value> {
 pub fn run(cmd: ContractCommand, rpc: &str, json: bool) -> Result<()> {
     let out = Output { json };
     match cmd {
-        ContractCommand::Deploy { wasm, from, send } => {
+        ContractCommand::Deploy {
+            wasm,
+            from,
+            send,
+            force,
+        } => {
             let code =
                 std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
             let info = civitas_contract_build::check_bytes(&code)?;
@@ -153,7 +167,14 @@ pub fn run(cmd: ContractCommand, rpc: &str, json: bool) -> Result<()> {
             if !json {
                 println!("code hash {}", info.code_hash);
             }
-            transact(&client, &key, Call::UploadCode { code }, fuel, send, out)?;
+            transact(
+                &client,
+                &key,
+                Call::UploadCode { code },
+                fuel,
+                Send { send, force },
+                out,
+            )?;
             Ok(())
         }
         ContractCommand::Instantiate {
@@ -164,6 +185,7 @@ pub fn run(cmd: ContractCommand, rpc: &str, json: bool) -> Result<()> {
             salt,
             fuel,
             send,
+            force,
         } => {
             let code_hash = if code.ends_with(".wasm") {
                 civitas_contract_build::code_hash(
@@ -192,7 +214,7 @@ pub fn run(cmd: ContractCommand, rpc: &str, json: bool) -> Result<()> {
                     input,
                 },
                 fuel,
-                send,
+                Send { send, force },
                 out,
             )?;
             Ok(())
@@ -204,6 +226,7 @@ pub fn run(cmd: ContractCommand, rpc: &str, json: bool) -> Result<()> {
             from,
             fuel,
             send,
+            force,
         } => {
             let client = Client::new(rpc)?;
             let contract = account_arg(&address)?;
@@ -215,7 +238,7 @@ pub fn run(cmd: ContractCommand, rpc: &str, json: bool) -> Result<()> {
                 &key,
                 Call::Call { contract, input },
                 fuel,
-                send,
+                Send { send, force },
                 out,
             )? {
                 if r.status == "success" && !json {

@@ -14,8 +14,11 @@ instantiate() { # contract owner [constructor args]
 }
 send() { # contract from method args
   local r
-  r=$("$civitas" contract call "$1" "$3" --args "$4" --from "$2" --send --json)
-  printf '   %-16s %-18s %s\n' "$2" "$3" "$(echo "$r" | json 'd["status"] + ("" if d["status"] == "success" else ": " + d.get("error", ""))')"
+  if r=$("$civitas" contract call "$1" "$3" --args "$4" --from "$2" --send --json 2>"$work/send.err"); then
+    printf '   %-16s %-18s %s\n' "$2" "$3" "$(echo "$r" | json 'd["status"]')"
+  else
+    printf '   %-16s %-18s refused: %s\n' "$2" "$3" "$(tail -1 "$work/send.err" | sed 's/^error: //')"
+  fi
 }
 # A recipient's pseudonym: sha3-256(subject id ‖ the fund's salt); the salt goes to regulators only.
 pseudonym() { python3 -c 'import hashlib,sys; print("0x" + hashlib.sha3_256(bytes.fromhex(sys.argv[1][2:]) + sys.argv[2].encode()).hexdigest())' "$1" "$2"; }

@@ -56,20 +56,47 @@ fn instantiate_with(url: &str, work: &Path, name: &str, from: &str, args: &str) 
     inst["output"].as_str().expect("address").to_string()
 }
 
-/// `civitas contract call ADDR METHOD --args ARGS --from FROM --send --json`: the receipt.
-fn call(url: &str, addr: &str, from: &str, method: &str, args: &str) -> serde_json::Value {
-    let out = cli_ok(
-        url,
-        &[
-            "contract", "call", addr, method, "--args", args, "--from", from, "--send", "--json",
-        ],
-    );
-    serde_json::from_str(out.trim()).expect("receipt json")
+/// `civitas contract call ADDR METHOD --args ARGS --from FROM --send --json EXTRA…`: whether it
+/// exited 0, the receipt it printed (null when nothing was submitted), and its stderr.
+fn call_with(
+    url: &str,
+    addr: &str,
+    from: &str,
+    method: &str,
+    args: &str,
+    extra: &[&str],
+) -> (bool, serde_json::Value, String) {
+    let mut all = vec![
+        "contract", "call", addr, method, "--args", args, "--from", from, "--send", "--json",
+    ];
+    all.extend_from_slice(extra);
+    let (ok, stdout, stderr) = cli(url, &all);
+    let receipt = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    (ok, receipt, stderr)
 }
 
 fn call_ok(url: &str, addr: &str, from: &str, method: &str, args: &str) {
-    let r = call(url, addr, from, method, args);
+    let (ok, r, err) = call_with(url, addr, from, method, args, &[]);
+    assert!(ok, "{method} {args} by {from}: {r} {err}");
     assert_eq!(r["status"], "success", "{method} {args} by {from}: {r}");
+}
+
+/// A call the contract refuses: its dry run fails, so the CLI exits 1 naming the error and
+/// submits nothing.
+fn call_refused(url: &str, addr: &str, from: &str, method: &str, args: &str, error: &str) {
+    let (ok, r, err) = call_with(url, addr, from, method, args, &[]);
+    assert!(!ok, "{method} {args} by {from} was accepted: {r}");
+    assert!(r.is_null(), "nothing submitted: {r}");
+    assert!(
+        err.contains("dry run failed") && err.contains(error),
+        "{err}"
+    );
+}
+
+fn nonce_of(url: &str, who: &str) -> u64 {
+    let v: serde_json::Value =
+        serde_json::from_str(cli_ok(url, &["account", who, "--json"]).trim()).expect("json");
+    v["nonce"].as_u64().expect("nonce")
 }
 
 fn query(url: &str, addr: &str, method: &str, args: &str) -> serde_json::Value {
@@ -137,17 +164,42 @@ async fn a_welfare_fund_is_traced_from_allocation_to_every_recipient() {
             "propose",
             r#"[1, {"Holder": "bank-a"}, 600000, "paying bank"]"#,
         );
-        // The allocator cannot approve its own tranche, nor pass money to a stranger.
-        let refused = call(&url, &fund, "social-security", "approve", "[1]");
-        assert_ne!(refused["status"], "success", "{refused}");
-        let refused = call(
+        // The allocator cannot approve its own tranche, nor pass money to a stranger: the dry
+        // run fails, the CLI exits 1 and nothing is submitted.
+        let before = nonce_of(&url, "social-security");
+        call_refused(
+            &url,
+            &fund,
+            "social-security",
+            "approve",
+            "[1]",
+            "NotApprover",
+        );
+        call_refused(
             &url,
             &fund,
             "social-security",
             "propose",
             r#"[1, {"Holder": "bob"}, 5, "stranger"]"#,
+            "NotIntermediary",
         );
-        assert_ne!(refused["status"], "success", "{refused}");
+        assert_eq!(
+            nonce_of(&url, "social-security"),
+            before,
+            "nothing was submitted"
+        );
+        // With --force it is submitted, fails on chain, and the CLI still exits 1.
+        let (ok, r, err) = call_with(
+            &url,
+            &fund,
+            "social-security",
+            "approve",
+            "[1]",
+            &["--force"],
+        );
+        assert!(!ok && r["status"] == "failed", "{r}");
+        assert!(err.contains("NotApprover"), "{err}");
+        assert_eq!(nonce_of(&url, "social-security"), before + 1);
         call_ok(&url, &fund, "civil-affairs", "approve", "[1]");
         for (to, amount, purpose) in [
             (&pa, 250_000, "january"),
@@ -269,11 +321,7 @@ async fn a_reopened_ticket_is_traced_with_its_time_to_close() {
         call_ok(&url, &desk, "alice", "file", r#"["broken window"]"#);
         call_ok(&url, &desk, "real-estate", "assign", r#"[1, "bob"]"#);
         call_ok(&url, &desk, "bob", "close", r#"[1, "reset the lift"]"#);
-        let refused = call(&url, &desk, "bob", "confirm", "[1]");
-        assert_ne!(
-            refused["status"], "success",
-            "only the resident confirms: {refused}"
-        );
+        call_refused(&url, &desk, "bob", "confirm", "[1]", "NotResident");
         call_ok(&url, &desk, "alice", "reopen", r#"[1, "stuck again"]"#);
         call_ok(&url, &desk, "bob", "close", r#"[1, "replaced the motor"]"#);
         call_ok(&url, &desk, "alice", "confirm", "[1]");
@@ -342,20 +390,26 @@ async fn a_supervision_report_marks_late_records_and_lists_the_gaps() {
             &format!(r#"["Harbour Hotel", {}, {start}]"#, 10 * MIN),
         );
         // bank-b's key stands in for the hotel's camera.
-        let refused = call(&url, &sup, "bank-b", "report", &report_args(start + MIN));
-        assert_ne!(
-            refused["status"], "success",
-            "not yet a reporter: {refused}"
+        call_refused(
+            &url,
+            &sup,
+            "bank-b",
+            "report",
+            &report_args(start + MIN),
+            "NotReporter",
         );
         call_ok(&url, &sup, "regulator", "add_reporter", r#"[1, "bank-b"]"#);
         // Slots 0 and 2 are back-filled now (late); slot 5 is reported as it happens.
         for claimed in [start + MIN, start + 25 * MIN, now - 5_000] {
             call_ok(&url, &sup, "bank-b", "report", &report_args(claimed));
         }
-        let refused = call(&url, &sup, "bank-b", "report", &report_args(now + 10 * MIN));
-        assert_ne!(
-            refused["status"], "success",
-            "claimed in the future: {refused}"
+        call_refused(
+            &url,
+            &sup,
+            "bank-b",
+            "report",
+            &report_args(now + 10 * MIN),
+            "ClaimedInFuture",
         );
 
         let report: serde_json::Value = serde_json::from_str(
