@@ -112,9 +112,10 @@ impl Executor {
         block: BlockContext,
         stx: &SignedTransaction,
     ) -> Result<(Receipt, Option<String>), ExecError> {
-        let applied = self.apply_unhooked(view, block, stx)?;
+        let tx_hash = stx.hash();
+        let applied = self.apply_unhooked(view, block, stx, tx_hash)?;
         #[cfg(feature = "test-hooks")]
-        self.hooks.check(&stx.hash())?;
+        self.hooks.check(&tx_hash)?;
         Ok(applied)
     }
 
@@ -123,6 +124,7 @@ impl Executor {
         view: &StateView,
         block: BlockContext,
         stx: &SignedTransaction,
+        tx_hash: Hash,
     ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
         let price = super::fees::fuel_price(view)?;
@@ -170,7 +172,7 @@ impl Executor {
             // whole fuel budget, no events, no output, and no output hash (the committee's
             // attested hash is kept in state once a threshold agrees).
             let receipt = Receipt {
-                tx_hash: stx.hash(),
+                tx_hash,
                 status: ReceiptStatus::Success,
                 fuel_used: tx.fuel_limit,
                 events: Vec::new(),
@@ -187,7 +189,7 @@ impl Executor {
             max_fee - super::fees::fee(fuel_used, price),
         )?;
         let receipt = Receipt {
-            tx_hash: stx.hash(),
+            tx_hash,
             status: if result.error.is_none() {
                 ReceiptStatus::Success
             } else {
