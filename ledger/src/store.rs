@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use civitas_primitives::block::{Block, CommitCertificate, Receipt};
+use civitas_primitives::block::{Block, CommitCertificate, Header, Receipt};
 use civitas_primitives::Hash;
 use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Version};
@@ -397,6 +397,20 @@ impl Store {
         self.get_decoded(CF_BLOCKS, &height.to_be_bytes(), "block")
     }
 
+    /// The header of the block at `height`, without decoding its transactions (a block is
+    /// stored as its header followed by them).
+    pub fn block_header(&self, height: u64) -> Result<Option<Header>, StoreError> {
+        match self
+            .db
+            .get_pinned_cf(self.cf(CF_BLOCKS)?, height.to_be_bytes())?
+        {
+            None => Ok(None),
+            Some(b) => Header::decode(&mut &b[..])
+                .map(Some)
+                .map_err(|_| corrupt("block")),
+        }
+    }
+
     /// The commit certificate of the block at `height`.
     pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>, StoreError> {
         self.get_decoded(CF_CERTS, &height.to_be_bytes(), "certificate")
@@ -581,12 +595,15 @@ impl Store {
         batch.put_cf(self.cf(CF_RECEIPTS)?, h, w.receipts.encode());
         self.index_events(&mut batch, w.head.height, &w.receipts)?;
         let index_cf = self.cf(CF_TX_INDEX)?;
-        for (i, tx) in w.block.txs.iter().enumerate() {
+        // Receipt `i` is transaction `i`'s and carries its hash (the executor makes them so):
+        // the index is written from them rather than hashing every transaction again.
+        debug_assert_eq!(w.receipts.len(), w.block.txs.len());
+        for (i, receipt) in w.receipts.iter().enumerate() {
             let loc = TxLocation {
                 height: w.head.height,
                 index: i as u32,
             };
-            batch.put_cf(index_cf, tx.hash().0, loc.encode());
+            batch.put_cf(index_cf, receipt.tx_hash.0, loc.encode());
         }
         batch.put_cf(self.cf(CF_META)?, HEAD_KEY, w.head.encode());
         if let Some(oldest) = self.prune(&mut batch, w.head.height)? {

@@ -26,12 +26,18 @@ const SENDERS: &[&str] = &[
     "tax",
 ];
 
-fn signed_transfers(per_sender: usize) -> Vec<Vec<SignedTransaction>> {
+/// Clients submitting one transaction per request: accounts of their own, funded by `tax` in
+/// a setup block before the measurement, each waiting for a reply before its next request.
+fn client_keys(n: usize) -> Vec<Keypair> {
+    (0..n)
+        .map(|i| Keypair::dev(&format!("bench-client-{i}")))
+        .collect()
+}
+
+fn signed_transfers(keys: &[Keypair], per_sender: usize) -> Vec<Vec<SignedTransaction>> {
     let to = Keypair::dev("civil-affairs").account();
-    SENDERS
-        .iter()
-        .map(|name| {
-            let k = Keypair::dev(name);
+    keys.iter()
+        .map(|k| {
             (0..per_sender as u64)
                 .map(|nonce| {
                     k.sign_tx(Transaction {
@@ -43,6 +49,27 @@ fn signed_transfers(per_sender: usize) -> Vec<Vec<SignedTransaction>> {
                     })
                 })
                 .collect()
+        })
+        .collect()
+}
+
+/// `tax` funds each client (nonces from 0), so the chain knows them as members with credits.
+fn funding(clients: &[Keypair]) -> Vec<SignedTransaction> {
+    let tax = Keypair::dev("tax");
+    clients
+        .iter()
+        .enumerate()
+        .map(|(nonce, c)| {
+            tax.sign_tx(Transaction {
+                chain_id: "civitas-dev".into(),
+                signer: tax.account(),
+                nonce: nonce as u64,
+                fuel_limit: 10_000,
+                call: Call::Transfer {
+                    to: c.account(),
+                    amount: 1_000_000,
+                },
+            })
         })
         .collect()
 }
@@ -76,7 +103,26 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_500);
     let one_per_request = std::env::var("BENCH_SUBMIT").as_deref() == Ok("single");
-    let batches = signed_transfers(per_sender);
+    // One `tx_submit` per request: many clients (each with one request in flight, as a
+    // client waiting for its reply has), so that concurrent requests exist to verify together.
+    // Batches: the eight dev senders. The same number of transfers either way.
+    let clients: usize = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if one_per_request { 64 } else { SENDERS.len() })
+        .max(1);
+    let total = SENDERS.len() * per_sender;
+    let (keys, fund) = if one_per_request {
+        let keys = client_keys(clients);
+        let fund = funding(&keys);
+        (keys, fund)
+    } else {
+        (
+            SENDERS.iter().map(|n| Keypair::dev(n)).collect(),
+            Vec::new(),
+        )
+    };
+    let batches = signed_transfers(&keys, total / keys.len());
     let all: Vec<SignedTransaction> = batches.iter().flatten().cloned().collect();
     let (single, batch) = verification_rates(&all);
 
@@ -122,8 +168,21 @@ fn main() {
         let http = HttpClientBuilder::default()
             .build(format!("http://{addr}"))
             .expect("http");
+        // Setup, not measured: the clients' funding, committed before the load starts.
+        for chunk in fund.chunks(100) {
+            let hexes: Vec<String> = chunk.iter().map(|t| to_hex(&t.encode())).collect();
+            for o in http.submit_batch(hexes).await.expect("fund clients") {
+                assert!(o.tx_hash.is_some(), "funding refused: {:?}", o.message);
+            }
+        }
+        while http.health().await.expect("health").pending > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let mut heads = ws.subscribe_new_heads().await.expect("subscribe");
         let total = all.len();
+        // The measured transfers only (the funding block's head may still be on its way).
+        let measured: std::collections::HashSet<String> =
+            all.iter().map(|t| to_hex(&t.hash().0)).collect();
         let watcher = {
             let committed_at = committed_at.clone();
             let http = http.clone();
@@ -135,9 +194,13 @@ fn main() {
                     };
                     let now = Instant::now();
                     let block = http.get_block(Some(head.height)).await.expect("block");
-                    seen += block.transactions.len();
                     let mut c = committed_at.lock().expect("lock");
-                    c.extend(block.transactions.into_iter().map(|h| (h, now)));
+                    for h in block.transactions {
+                        if measured.contains(&h) {
+                            seen += 1;
+                            c.push((h, now));
+                        }
+                    }
                 }
             })
         };
@@ -224,7 +287,7 @@ fn main() {
     let tps = committed as f64 / elapsed.as_secs_f64();
     println!(
         "scripts/bench node  ({} senders, {committed} transfers over JSON-RPC, {}, one dev node)\n",
-        SENDERS.len(),
+        keys.len(),
         if one_per_request {
             "one tx_submit each"
         } else {

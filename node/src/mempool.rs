@@ -268,10 +268,16 @@ impl Mempool {
                 self.bytes -= e.bytes;
             }
         }
+        // One committed-nonce read per account, not one per pending transaction.
+        let mut nonces: HashMap<AccountId, u64> = HashMap::new();
         let stale: Vec<Hash> = self
             .entries
             .iter()
-            .filter(|(_, e)| e.tx.tx.nonce < nonce_of(&e.tx.tx.signer))
+            .filter(|(_, e)| {
+                let signer = &e.tx.tx.signer;
+                let committed = *nonces.entry(*signer).or_insert_with(|| nonce_of(signer));
+                e.tx.tx.nonce < committed
+            })
             .map(|(h, _)| *h)
             .collect();
         for h in stale {

@@ -345,10 +345,6 @@ impl Chain {
 
     /// Admits a transaction to the pool.
     pub fn submit(&self, tx: SignedTransaction) -> Result<Hash, PoolError> {
-        let (_, view) = self
-            .block_exec
-            .head_view()
-            .map_err(|e| PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string())))?;
         // Verify outside the pool lock, so submissions on different threads verify in parallel.
         if !civitas_primitives::crypto::verify_tx(&tx) {
             self.metrics.txs_refused.inc();
@@ -364,6 +360,14 @@ impl Chain {
             .pool
             .lock()
             .map_err(|_| PoolError::Full("pool lock poisoned"))?;
+        // The committed state is read under the pool lock: a block's commit prunes the pool
+        // under it, so the pool and the state agree on which transactions are done. (A view
+        // taken before the lock could predate a block the pool has since dropped, and refuse
+        // the signer's next nonce as a gap.)
+        let (_, view) = self
+            .block_exec
+            .head_view()
+            .map_err(|e| PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string())))?;
         let state = CommittedState {
             exec: &self.block_exec,
             view: &view,
@@ -388,18 +392,19 @@ impl Chain {
     pub fn submit_batch(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, PoolError>> {
         let refs: Vec<&SignedTransaction> = txs.iter().collect();
         let all_valid = civitas_primitives::crypto::verify_tx_batch(&refs);
+        let Ok(mut pool) = self.pool.lock() else {
+            return txs
+                .iter()
+                .map(|_| Err(PoolError::Full("pool lock poisoned")))
+                .collect();
+        };
+        // Under the pool lock, as in `submit`.
         let (_, view) = match self.block_exec.head_view() {
             Ok(v) => v,
             Err(e) => {
                 let err = PoolError::Invalid(civitas_ledger::TxError::Format(e.to_string()));
                 return txs.iter().map(|_| Err(err.clone())).collect();
             }
-        };
-        let Ok(mut pool) = self.pool.lock() else {
-            return txs
-                .iter()
-                .map(|_| Err(PoolError::Full("pool lock poisoned")))
-                .collect();
         };
         let state = CommittedState {
             exec: &self.block_exec,
@@ -434,7 +439,8 @@ impl Chain {
         certificate: CommitCertificate,
     ) -> Result<(), AppError> {
         let started = Instant::now();
-        let block_txs: Vec<Hash> = executed.block.txs.iter().map(|t| t.hash()).collect();
+        // Receipt `i` carries transaction `i`'s hash.
+        let block_txs: Vec<Hash> = executed.receipts.iter().map(|r| r.tx_hash).collect();
         let ntx = block_txs.len();
         let failures: Vec<(Hash, String, String)> = executed
             .receipts

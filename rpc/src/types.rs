@@ -5,7 +5,12 @@ use serde::{Deserialize, Serialize};
 
 /// `0x`-prefixed lower-case hex.
 pub fn to_hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
+    // One allocation, a table lookup per byte (a block's raw bytes run to megabytes).
+    let mut out = vec![0u8; 2 + 2 * bytes.len()];
+    out[..2].copy_from_slice(b"0x");
+    // Infallible: the slice is exactly twice the input's length.
+    let _ = hex::encode_to_slice(bytes, &mut out[2..]);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Parses hex with or without `0x`.

@@ -114,9 +114,10 @@ impl Executor {
         block: BlockContext,
         stx: &SignedTransaction,
     ) -> Result<(Receipt, Option<String>), ExecError> {
-        let applied = self.apply_unhooked(view, block, stx)?;
+        let tx_hash = stx.hash();
+        let applied = self.apply_unhooked(view, block, stx, tx_hash)?;
         #[cfg(feature = "test-hooks")]
-        self.hooks.check(&stx.hash())?;
+        self.hooks.check(&tx_hash)?;
         Ok(applied)
     }
 
@@ -125,6 +126,7 @@ impl Executor {
         view: &StateView,
         block: BlockContext,
         stx: &SignedTransaction,
+        tx_hash: Hash,
     ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
         let tx_hash = stx.hash();

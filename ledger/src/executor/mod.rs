@@ -14,6 +14,7 @@ use civitas_primitives::block::{
     receipts_root, tx_root, Block, CommitCertificate, Header, Receipt,
 };
 use civitas_primitives::crypto::{verify_tx, verify_tx_batch};
+use civitas_primitives::merkle::merkle_root;
 use civitas_primitives::tx::{Call, PrivateKind, SignedTransaction};
 use civitas_primitives::{AccountId, Hash};
 use civitas_runtime::{BlockContext, CallRequest, Entry, Vm, VmError};
@@ -349,8 +350,8 @@ impl Executor {
     pub fn parent_time(&self, parent: &Head) -> Result<u64, ExecError> {
         Ok(self
             .store
-            .block(parent.height)?
-            .map(|b| b.header.time_ms)
+            .block_header(parent.height)?
+            .map(|h| h.time_ms)
             .unwrap_or(0))
     }
 
@@ -474,7 +475,9 @@ impl Executor {
             parent_hash: parent.block_hash,
             time_ms,
             proposer,
-            tx_root: tx_root(&included),
+            // Each receipt carries its transaction's hash: the root is taken from them rather
+            // than hashing the transactions again (`validate` checks it from the transactions).
+            tx_root: merkle_root(&receipts.iter().map(|r| r.tx_hash).collect::<Vec<_>>()),
             state_root: Hash::default(),
             receipts_root: receipts_root(&receipts),
             validators_hash,

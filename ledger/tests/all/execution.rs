@@ -439,3 +439,41 @@ fn only_the_admin_upgrades_and_the_contract_then_runs_the_new_code() {
         "refcounts follow the contract"
     );
 }
+
+/// What a commit writes without hashing the transactions again (the root and the index are
+/// taken from the receipts, the parent's time from its header alone) agrees with the block.
+#[test]
+fn a_committed_blocks_root_index_and_header_agree_with_its_transactions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut node = Node::open(dir.path());
+    let txs = vec![
+        transfer("bank", 0, "alice", 1),
+        transfer("bank", 1, "bob", 2),
+        transfer("bank", 2, "alice", 3),
+    ];
+    let rejected = node.produce(txs.clone());
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let store = node.exec.store();
+    let block = store.block(1).expect("read").expect("block 1");
+    assert_eq!(block.txs, txs);
+    assert_eq!(
+        block.header.tx_root,
+        civitas_primitives::block::tx_root(&block.txs)
+    );
+    assert_eq!(
+        store.block_header(1).expect("read"),
+        Some(block.header.clone())
+    );
+    assert_eq!(store.block_header(2).expect("read"), None);
+    assert_eq!(
+        node.exec.parent_time(&node.head).expect("time"),
+        block.header.time_ms
+    );
+    for (i, tx) in txs.iter().enumerate() {
+        let loc = store
+            .tx_location(&tx.hash())
+            .expect("read")
+            .expect("indexed");
+        assert_eq!((loc.height, loc.index), (1, i as u32));
+    }
+}

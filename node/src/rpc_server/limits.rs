@@ -46,15 +46,22 @@ pub(crate) struct ClientBuckets {
 pub(crate) struct RateBuckets {
     ips: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     connection: Quota,
+    /// One clock for every bucket: making a clock measures the CPU's time counter (tens of
+    /// microseconds), so it is made once per server, not per connection or call.
+    clock: DefaultClock,
 }
 
 impl RateBuckets {
     pub(crate) fn new(limits: &CallLimits) -> RateBuckets {
+        let clock = DefaultClock::default();
         RateBuckets {
-            ips: Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_minute(
-                limits.ip_requests_per_minute,
-            ))),
+            ips: Arc::new(DefaultKeyedRateLimiter::new(
+                Quota::per_minute(limits.ip_requests_per_minute),
+                Default::default(),
+                clock.clone(),
+            )),
             connection: Quota::per_minute(limits.connection_requests_per_minute),
+            clock,
         }
     }
 
@@ -62,7 +69,10 @@ impl RateBuckets {
     pub(crate) fn connection(&self, ip: IpAddr) -> ClientBuckets {
         ClientBuckets {
             ip,
-            connection: Arc::new(DefaultDirectRateLimiter::direct(self.connection)),
+            connection: Arc::new(DefaultDirectRateLimiter::direct_with_clock(
+                self.connection,
+                self.clock.clone(),
+            )),
             ips: self.ips.clone(),
         }
     }
@@ -95,7 +105,7 @@ impl ClientBuckets {
     /// bucket refused and how long until it would admit them (`None`: never, `n` is over the
     /// bucket's size).
     fn take(&self, n: NonZeroU32) -> Result<(), (Bucket, Option<Duration>)> {
-        let clock = DefaultClock::default();
+        let clock = self.connection.clock();
         match self.connection.check_n(n) {
             Ok(Ok(())) => {}
             Ok(Err(not_until)) => {

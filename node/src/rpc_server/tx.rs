@@ -40,23 +40,26 @@ impl TxApiServer for Api {
                 ),
             ));
         }
-        // Undecodable entries are refused in place; the rest go to the pool as one batch.
-        let mut slots: Vec<Result<SignedTransaction, SubmitOutcome>> =
-            Vec::with_capacity(txs.len());
+        // Undecodable entries are refused in place (`Some`); the rest (`None`) go to the pool
+        // as one batch, in order.
+        let mut slots: Vec<Option<SubmitOutcome>> = Vec::with_capacity(txs.len());
+        let mut valid: Vec<SignedTransaction> = Vec::with_capacity(txs.len());
         for (i, t) in txs.iter().enumerate() {
             let decoded = from_hex(t)
                 .map_err(|e| format!("entry {i}: {e}"))
                 .and_then(|b| {
                     SignedTransaction::decode_checked(&b).map_err(|e| format!("entry {i}: {e}"))
                 });
-            slots.push(
-                decoded.map_err(|message| refused(errors::TX_REJECTED, "malformed", message)),
-            );
+            match decoded {
+                Ok(stx) => {
+                    valid.push(stx);
+                    slots.push(None);
+                }
+                Err(message) => {
+                    slots.push(Some(refused(errors::TX_REJECTED, "malformed", message)))
+                }
+            }
         }
-        let valid: Vec<SignedTransaction> = slots
-            .iter()
-            .filter_map(|s| s.as_ref().ok().cloned())
-            .collect();
         let chain = self.chain.clone();
         let results = tokio::task::spawn_blocking(move || chain.submit_batch(valid))
             .await
@@ -66,7 +69,7 @@ impl TxApiServer for Api {
             let admitted = slots
                 .iter()
                 .zip(&txs)
-                .filter(|(slot, _)| slot.is_ok() && matches!(outcomes.next(), Some(Ok(_))))
+                .filter(|(slot, _)| slot.is_none() && matches!(outcomes.next(), Some(Ok(_))))
                 .map(|(_, hex)| hex.clone())
                 .collect();
             relay.transactions(admitted);
@@ -75,8 +78,8 @@ impl TxApiServer for Api {
         Ok(slots
             .into_iter()
             .map(|slot| match slot {
-                Err(outcome) => outcome,
-                Ok(_) => match results.next() {
+                Some(outcome) => outcome,
+                None => match results.next() {
                     Some(Ok(hash)) => SubmitOutcome {
                         tx_hash: Some(to_hex(&hash.0)),
                         error_code: None,
