@@ -68,7 +68,7 @@ struct Records;
 
 impl SealedSource for Records {
     fn sealed_read(&self, request: &SealedReadRequest) -> Result<SealedRead, StateError> {
-        if request.subject.0[0] % 2 == 0 {
+        if request.subject.0[0].is_multiple_of(2) {
             let mut seed = request.subject.0.to_vec();
             seed.extend_from_slice(request.dataset.as_bytes());
             Ok(SealedRead::Granted(sha3_256(&seed).0.to_vec()))
