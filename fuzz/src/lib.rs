@@ -3,6 +3,9 @@
 //! from an in-memory tree, envelopes and signed requests under fixed keys. Everything is
 //! deterministic, so the committed seed corpora regenerate byte for byte
 //! (`cargo run --bin seeds` in `fuzz/`).
+use std::sync::OnceLock;
+
+use civitas_primitives::abi::{AbiType, HOST_FUNCTIONS, HOST_MODULE};
 use civitas_primitives::block::{validators_hash, vote_message, CommitCertificate, Header};
 use civitas_primitives::crypto::{seal_private_call, x25519_public, Keypair};
 use civitas_primitives::dev::{dev_access_key, DEV_CHAIN_ID};
@@ -195,3 +198,104 @@ pub fn prove(entries: &[(Vec<u8>, Vec<u8>)], queries: &[Vec<u8>]) -> (Hash, Vec<
         .collect();
     (Hash(root.0), proofs)
 }
+
+/// A module importing every host function with its ABI signature, for wasm-smith's
+/// `available_imports`.
+fn host_imports() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let ty = |t: &AbiType| match t {
+            AbiType::I32 => "i32",
+            AbiType::I64 => "i64",
+        };
+        let mut text = String::from("(module\n");
+        for f in HOST_FUNCTIONS {
+            let params: Vec<&str> = f.params.iter().map(ty).collect();
+            let results: Vec<&str> = f.results.iter().map(ty).collect();
+            text.push_str(&format!(
+                "  (import \"{HOST_MODULE}\" \"{}\" (func (param {}) (result {})))\n",
+                f.name,
+                params.join(" "),
+                results.join(" ")
+            ));
+        }
+        text.push(')');
+        wat::parse_str(&text).expect("the host import module parses")
+    })
+}
+
+/// The exports every contract must have, for wasm-smith's `exports`.
+fn contract_exports() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        wat::parse_str(
+            r#"(module (memory (export "memory") 1) (func (export "deploy")) (func (export "call")))"#,
+        )
+        .expect("the export module parses")
+    })
+}
+
+/// wasm-smith generating modules shaped like contracts: WebAssembly 1.0 without floats,
+/// importing only host functions of module `civitas` with their ABI signatures, exporting
+/// `memory`, `deploy` and `call`.
+pub fn contract_smith_config() -> wasm_smith::Config {
+    wasm_smith::Config {
+        available_imports: Some(host_imports().to_vec()),
+        exports: Some(contract_exports().to_vec()),
+        allow_floats: false,
+        allow_start_export: false,
+        bulk_memory_enabled: false,
+        exceptions_enabled: false,
+        extended_const_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        multi_value_enabled: false,
+        reference_types_enabled: false,
+        relaxed_simd_enabled: false,
+        saturating_float_to_int_enabled: false,
+        sign_extension_ops_enabled: false,
+        simd_enabled: false,
+        tail_call_enabled: false,
+        threads_enabled: false,
+        // The one memory is the exported `memory` that `exports` adds on top of these.
+        max_memories: 0,
+        max_tables: 1,
+        max_memory32_bytes: 128 * 65536,
+        max_imports: 64,
+        ..wasm_smith::Config::default()
+    }
+}
+
+/// The JSON-RPC methods that take parameters (every one in `civitas_rpc::api` but
+/// `chain_getHead`, `chain_getAccessKey`, `chain_subscribeNewHeads`, `system_*` and
+/// `vault_listDatasets`), in the order the `rpc_params` target's first byte picks them.
+pub const RPC_METHODS: &[&str] = &[
+    "chain_getBlock",
+    "chain_getValidators",
+    "chain_getAccount",
+    "chain_getEvents",
+    "chain_subscribeEvents",
+    "tx_submit",
+    "tx_submitBatch",
+    "tx_status",
+    "tx_getReceipt",
+    "tx_getReceipts",
+    "contract_query",
+    "contract_dryRun",
+    "contract_getMetadata",
+    "state_getProof",
+    "vault_putRecords",
+    "vault_putSealedRecords",
+    "vault_getDataset",
+    "vault_getLatestVersions",
+    "vault_getCommitments",
+    "vault_fetchDisclosed",
+    "vault_getSealedOutput",
+    "vault_getSealedOutcome",
+    "vault_committeeRecords",
+    "vault_committeeSealingKey",
+    "consent_list",
+    "audit_listBySubject",
+    "audit_listByInstitution",
+    "credits_getBalance",
+];
