@@ -129,7 +129,6 @@ impl Executor {
         tx_hash: Hash,
     ) -> Result<(Receipt, Option<String>), ExecError> {
         let tx = &stx.tx;
-        let tx_hash = stx.hash();
         let price = super::fees::fuel_price(view)?;
         let max_fee = super::fees::fee(tx.fuel_limit, price);
         let mut account = view.account(&tx.signer)?;
