@@ -36,8 +36,8 @@ pb=$(pseudonym "$bob" "$salt")
 echo "   recipients appear only as pseudonyms: alice $pa"
 echo "                                         bob   $pb"
 send "$fund" social-security propose '[1, {"Holder": "bank-a"}, 600000, "paying bank, district 3"]'
-send "$fund" social-security approve '[1]'
 echo "   (refused: the allocator cannot approve its own tranche)"
+send "$fund" social-security approve '[1]'
 send "$fund" civil-affairs approve '[1]'
 send "$fund" bank-a propose "[1, {\"Recipient\": \"$pa\"}, 250000, \"january\"]"
 send "$fund" bank-a propose "[1, {\"Recipient\": \"$pb\"}, 250000, \"january\"]"
