@@ -117,6 +117,15 @@ pub struct DecodedEvent {
     pub fields: Map<String, Value>,
 }
 
+/// The numeric field `key` of decoded event fields (a number, or a decimal string as wide
+/// integers decode).
+pub fn field_number(fields: &Map<String, Value>, key: &str) -> Result<u64> {
+    let v = fields.get(key);
+    v.and_then(Value::as_u64)
+        .or_else(|| v.and_then(Value::as_str).and_then(|s| s.parse().ok()))
+        .ok_or_else(|| anyhow::anyhow!("an event without a numeric `{key}`"))
+}
+
 /// Every event of `contract` (of `topic`, if given) up to the head, in chain order, with its
 /// fields decoded by `metadata`; events the metadata does not describe as a struct are left out.
 pub fn decoded_events(

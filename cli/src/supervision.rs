@@ -7,11 +7,11 @@
 use anyhow::{anyhow, bail, Context, Result};
 use civitas_rpc::ChainApiClient;
 use clap::{Args, Subcommand};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::client::{account_arg, Client, Output};
 use crate::contract::chain_metadata;
-use crate::events::decoded_events;
+use crate::events::{decoded_events, field_number as number};
 use crate::time::{date, duration, parse_date};
 
 /// Most slots one report covers (a period of a year of hourly reports is about 8,800).
@@ -256,12 +256,6 @@ fn slots(schedules: &[Schedule], from: u64, to: u64) -> Result<Vec<(u64, u64)>> 
         }
     }
     Ok(out)
-}
-
-fn number(f: &Map<String, Value>, key: &str) -> Result<u64> {
-    f.get(key)
-        .and_then(Value::as_u64)
-        .ok_or_else(|| anyhow!("an event without a numeric `{key}`"))
 }
 
 #[cfg(test)]

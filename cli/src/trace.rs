@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::client::{account_arg, Client, Output};
 use crate::contract::chain_metadata;
-use crate::events::{decoded_events, DecodedEvent as Step};
+use crate::events::{decoded_events, field_number as number, DecodedEvent as Step};
 use crate::time::{date, duration};
 
 /// Event fields that name the thing followed, tried in this order when `--field` is not given.
@@ -261,12 +261,6 @@ fn amount(f: &Map<String, Value>, key: &str) -> Result<u128> {
     plain(v)
         .parse()
         .map_err(|_| anyhow!("`{key}` is not an amount: {v}"))
-}
-
-fn number(f: &Map<String, Value>, key: &str) -> Result<u64> {
-    f.get(key)
-        .and_then(as_u64)
-        .ok_or_else(|| anyhow!("an event without a numeric `{key}`"))
 }
 
 fn text(f: &Map<String, Value>, key: &str) -> Result<String> {
